@@ -1,0 +1,422 @@
+/**
+ * The keys of one provider and who holds them. Each model requested gets a lane: an indexed heap
+ * of the keys that may serve it now, ordered by in-flight requests for this model, then in-flight
+ * requests overall, then least recently used. Keys cooling for that model sit in a second heap
+ * ordered by the time they come back. Acquiring, releasing and cooling are O(lanes · log keys),
+ * never a scan of the keys, so 10,000 keys select as fast as one.
+ */
+
+import { createIndexedHeap, type IndexedHeap } from "./indexed-heap.ts";
+import type { KeyStateRecord, Store } from "../store/types.ts";
+import type { KeyStanding } from "./types.ts";
+
+/** One configured key, already hashed and masked by the caller. */
+export interface PoolKey {
+  secret: string;
+  id: string;
+  masked: string;
+}
+
+/** Where the pool writes state changes so a restart remembers them. */
+export type KeyStateSink = Pick<Store, "saveKeyState" | "clearKeyState" | "clearAllKeyState">;
+
+export interface KeyPoolOptions {
+  provider: string;
+  keys: readonly PoolKey[];
+  /** Hard cap of in-flight requests per (key, model). */
+  maxConcurrentPerKey?: number;
+  restore?: readonly KeyStateRecord[];
+  sink?: KeyStateSink;
+  now?: () => number;
+}
+
+export interface Lease {
+  readonly slot: number;
+  readonly secret: string;
+  readonly keyId: string;
+  readonly masked: string;
+  readonly model: string;
+  /** Give the key back; safe to call more than once. */
+  release(): void;
+}
+
+export type Acquisition =
+  | { kind: "lease"; lease: Lease }
+  /** Every untried key is cooling or disabled beyond the deadline; `retryAt` is the earliest return. */
+  | { kind: "cooling"; retryAt: number }
+  /** Every key that could serve was already tried by this request. */
+  | { kind: "exhausted" }
+  /** Usable keys exist but all are at their concurrency cap until the deadline. */
+  | { kind: "at_capacity" }
+  | { kind: "aborted" };
+
+export interface AcquireOptions {
+  /** Slots this request already tried. */
+  exclude: ReadonlySet<number>;
+  /** Epoch ms after which waiting is pointless. */
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+export interface PoolStanding {
+  keys: KeyStanding[];
+  healthy: number;
+  cooling: number;
+  disabled: number;
+}
+
+export interface KeyPool {
+  readonly provider: string;
+  readonly size: number;
+  acquire(model: string, options: AcquireOptions): Promise<Acquisition>;
+  /** Take (key, model) out until `until`, remembering its current strikes. */
+  coolDown(slot: number, model: string, until: number, reason: string): void;
+  /** Count one more strike for (key, model) and return the new count. */
+  addStrike(slot: number, model: string): number;
+  /** A success: forget the strikes of (key, model). */
+  clearStrikes(slot: number, model: string): void;
+  /** Take the key out for every model until `until`. */
+  disable(slot: number, until: number, reason: string): void;
+  /** Clear cooldowns, strikes and disabled state of one key (by id) or of all keys. */
+  reset(keyId?: string): number;
+  /** The earliest time any key could serve `model` again (now when one is ready). */
+  earliestAvailable(model: string): number;
+  /** Up to `limit` enabled keys in configured order, for side calls such as model listing. */
+  healthyKeys(limit: number): PoolKey[];
+  standing(): PoolStanding;
+}
+
+const MAX_IDLE_LANES = 256;
+
+interface Lane {
+  readonly model: string;
+  readonly inFlight: Int32Array;
+  readonly coolUntil: Float64Array;
+  readonly strikes: Int32Array;
+  readonly reasons: Map<number, string>;
+  readonly ready: IndexedHeap;
+  readonly cooling: IndexedHeap;
+  busy: number;
+  struckKeys: number;
+  readonly waiters: Set<() => void>;
+}
+
+export function createKeyPool(options: KeyPoolOptions): KeyPool {
+  const { provider, keys, maxConcurrentPerKey: cap, sink } = options;
+  const clock = options.now ?? Date.now;
+  const count = keys.length;
+  const slotById = new Map(keys.map((key, slot) => [key.id, slot]));
+  const inFlightTotal = new Int32Array(count);
+  const lastUsed = new Float64Array(count);
+  const disabledUntil = new Float64Array(count);
+  const disabledReason = new Map<number, string>();
+  const disabled = createIndexedHeap(count, (a, b) => disabledUntil[a]! < disabledUntil[b]!);
+  const lanes = new Map<string, Lane>();
+  let useSequence = 0;
+
+  const createLane = (model: string): Lane => {
+    const inFlight = new Int32Array(count);
+    const coolUntil = new Float64Array(count);
+    const ready = createIndexedHeap(count, (a, b) => {
+      const byModel = inFlight[a]! - inFlight[b]!;
+      if (byModel !== 0) return byModel < 0;
+      const overall = inFlightTotal[a]! - inFlightTotal[b]!;
+      if (overall !== 0) return overall < 0;
+      return lastUsed[a]! < lastUsed[b]! || (lastUsed[a] === lastUsed[b] && a < b);
+    });
+    const cooling = createIndexedHeap(count, (a, b) => coolUntil[a]! < coolUntil[b]!);
+    for (let slot = 0; slot < count; slot++) if (disabledUntil[slot] === 0) ready.push(slot);
+    const lane: Lane = {
+      model,
+      inFlight,
+      coolUntil,
+      strikes: new Int32Array(count),
+      reasons: new Map(),
+      ready,
+      cooling,
+      busy: 0,
+      struckKeys: 0,
+      waiters: new Set(),
+    };
+    return lane;
+  };
+
+  const isIdle = (lane: Lane): boolean =>
+    lane.busy === 0 && lane.cooling.size === 0 && lane.struckKeys === 0 && lane.waiters.size === 0;
+
+  const laneFor = (model: string): Lane => {
+    let lane = lanes.get(model);
+    if (lane) return lane;
+    // Unbounded distinct model names must not grow memory without bound; an idle lane holds
+    // nothing that cannot be rebuilt, so drop one before adding another.
+    if (lanes.size >= MAX_IDLE_LANES) {
+      for (const [name, candidate] of lanes) {
+        if (isIdle(candidate)) {
+          lanes.delete(name);
+          break;
+        }
+      }
+    }
+    lane = createLane(model);
+    lanes.set(model, lane);
+    return lane;
+  };
+
+  const wakeOne = (lane: Lane): void => {
+    for (const wake of lane.waiters) {
+      wake();
+      return;
+    }
+  };
+
+  const wakeAll = (): void => {
+    for (const lane of lanes.values()) for (const wake of [...lane.waiters]) wake();
+  };
+
+  const reorderEverywhere = (slot: number): void => {
+    for (const lane of lanes.values()) lane.ready.update(slot);
+  };
+
+  const enable = (slot: number): void => {
+    disabledUntil[slot] = 0;
+    disabledReason.delete(slot);
+    disabled.remove(slot);
+    for (const lane of lanes.values()) if (!lane.cooling.has(slot)) lane.ready.push(slot);
+  };
+
+  const endCooling = (lane: Lane, slot: number): void => {
+    lane.cooling.remove(slot);
+    lane.coolUntil[slot] = 0;
+    lane.reasons.delete(slot);
+    if (disabledUntil[slot] === 0) lane.ready.push(slot);
+  };
+
+  const restoreExpired = (lane: Lane, now: number): void => {
+    for (let top = disabled.peek(); top !== undefined && disabledUntil[top]! <= now; top = disabled.peek()) {
+      enable(top);
+      sink?.clearKeyState(provider, keys[top]!.id, "");
+    }
+    for (let top = lane.cooling.peek(); top !== undefined && lane.coolUntil[top]! <= now; top = lane.cooling.peek()) {
+      endCooling(lane, top);
+    }
+  };
+
+  /** Best slot in `heap` that the request has not tried yet; popped entries are pushed back. */
+  const bestUntried = (heap: IndexedHeap, exclude: ReadonlySet<number>): number => {
+    if (exclude.size === 0) return heap.peek() ?? -1;
+    const skipped: number[] = [];
+    let found = -1;
+    for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
+      if (!exclude.has(top)) {
+        found = top;
+        break;
+      }
+      skipped.push(heap.pop()!);
+    }
+    for (const slot of skipped) heap.push(slot);
+    return found;
+  };
+
+  const earliestReturn = (lane: Lane, exclude: ReadonlySet<number>): number => {
+    let earliest = Number.POSITIVE_INFINITY;
+    const cooling = bestUntried(lane.cooling, exclude);
+    if (cooling >= 0) earliest = lane.coolUntil[cooling]!;
+    const off = bestUntried(disabled, exclude);
+    if (off >= 0) earliest = Math.min(earliest, Math.max(disabledUntil[off]!, lane.coolUntil[off]!));
+    return earliest;
+  };
+
+  const take = (lane: Lane, slot: number): Lease => {
+    lane.inFlight[slot]! += 1;
+    lane.busy += 1;
+    inFlightTotal[slot]! += 1;
+    lastUsed[slot] = ++useSequence;
+    reorderEverywhere(slot);
+    const key = keys[slot]!;
+    let held = true;
+    return {
+      slot,
+      secret: key.secret,
+      keyId: key.id,
+      masked: key.masked,
+      model: lane.model,
+      release() {
+        if (!held) return;
+        held = false;
+        lane.inFlight[slot]! -= 1;
+        lane.busy -= 1;
+        inFlightTotal[slot]! -= 1;
+        reorderEverywhere(slot);
+        wakeOne(lane);
+      },
+    };
+  };
+
+  const wait = (lane: Lane, until: number, signal: AbortSignal | undefined): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        lane.waiters.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, until - clock()));
+      lane.waiters.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+
+  const setStrikes = (lane: Lane, slot: number, strikes: number): void => {
+    const before = lane.strikes[slot]!;
+    lane.strikes[slot] = strikes;
+    if (before === 0 && strikes > 0) lane.struckKeys += 1;
+    if (before > 0 && strikes === 0) lane.struckKeys -= 1;
+  };
+
+  const applyCooldown = (lane: Lane, slot: number, until: number, reason: string): void => {
+    lane.coolUntil[slot] = until;
+    lane.reasons.set(slot, reason);
+    lane.ready.remove(slot);
+    if (lane.cooling.has(slot)) lane.cooling.update(slot);
+    else lane.cooling.push(slot);
+  };
+
+  const applyDisable = (slot: number, until: number, reason: string): void => {
+    disabledUntil[slot] = until;
+    disabledReason.set(slot, reason);
+    if (disabled.has(slot)) disabled.update(slot);
+    else disabled.push(slot);
+    for (const lane of lanes.values()) lane.ready.remove(slot);
+  };
+
+  const startNow = clock();
+  for (const record of options.restore ?? []) {
+    const slot = slotById.get(record.keyId);
+    if (slot === undefined) continue;
+    if (record.model === "") {
+      if (record.until > startNow) applyDisable(slot, record.until, record.reason);
+      continue;
+    }
+    const lane = laneFor(record.model);
+    setStrikes(lane, slot, record.strikes);
+    if (record.until > startNow) applyCooldown(lane, slot, record.until, record.reason);
+  }
+
+  return {
+    provider,
+    size: count,
+
+    async acquire(model, { exclude, deadline, signal }) {
+      const lane = laneFor(model);
+      for (;;) {
+        if (signal?.aborted) return { kind: "aborted" };
+        const now = clock();
+        restoreExpired(lane, now);
+        const best = bestUntried(lane.ready, exclude);
+        if (best >= 0) {
+          if (cap === undefined || lane.inFlight[best]! < cap) return { kind: "lease", lease: take(lane, best) };
+          if (now >= deadline) return { kind: "at_capacity" };
+          await wait(lane, deadline, signal);
+          continue;
+        }
+        const earliest = earliestReturn(lane, exclude);
+        if (earliest === Number.POSITIVE_INFINITY) return { kind: "exhausted" };
+        if (earliest > deadline) return { kind: "cooling", retryAt: earliest };
+        await wait(lane, earliest, signal);
+      }
+    },
+
+    coolDown(slot, model, until, reason) {
+      const lane = laneFor(model);
+      applyCooldown(lane, slot, until, reason);
+      sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model, until, strikes: lane.strikes[slot]!, reason });
+    },
+
+    addStrike(slot, model) {
+      const lane = laneFor(model);
+      const strikes = lane.strikes[slot]! + 1;
+      setStrikes(lane, slot, strikes);
+      return strikes;
+    },
+
+    clearStrikes(slot, model) {
+      const lane = lanes.get(model);
+      if (!lane || lane.strikes[slot] === 0) return;
+      setStrikes(lane, slot, 0);
+      if (!lane.cooling.has(slot)) sink?.clearKeyState(provider, keys[slot]!.id, model);
+    },
+
+    disable(slot, until, reason) {
+      applyDisable(slot, until, reason);
+      sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model: "", until, strikes: 0, reason });
+    },
+
+    reset(keyId) {
+      const slots = keyId === undefined ? keys.map((_, slot) => slot) : [slotById.get(keyId)].filter((s) => s !== undefined);
+      for (const slot of slots) {
+        if (disabledUntil[slot] !== 0) enable(slot);
+        for (const lane of lanes.values()) {
+          if (lane.cooling.has(slot)) endCooling(lane, slot);
+          setStrikes(lane, slot, 0);
+        }
+        if (keyId !== undefined) {
+          sink?.clearKeyState(provider, keys[slot]!.id, "");
+          for (const model of lanes.keys()) sink?.clearKeyState(provider, keys[slot]!.id, model);
+        }
+      }
+      if (keyId === undefined) sink?.clearAllKeyState(provider);
+      wakeAll();
+      return slots.length;
+    },
+
+    earliestAvailable(model) {
+      const lane = laneFor(model);
+      const now = clock();
+      restoreExpired(lane, now);
+      if (lane.ready.size > 0) return now;
+      return earliestReturn(lane, new Set());
+    },
+
+    healthyKeys(limit) {
+      const found: PoolKey[] = [];
+      for (let slot = 0; slot < count && found.length < limit; slot++) {
+        if (disabledUntil[slot] === 0 || disabledUntil[slot]! <= clock()) found.push(keys[slot]!);
+      }
+      return found;
+    },
+
+    standing() {
+      const now = clock();
+      const coolingBySlot = new Map<number, KeyStanding["coolingModels"]>();
+      for (const lane of lanes.values()) {
+        for (const slot of lane.cooling.ids()) {
+          if (lane.coolUntil[slot]! <= now) continue;
+          const list = coolingBySlot.get(slot) ?? [];
+          list.push({
+            model: lane.model,
+            until: lane.coolUntil[slot]!,
+            reason: lane.reasons.get(slot) ?? "",
+            strikes: lane.strikes[slot]!,
+          });
+          coolingBySlot.set(slot, list);
+        }
+      }
+      const standing: PoolStanding = { keys: [], healthy: 0, cooling: 0, disabled: 0 };
+      keys.forEach((key, slot) => {
+        const off = disabledUntil[slot]! > now;
+        const coolingModels = coolingBySlot.get(slot) ?? [];
+        if (off) standing.disabled += 1;
+        else if (coolingModels.length > 0) standing.cooling += 1;
+        else standing.healthy += 1;
+        standing.keys.push({
+          id: key.id,
+          masked: key.masked,
+          inFlight: inFlightTotal[slot]!,
+          disabledUntil: off ? disabledUntil[slot]! : 0,
+          ...(off ? { disabledReason: disabledReason.get(slot) ?? "" } : {}),
+          coolingModels,
+        });
+      });
+      return standing;
+    },
+  };
+}

@@ -1,0 +1,320 @@
+/**
+ * The attempt loop: pick the best key, try it, and act on the classified outcome — answer a request
+ * fault as-is, retry a transient failure once on the same key, cool or disable a key that is out,
+ * and rotate — all within the request's deadline. It knows nothing of HTTP frameworks or wire
+ * formats: an attempt is a function that returns a value or a classified `Failure`.
+ */
+
+import { quotaCooldownUntil, rateLimitCooldownMs } from "./cooldown-policy.ts";
+import { nextDailyReset } from "./daily-reset.ts";
+import type { IncidentTracker } from "./incidents.ts";
+import type { KeyPool, Lease } from "./key-pool.ts";
+import type { Failure, FailureClass } from "./types.ts";
+import { recordAttemptUsage, type TokenUsage, type UsageSink } from "./usage.ts";
+
+export type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+/** What the client gets when no attempt succeeded. */
+export interface ProxyError {
+  status: number;
+  type: string;
+  code: string | null;
+  param: string | null;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+/** One line of the decision trace. */
+export interface AttemptTrace {
+  keyId: string;
+  masked: string;
+  outcome: "ok" | FailureClass;
+  status: number;
+  durationMs: number;
+  message?: string;
+  action?: string;
+}
+
+export interface RotationRequest<T> {
+  pool: KeyPool;
+  /** Upstream model name (without the provider prefix). */
+  model: string;
+  deadline: number;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  attempt(lease: Lease, signal: AbortSignal): Promise<AttemptResult<T>>;
+}
+
+export type RotationResult<T> =
+  | { ok: true; value: T; lease: Lease; trace: AttemptTrace[] }
+  | { ok: false; error: ProxyError; trace: AttemptTrace[] };
+
+/** How a lease ended. A stream the client abandoned midway settles as a success with what it used. */
+export type Settlement = { kind: "success"; usage?: TokenUsage } | { kind: "failure"; failure: Failure } | { kind: "cancelled" };
+
+export interface RotatorOptions {
+  usage: UsageSink;
+  incidents: IncidentTracker;
+  resetMinuteUtc: number;
+  /** Wait before the single same-key retry of a transient failure. */
+  transientBackoffMs?: () => number;
+  now?: () => number;
+}
+
+export interface Rotator {
+  run<T>(request: RotationRequest<T>): Promise<RotationResult<T>>;
+  /** Finish a lease from a successful run once its response (or stream) is over. */
+  settle(pool: KeyPool, lease: Lease, settlement: Settlement): string | undefined;
+}
+
+const CLIENT_CLOSED: ProxyError = {
+  status: 499,
+  type: "client_closed_request",
+  code: "client_closed_request",
+  param: null,
+  message: "The client closed the request before an answer was ready.",
+};
+
+export function createRotator(options: RotatorOptions): Rotator {
+  const clock = options.now ?? Date.now;
+  const backoff = options.transientBackoffMs ?? (() => 500 + Math.random() * 250);
+
+  /** Apply what a failure means for the key; returns a few words for the trace. */
+  const applyFailure = (pool: KeyPool, lease: Lease, failure: Failure): string | undefined => {
+    const now = clock();
+    switch (failure.class) {
+      case "rate_limit": {
+        const strike = pool.addStrike(lease.slot, lease.model);
+        const until = now + rateLimitCooldownMs(failure.retryAfterMs, strike);
+        pool.coolDown(lease.slot, lease.model, until, `rate limited (HTTP ${failure.status})`);
+        return `cooling until ${new Date(until).toISOString()}`;
+      }
+      case "quota": {
+        pool.addStrike(lease.slot, lease.model);
+        const until = quotaCooldownUntil(now, failure.retryAfterMs, nextDailyReset(now, options.resetMinuteUtc));
+        pool.coolDown(lease.slot, lease.model, until, `quota exhausted (HTTP ${failure.status})`);
+        return `cooling until ${new Date(until).toISOString()}`;
+      }
+      case "billing":
+      case "invalid_key": {
+        const until = nextDailyReset(now, options.resetMinuteUtc);
+        const reason = failure.class === "billing" ? "billing or credit exhausted" : "key rejected as invalid";
+        pool.disable(lease.slot, until, `${reason} (HTTP ${failure.status})`);
+        return `disabled until ${new Date(until).toISOString()}`;
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  /** Record the attempt, act on its failure, and give the key back; returns the action taken. */
+  const settle = (pool: KeyPool, lease: Lease, settlement: Settlement): string | undefined => {
+    if (settlement.kind === "cancelled") {
+      // The client left before any answer: nothing was served and nothing is the key's fault.
+      lease.release();
+      return undefined;
+    }
+    const ok = settlement.kind === "success";
+    const action = settlement.kind === "failure" ? applyFailure(pool, lease, settlement.failure) : undefined;
+    if (ok) pool.clearStrikes(lease.slot, lease.model);
+    recordAttemptUsage(options.usage, {
+      provider: pool.provider,
+      keyId: lease.keyId,
+      model: lease.model,
+      ok,
+      usage: settlement.kind === "success" ? settlement.usage : undefined,
+      now: clock(),
+      resetMinuteUtc: options.resetMinuteUtc,
+    });
+    lease.release();
+    return action;
+  };
+
+  const run = async <T>(request: RotationRequest<T>): Promise<RotationResult<T>> => {
+    const { pool, model, deadline, signal } = request;
+    const provider = pool.provider;
+    const tried = new Set<number>();
+    const trace: AttemptTrace[] = [];
+    let lastFailure: Failure | undefined;
+    const fail = (error: ProxyError): RotationResult<T> => ({ ok: false, error, trace });
+
+    for (;;) {
+      const incident = options.incidents.active(provider);
+      if (incident) {
+        if (incident.until > deadline) return fail(incidentError(incident.message, incident.until - clock()));
+        await sleep(incident.until - clock(), signal);
+      }
+      if (signal.aborted) return fail(CLIENT_CLOSED);
+      if (clock() >= deadline) return fail(deadlineError(provider, lastFailure));
+
+      const acquisition = await pool.acquire(model, { exclude: tried, deadline, signal });
+      switch (acquisition.kind) {
+        case "aborted":
+          return fail(CLIENT_CLOSED);
+        case "at_capacity":
+          return fail(capacityError(provider, model));
+        case "cooling":
+          return fail(coolingError(provider, model, pool.size, acquisition.retryAt - clock(), lastFailure, trace.length));
+        case "exhausted":
+          return fail(exhaustedError(pool, model, lastFailure, trace.length, clock()));
+      }
+
+      const lease = acquisition.lease;
+      tried.add(lease.slot);
+      for (let round = 0; ; round++) {
+        const started = clock();
+        const result = await attemptWithinDeadline(request, lease, deadline);
+        const durationMs = clock() - started;
+        if (result.ok) {
+          trace.push({ keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs });
+          return { ok: true, value: result.value, lease, trace };
+        }
+        const failure = redactFailure(result.failure, lease);
+        if (signal.aborted) {
+          settle(pool, lease, { kind: "cancelled" });
+          return fail(CLIENT_CLOSED);
+        }
+        lastFailure = failure;
+        const step: AttemptTrace = {
+          keyId: lease.keyId,
+          masked: lease.masked,
+          outcome: failure.class,
+          status: failure.status,
+          durationMs,
+          message: failure.message,
+        };
+        trace.push(step);
+        if (failure.class === "request") {
+          settle(pool, lease, { kind: "failure", failure });
+          return fail(requestFaultError(failure));
+        }
+        if (failure.class !== "transient") {
+          step.action = settle(pool, lease, { kind: "failure", failure });
+          break;
+        }
+        const declared = options.incidents.noteTransient(provider, lease.keyId, failure.status);
+        const wait = backoff();
+        if (declared || round > 0 || clock() + wait >= deadline) {
+          step.action = declared ? "provider paused" : "rotating";
+          settle(pool, lease, { kind: "failure", failure });
+          if (clock() >= deadline) return fail(deadlineError(provider, failure));
+          break;
+        }
+        recordAttemptUsage(options.usage, { provider, keyId: lease.keyId, model, ok: false, now: clock(), resetMinuteUtc: options.resetMinuteUtc });
+        step.action = "retrying the same key";
+        await sleep(wait, signal);
+        if (signal.aborted) {
+          lease.release();
+          return fail(CLIENT_CLOSED);
+        }
+      }
+    }
+  };
+
+  return { run, settle };
+}
+
+/** Run one attempt with an abort that fires at the deadline or when the client leaves. */
+async function attemptWithinDeadline<T>(request: RotationRequest<T>, lease: Lease, deadline: number): Promise<AttemptResult<T>> {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  request.signal.addEventListener("abort", abort, { once: true });
+  const timer = setTimeout(abort, Math.max(0, deadline - Date.now()));
+  try {
+    return await request.attempt(lease, controller.signal);
+  } finally {
+    // Past this point a committed stream lives on: only the client's own abort may end it.
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Upstream messages sometimes echo the key; the client and the logs get its masked form only. */
+function redactFailure(failure: Failure, lease: Lease): Failure {
+  if (!failure.message.includes(lease.secret)) return failure;
+  return { ...failure, message: failure.message.split(lease.secret).join(lease.masked) };
+}
+
+const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+function requestFaultError(failure: Failure): ProxyError {
+  return {
+    status: failure.status >= 400 && failure.status < 500 ? failure.status : 400,
+    type: "invalid_request_error",
+    code: failure.code ?? null,
+    param: failure.param ?? null,
+    message: failure.message,
+  };
+}
+
+function incidentError(message: string, remainingMs: number): ProxyError {
+  return { status: 503, type: "provider_incident", code: "provider_incident", param: null, message: `${message}.`, retryAfterSeconds: seconds(remainingMs) };
+}
+
+function deadlineError(provider: string, last: Failure | undefined): ProxyError {
+  const tail = last ? ` Last error: ${last.message}` : "";
+  return {
+    status: 504,
+    type: "timeout_error",
+    code: "deadline_exceeded",
+    param: null,
+    message: `No answer from ${provider} within the request deadline (GLOBAL_TIMEOUT).${tail}`,
+  };
+}
+
+function capacityError(provider: string, model: string): ProxyError {
+  return {
+    status: 429,
+    type: "rate_limit_error",
+    code: "keys_at_capacity",
+    param: null,
+    message: `Every ${provider} key is at its concurrency cap (MAX_CONCURRENT_REQUESTS_PER_KEY_${provider.toUpperCase()}) for ${model} and none was released before the deadline.`,
+    retryAfterSeconds: 1,
+  };
+}
+
+function coolingError(provider: string, model: string, keyCount: number, waitMs: number, last: Failure | undefined, attempts: number): ProxyError {
+  const tried = attempts > 0 ? ` ${attempts} attempt(s) failed first; last error: ${last?.message}` : "";
+  return {
+    status: 429,
+    type: "rate_limit_error",
+    code: "all_keys_cooling",
+    param: null,
+    message: `All ${keyCount} ${provider} key(s) are cooling down or disabled for ${model}; the earliest is back in ${seconds(waitMs)} s.${tried}`,
+    retryAfterSeconds: seconds(waitMs),
+  };
+}
+
+function exhaustedError(pool: KeyPool, model: string, last: Failure | undefined, attempts: number, now: number): ProxyError {
+  if (!last) {
+    return {
+      status: 503,
+      type: "service_unavailable",
+      code: "no_keys",
+      param: null,
+      message: `No ${pool.provider} key can serve ${model}.`,
+    };
+  }
+  const limited = last.class === "rate_limit" || last.class === "quota";
+  const earliest = pool.earliestAvailable(model);
+  return {
+    status: limited ? 429 : 502,
+    type: limited ? "rate_limit_error" : "upstream_error",
+    code: limited ? "all_keys_rate_limited" : "all_keys_failed",
+    param: null,
+    message: `All ${attempts} attempt(s) on ${pool.provider} failed for ${model}; last error (HTTP ${last.status}, ${last.class}): ${last.message}`,
+    ...(limited && Number.isFinite(earliest) ? { retryAfterSeconds: seconds(earliest - now) } : {}),
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * One attempt against an OpenAI-compatible host, as the engine's attempt function. Everything that
+ * can still go wrong before the client sees a byte is turned into a classified failure, so the
+ * engine can rotate invisibly: error statuses, a 200 whose body is an error, malformed JSON, and —
+ * for streams — an error event or silence before the first event with real content.
+ */
+
+import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "../../engine/classify-failure.ts";
+import type { AttemptResult } from "../../engine/rotate.ts";
+import type { TokenUsage } from "../../engine/usage.ts";
+import { createSseParser, type SseEvent, type SseParser } from "../../formats/sse.ts";
+import { callUpstream, createChunkReader, readBodyText, type ChunkReader } from "../upstream-http.ts";
+import { readOpenAIUsage } from "./read-usage.ts";
+
+export interface AttemptTimeouts {
+  /** Wait for response headers of a stream (hosts answer streams with headers at once). */
+  connectMs: number;
+  /** Wait for the complete answer (non-stream) or the first event with content (stream). */
+  firstByteMs: number;
+}
+
+export interface OpenAIAttempt {
+  url: string;
+  key: string;
+  body: string;
+  signal: AbortSignal;
+  timeouts: AttemptTimeouts;
+}
+
+export interface JsonAnswer {
+  status: number;
+  text: string;
+  usage?: TokenUsage;
+}
+
+export interface StreamStart {
+  reader: ChunkReader;
+  parser: SseParser;
+  /** Events received before the stream was committed, to be sent first. */
+  held: SseEvent[];
+  /** Upstream response headers, for classifying an error that arrives later in the stream. */
+  headers: Headers;
+}
+
+export function upstreamHeaders(key: string, accept: string): Record<string, string> {
+  return { authorization: `Bearer ${key}`, "content-type": "application/json", accept };
+}
+
+/** A non-streaming call (chat or embeddings): succeeds with the upstream's bytes and usage. */
+export async function attemptJson(attempt: OpenAIAttempt): Promise<AttemptResult<JsonAnswer>> {
+  const started = Date.now();
+  const reply = await callUpstream({
+    url: attempt.url,
+    headers: upstreamHeaders(attempt.key, "application/json"),
+    body: attempt.body,
+    signal: attempt.signal,
+    headersTimeoutMs: attempt.timeouts.firstByteMs,
+  });
+  if (!reply.ok) return reply;
+  const remaining = Math.max(1, attempt.timeouts.firstByteMs - (Date.now() - started));
+  const body = await readBodyText(reply.response, reply.controller, remaining);
+  if (!body.ok) return body;
+  const { response } = reply;
+  if (response.status < 200 || response.status >= 300) {
+    return { ok: false, failure: classifyHttpFailure({ status: response.status, headers: response.headers, body: body.text, now: Date.now() }) };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.text);
+  } catch {
+    return { ok: false, failure: { ...networkFailure("the upstream answered HTTP 200 with a body that is not valid JSON"), status: 200 } };
+  }
+  const answer = parsed as Record<string, unknown>;
+  if (answer.error !== undefined && answer.error !== null && answer.choices === undefined && answer.data === undefined) {
+    return { ok: false, failure: classifyEmbeddedError(answer, response.headers, Date.now()) };
+  }
+  return { ok: true, value: { status: response.status, text: body.text, usage: readOpenAIUsage(answer.usage) } };
+}
+
+/**
+ * A streaming call. Commits only at the first event that carries content, a finish reason or usage:
+ * role-only preambles and keep-alive comments are held back, so an error right after them still
+ * rotates to the next key without the client noticing.
+ */
+export async function attemptStream(attempt: OpenAIAttempt): Promise<AttemptResult<StreamStart>> {
+  const started = Date.now();
+  const reply = await callUpstream({
+    url: attempt.url,
+    headers: upstreamHeaders(attempt.key, "text/event-stream"),
+    body: attempt.body,
+    signal: attempt.signal,
+    headersTimeoutMs: Math.min(attempt.timeouts.connectMs, attempt.timeouts.firstByteMs),
+  });
+  if (!reply.ok) return reply;
+  const { response, controller } = reply;
+  const remaining = (): number => Math.max(1, attempt.timeouts.firstByteMs - (Date.now() - started));
+  if (response.status < 200 || response.status >= 300 || !isEventStream(response)) {
+    const body = await readBodyText(response, controller, remaining());
+    if (!body.ok) return body;
+    return { ok: false, failure: classifyNonStreamAnswer(response, body.text) };
+  }
+
+  const reader = createChunkReader(response, controller);
+  const parser = createSseParser();
+  const held: SseEvent[] = [];
+  for (;;) {
+    const read = await reader.next(remaining());
+    if ("failed" in read) return { ok: false, failure: read.failure };
+    const events = read.done ? parser.end() : parser.push(read.text);
+    for (const event of events) {
+      if (event.data === undefined) continue;
+      if (event.data === "[DONE]") {
+        held.push(event);
+        return { ok: true, value: { reader, parser, held, headers: response.headers } };
+      }
+      const verdict = inspectEvent(event.data, response.headers);
+      if (verdict.kind === "failure") {
+        reader.cancel();
+        return { ok: false, failure: verdict.failure };
+      }
+      held.push(event);
+      if (verdict.kind === "substantive") return { ok: true, value: { reader, parser, held, headers: response.headers } };
+    }
+    if (read.done) {
+      // The upstream closed without a single event of content: nothing usable was produced.
+      return { ok: false, failure: networkFailure("the upstream closed the stream before sending any content") };
+    }
+  }
+}
+
+type EventVerdict = { kind: "failure"; failure: ReturnType<typeof networkFailure> } | { kind: "substantive" } | { kind: "preamble" };
+
+function inspectEvent(data: string, headers: Headers): EventVerdict {
+  let chunk: Record<string, unknown>;
+  try {
+    chunk = JSON.parse(data);
+  } catch {
+    return { kind: "failure", failure: { ...networkFailure("the upstream sent a stream event that is not valid JSON"), status: 200 } };
+  }
+  if (chunk.error !== undefined && chunk.error !== null) {
+    return { kind: "failure", failure: classifyEmbeddedError(chunk, headers, Date.now()) };
+  }
+  return hasSubstance(chunk) ? { kind: "substantive" } : { kind: "preamble" };
+}
+
+function hasSubstance(chunk: Record<string, unknown>): boolean {
+  if (chunk.usage !== undefined && chunk.usage !== null) return true;
+  const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
+  for (const choice of choices as Record<string, unknown>[]) {
+    if (choice.finish_reason !== undefined && choice.finish_reason !== null) return true;
+    const delta = (choice.delta ?? {}) as Record<string, unknown>;
+    for (const field of ["content", "reasoning_content", "reasoning", "refusal"]) {
+      const value = delta[field];
+      if ((typeof value === "string" && value.length > 0) || Array.isArray(value)) return true;
+    }
+    if (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) return true;
+    if (delta.function_call !== undefined && delta.function_call !== null) return true;
+  }
+  return false;
+}
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get("content-type") ?? "").includes("text/event-stream");
+}
+
+/** A stream request answered with an error status or with plain JSON instead of events. */
+function classifyNonStreamAnswer(response: Response, text: string) {
+  const now = Date.now();
+  if (response.status < 200 || response.status >= 300) {
+    return classifyHttpFailure({ status: response.status, headers: response.headers, body: text, now });
+  }
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    if (parsed.error !== undefined && parsed.error !== null) return classifyEmbeddedError(parsed, response.headers, now);
+  } catch {
+    // fall through: not JSON either
+  }
+  return { ...networkFailure("the upstream answered a streaming request without an event stream"), status: response.status };
+}

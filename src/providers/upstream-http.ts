@@ -1,0 +1,132 @@
+/**
+ * Talking to an upstream with per-attempt time limits. `fetch` has one abort signal, so each phase
+ * (waiting for response headers, waiting for the next body piece) arms its own timer and turns a
+ * timeout into a classified network failure instead of an exception.
+ */
+
+import { networkFailure } from "../engine/classify-failure.ts";
+import type { Failure } from "../engine/types.ts";
+
+export interface UpstreamCall {
+  url: string;
+  method?: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: string;
+  /** Aborted by the engine at the deadline or when the client leaves. */
+  signal: AbortSignal;
+  /** Longest wait for response headers. */
+  headersTimeoutMs: number;
+}
+
+export type UpstreamReply =
+  | { ok: true; response: Response; controller: AbortController }
+  | { ok: false; failure: Failure };
+
+/**
+ * Send one request. The returned controller aborts this call alone (its body included): callers
+ * use it for body-phase timeouts and to stop reading when the client leaves.
+ */
+export async function callUpstream(call: UpstreamCall): Promise<UpstreamReply> {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  if (call.signal.aborted) return { ok: false, failure: networkFailure("the request was cancelled before it was sent") };
+  call.signal.addEventListener("abort", abort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, call.headersTimeoutMs);
+  try {
+    const response = await fetch(call.url, {
+      method: call.method ?? "POST",
+      headers: call.headers,
+      body: call.body,
+      signal: controller.signal,
+      // Upstream errors must reach the classifier, not be followed somewhere else.
+      redirect: "manual",
+    });
+    return { ok: true, response, controller };
+  } catch (error) {
+    const what = timedOut
+      ? `no response headers within ${formatSeconds(call.headersTimeoutMs)}`
+      : call.signal.aborted
+        ? "the request deadline passed or the client left while waiting for response headers"
+        : describeNetworkError(error);
+    return { ok: false, failure: networkFailure(what) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Read the whole body as text, giving up (and aborting the call) after `timeoutMs`. */
+export async function readBodyText(
+  response: Response,
+  controller: AbortController,
+  timeoutMs: number,
+): Promise<{ ok: true; text: string } | { ok: false; failure: Failure }> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  try {
+    return { ok: true, text: await response.text() };
+  } catch (error) {
+    const what = timedOut ? `the response body did not arrive within ${formatSeconds(timeoutMs)}` : describeNetworkError(error);
+    return { ok: false, failure: networkFailure(what) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export type ChunkRead = { done: false; text: string } | { done: true } | { failed: true; failure: Failure };
+
+/**
+ * Reads a body stream as text pieces with an idle limit between pieces. On a timeout the call is
+ * aborted, which also ends the upstream request.
+ */
+export function createChunkReader(response: Response, controller: AbortController) {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  return {
+    async next(idleTimeoutMs: number): Promise<ChunkRead> {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, idleTimeoutMs);
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          const tail = decoder.decode();
+          return tail.length > 0 ? { done: false, text: tail } : { done: true };
+        }
+        return { done: false, text: decoder.decode(value, { stream: true }) };
+      } catch (error) {
+        const what = timedOut ? `the upstream stream went silent for ${formatSeconds(idleTimeoutMs)}` : describeNetworkError(error);
+        return { failed: true, failure: networkFailure(what) };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(): void {
+      controller.abort();
+      reader.cancel().catch(() => {});
+    },
+  };
+}
+
+export type ChunkReader = ReturnType<typeof createChunkReader>;
+
+function describeNetworkError(error: unknown): string {
+  const code = (error as { code?: string } | null)?.code;
+  if (code === "ECONNREFUSED" || code === "ConnectionRefused") return "connection refused";
+  if (code === "ECONNRESET" || code === "ConnectionClosed") return "connection reset by the upstream";
+  if (code === "ENOTFOUND" || code === "FailedToOpenSocket") return "the upstream host could not be reached";
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 0 ? `network error: ${message}` : "network error";
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}

@@ -1,0 +1,109 @@
+/**
+ * The HTTP surface: request ids, CORS, the proxy-key check, body limits, the routes, and
+ * OpenAI-shaped errors for everything that goes wrong (unknown route, wrong method, oversized
+ * body, unexpected exception). One console line per request.
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { VERSION } from "../version.ts";
+import type { AppEnv } from "./app-env.ts";
+import { createKeyCheck } from "./auth.ts";
+import { errorResponse } from "./errors.ts";
+import type { ProxyContext } from "./proxy-context.ts";
+import { chatRoutes } from "./routes/chat.ts";
+import { embeddingsRoutes } from "./routes/embeddings.ts";
+import { infoRoutes } from "./routes/info.ts";
+
+const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers"];
+
+export function createApp(ctx: ProxyContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const keyMatches = createKeyCheck(ctx.settings.proxyApiKey);
+
+  app.use("*", async (c, next) => {
+    const requestId = `req_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+    c.set("requestId", requestId);
+    const started = performance.now();
+    await next();
+    c.res.headers.set("x-request-id", requestId);
+    logRequest(ctx, c.req.method, c.req.path, c.res.status, performance.now() - started, requestId, c.get("call"));
+  });
+
+  app.use("*", cors({ origin: "*", allowHeaders: [], exposeHeaders: EXPOSED_HEADERS, maxAge: 600 }));
+
+  const health = { status: "ok", service: "llm-key-proxy", version: VERSION };
+  app.get("/", (c) => c.json(health));
+  app.get("/healthz", (c) => c.json(health));
+
+  app.use("/v1/*", async (c, next) => {
+    if (keyMatches(c.req.raw.headers)) return next();
+    return errorResponse({
+      status: 401,
+      type: "authentication_error",
+      code: "invalid_proxy_key",
+      param: null,
+      message: "Missing or wrong proxy key: send Authorization: Bearer <PROXY_API_KEY> (or x-api-key).",
+    });
+  });
+
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: ctx.settings.maxBodyBytes,
+      onError: () =>
+        errorResponse({
+          status: 413,
+          type: "invalid_request_error",
+          code: "request_too_large",
+          param: null,
+          message: `The request body is larger than ${Math.round(ctx.settings.maxBodyBytes / 1024 / 1024)} MiB (MAX_BODY_SIZE_MB).`,
+        }),
+    }),
+  );
+
+  app.route("/v1", chatRoutes(ctx));
+  app.route("/v1", embeddingsRoutes(ctx));
+  app.route("/v1", infoRoutes(ctx));
+
+  app.notFound((c) =>
+    errorResponse({
+      status: 404,
+      type: "not_found_error",
+      code: "unknown_route",
+      param: null,
+      message: `No route ${c.req.method} ${c.req.path}. See GET / for the service and the README for the routes.`,
+    }),
+  );
+
+  app.onError((error, c) => {
+    ctx.log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return errorResponse({ status: 500, type: "internal_error", code: "internal_error", param: null, message: "The proxy hit an unexpected error; see its log for details." });
+  });
+
+  return app;
+}
+
+function logRequest(
+  ctx: ProxyContext,
+  method: string,
+  path: string,
+  status: number,
+  ms: number,
+  requestId: string,
+  call: AppEnv["Variables"]["call"],
+): void {
+  if (path === "/healthz") return;
+  const parts = [requestId, `${method} ${path}`];
+  if (call) {
+    parts.push(`${call.provider}/${call.model}`);
+    if (call.keyMasked) parts.push(`key ${call.keyMasked}`);
+    parts.push(`${call.attempts} attempt${call.attempts === 1 ? "" : "s"}`);
+  }
+  parts.push(`→ ${status}`, `${ms.toFixed(0)} ms`);
+  if (call?.usageTokens !== undefined) parts.push(`${call.usageTokens} tokens`);
+  const line = parts.join("  ");
+  if (status >= 500) ctx.log.warn(line);
+  else ctx.log.info(line);
+}

@@ -1,0 +1,94 @@
+/**
+ * Everything a running proxy holds, built once from the settings: one key pool per provider
+ * (restored from the store, so cooldowns survive a restart), the rotator, incident tracking, the
+ * model list cache, and the daily reset that clears cooldowns and disabled keys.
+ */
+
+import { keyId, maskKey } from "../config/paths.ts";
+import type { ProviderSettings, Settings } from "../config/settings.ts";
+import { lastDailyReset, scheduleDailyReset } from "../engine/daily-reset.ts";
+import { createIncidentTracker, type IncidentTracker } from "../engine/incidents.ts";
+import { createKeyPool, type KeyPool } from "../engine/key-pool.ts";
+import { createRotator, type Rotator } from "../engine/rotate.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { Store } from "../store/types.ts";
+import { createModelCatalog, type ModelCatalog } from "./model-catalog.ts";
+
+export interface ProviderRuntime {
+  settings: ProviderSettings;
+  pool: KeyPool;
+}
+
+export interface ProxyContext {
+  settings: Settings;
+  providers: ReadonlyMap<string, ProviderRuntime>;
+  rotator: Rotator;
+  incidents: IncidentTracker;
+  store: Store;
+  models: ModelCatalog;
+  log: Logger;
+  /** Stop timers owned by the context (the daily reset). */
+  stop(): void;
+}
+
+export interface ProxyContextOptions {
+  settings: Settings;
+  store: Store;
+  log: Logger;
+  /** Shorter same-key retry waits for tests. */
+  transientBackoffMs?: () => number;
+}
+
+const LAST_RESET_META = "last_daily_reset";
+
+export function createProxyContext(options: ProxyContextOptions): ProxyContext {
+  const { settings, store, log } = options;
+  const resetMinuteUtc = settings.dailyResetMinuteUtc;
+  catchUpDailyReset(store, resetMinuteUtc, log);
+
+  const restored = store.loadKeyState();
+  const providers = new Map<string, ProviderRuntime>();
+  for (const provider of settings.providers) {
+    const pool = createKeyPool({
+      provider: provider.name,
+      keys: provider.keys.map((secret) => ({ secret, id: keyId(secret), masked: maskKey(secret) })),
+      maxConcurrentPerKey: provider.maxConcurrentPerKey,
+      restore: restored.filter((record) => record.provider === provider.name),
+      sink: store,
+    });
+    providers.set(provider.name, { settings: provider, pool });
+  }
+
+  const incidents = createIncidentTracker();
+  const rotator = createRotator({ usage: store, incidents, resetMinuteUtc, transientBackoffMs: options.transientBackoffMs });
+  const stopReset = scheduleDailyReset({
+    resetMinuteUtc,
+    onReset: () => {
+      for (const { pool } of providers.values()) pool.reset();
+      incidents.clear();
+      store.setMeta(LAST_RESET_META, String(Date.now()));
+      log.info("Daily reset: cooldowns, strikes and disabled keys cleared.");
+    },
+  });
+
+  return {
+    settings,
+    providers,
+    rotator,
+    incidents,
+    store,
+    models: createModelCatalog({ providers, ttlMs: settings.modelsCacheTtlMs, log }),
+    log,
+    stop: stopReset,
+  };
+}
+
+/** A proxy that was down across a reset boundary clears what that reset would have cleared. */
+function catchUpDailyReset(store: Store, resetMinuteUtc: number, log: Logger): void {
+  const boundary = lastDailyReset(Date.now(), resetMinuteUtc);
+  const last = Number(store.getMeta(LAST_RESET_META) ?? 0);
+  if (last >= boundary) return;
+  if (last > 0) log.info("A daily reset passed while the proxy was stopped: cooldowns and disabled keys cleared.");
+  store.clearAllKeyState();
+  store.setMeta(LAST_RESET_META, String(Date.now()));
+}

@@ -1,0 +1,42 @@
+/**
+ * `provider/model` → the provider's runtime and the upstream model name, enforcing the model
+ * filters for requests exactly as `/v1/models` applies them.
+ */
+
+import { modelAllowed } from "../config/discover-providers.ts";
+import { invalidRequest, notFound, type ProxyError } from "./errors.ts";
+import type { ProviderRuntime, ProxyContext } from "./proxy-context.ts";
+
+export interface ModelTarget {
+  runtime: ProviderRuntime;
+  /** The model name the upstream knows (everything after the first `/`). */
+  model: string;
+}
+
+export function resolveModel(ctx: ProxyContext, requested: string): { ok: true; target: ModelTarget } | { ok: false; error: ProxyError } {
+  const slash = requested.indexOf("/");
+  if (slash <= 0 || slash === requested.length - 1) {
+    const known = [...ctx.providers.keys()].join(", ");
+    return {
+      ok: false,
+      error: invalidRequest(`model must be "provider/model" (for example "${[...ctx.providers.keys()][0]}/<model>"); got "${requested}". Configured providers: ${known}.`, "model", "model_without_provider"),
+    };
+  }
+  const provider = requested.slice(0, slash).toLowerCase();
+  const model = requested.slice(slash + 1);
+  const runtime = ctx.providers.get(provider);
+  if (!runtime) {
+    const known = [...ctx.providers.keys()].join(", ");
+    return {
+      ok: false,
+      error: notFound(`Unknown provider "${provider}": no ${provider.toUpperCase()}_API_KEY is configured. Configured providers: ${known}.`, "unknown_provider"),
+    };
+  }
+  if (!modelAllowed(runtime.settings, model)) {
+    return {
+      ok: false,
+      error: notFound(`The model "${requested}" is filtered out by IGNORE_MODELS_${provider.toUpperCase()} / WHITELIST_MODELS_${provider.toUpperCase()}.`, "model_not_found"),
+    };
+  }
+  return { ok: true, target: { runtime, model } };
+}

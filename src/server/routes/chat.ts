@@ -1,0 +1,68 @@
+/**
+ * `POST /v1/chat/completions`, stream and non-stream. Non-stream answers pass the upstream's bytes
+ * through; streams commit only after the first event with content, so everything that fails before
+ * that rotates invisibly and still gets an honest HTTP status.
+ */
+
+import { Hono } from "hono";
+import { chatRequestSchema } from "../../formats/openai-requests.ts";
+import { attemptJson, attemptStream } from "../../providers/openai/attempts.ts";
+import { prepareChatBody } from "../../providers/openai/prepare-request.ts";
+import { relayOpenAIStream } from "../../providers/openai/relay-stream.ts";
+import type { AppEnv } from "../app-env.ts";
+import { errorResponse } from "../errors.ts";
+import type { ProxyContext } from "../proxy-context.ts";
+import { readJsonRequest } from "../read-request.ts";
+import { resolveModel } from "../resolve-model.ts";
+import { attemptTimeouts, proxyHeaders, runOnKeys } from "../upstream-call.ts";
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post("/chat/completions", async (c) => {
+    const parsed = await readJsonRequest(c, chatRequestSchema);
+    if (!parsed.ok) return errorResponse(parsed.error);
+    const resolved = resolveModel(ctx, parsed.value.model);
+    if (!resolved.ok) return errorResponse(resolved.error);
+    const { runtime, model } = resolved.target;
+    const prepared = prepareChatBody(parsed.value, model);
+    const url = `${runtime.settings.baseUrl}/chat/completions`;
+    const timeouts = attemptTimeouts(ctx);
+    const call = { provider: runtime.settings.name, model, attempts: 0 };
+    c.set("call", call);
+
+    if (!prepared.stream) {
+      const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+        attemptJson({ url, key: lease.secret, body: prepared.json, signal, timeouts }),
+      );
+      call.attempts = result.trace.length;
+      if (!result.ok) return errorResponse(result.error, proxyHeaders(result));
+      const { text, usage, status } = result.value;
+      ctx.rotator.settle(runtime.pool, result.lease, { kind: "success", usage });
+      c.set("call", { ...call, keyMasked: result.lease.masked, usageTokens: usage ? usage.promptTokens + usage.completionTokens : undefined });
+      return new Response(text, { status, headers: { "content-type": "application/json", ...proxyHeaders(result) } });
+    }
+
+    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+      attemptStream({ url, key: lease.secret, body: prepared.json, signal, timeouts }),
+    );
+    call.attempts = result.trace.length;
+    if (!result.ok) return errorResponse(result.error, proxyHeaders(result));
+    const { lease } = result;
+    c.set("call", { ...call, keyMasked: lease.masked });
+    const body = relayOpenAIStream({
+      start: result.value,
+      stripUsageChunk: prepared.stripUsageChunk,
+      idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
+      onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),
+    });
+    return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...proxyHeaders(result) } });
+  });
+  return app;
+}

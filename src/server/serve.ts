@@ -1,0 +1,46 @@
+/**
+ * Running the app on `Bun.serve` and stopping it well: on SIGINT/SIGTERM stop accepting, give
+ * in-flight requests a bounded time to finish, then flush the store.
+ */
+
+import type { ProxyContext } from "./proxy-context.ts";
+import { createApp } from "./app.ts";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stop accepting, wait up to `graceMs` for in-flight requests, then close the store. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+
+export function startServer(ctx: ProxyContext): RunningServer {
+  const app = createApp(ctx);
+  const server = Bun.serve({
+    hostname: ctx.settings.host,
+    port: ctx.settings.port,
+    fetch: app.fetch,
+    // Hono's limit answers with a proper 413; Bun's own limit is only the backstop above it.
+    maxRequestBodySize: ctx.settings.maxBodyBytes + 1024 * 1024,
+    // Requests legitimately wait on slow upstreams; the engine's timeouts bound them instead.
+    idleTimeout: 0,
+  });
+  const host = ctx.settings.host === "0.0.0.0" || ctx.settings.host === "::" ? "127.0.0.1" : ctx.settings.host;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`,
+    port: server.port ?? ctx.settings.port,
+    stop(graceMs = DEFAULT_GRACE_MS) {
+      stopping ??= (async () => {
+        const drained = server.stop(false);
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref?.());
+        await Promise.race([drained, timeout]);
+        await server.stop(true);
+        ctx.stop();
+        ctx.store.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,265 @@
+/** Provider discovery from variables: naming, keys, custom providers, filters and caps. */
+
+import { describe, expect, test } from "bun:test";
+import {
+  compileGlobs,
+  discoverProviders,
+  modelAllowed,
+  providerOfKeyVar,
+  type ProviderSettings,
+} from "../../../src/config/discover-providers.ts";
+import { ConfigError } from "../../../src/config/settings.ts";
+
+function errorOf(env: Record<string, string>, fileVars?: Set<string>): ConfigError {
+  try {
+    discoverProviders(env, { fileVars });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected discovery to fail");
+}
+
+const byName = (providers: ProviderSettings[]) => Object.fromEntries(providers.map((p) => [p.name, p]));
+
+describe("providerOfKeyVar", () => {
+  test("naming rules", () => {
+    expect(providerOfKeyVar("OPENAI_API_KEY")).toBe("openai");
+    expect(providerOfKeyVar("GEMINI_API_KEY_1")).toBe("gemini");
+    expect(providerOfKeyVar("NVIDIA_NIM_API_KEY_2")).toBe("nvidia_nim");
+    expect(providerOfKeyVar("OPENROUTER_API_KEY_ABC")).toBe("openrouter");
+    expect(providerOfKeyVar("PROXY_API_KEY_2")).toBe("proxy");
+    expect(providerOfKeyVar("PROXY_API_KEY")).toBeNull();
+    expect(providerOfKeyVar("OPENAI_API_KEYS")).toBeNull();
+    expect(providerOfKeyVar("OPENAI_API_BASE")).toBeNull();
+    expect(providerOfKeyVar("API_KEY")).toBeNull();
+  });
+});
+
+describe("discoverProviders", () => {
+  test("keys are grouped per provider in variable order, trimmed, blanks and duplicates dropped", () => {
+    const { providers, warnings } = discoverProviders({
+      PROXY_API_KEY: "secret",
+      GROQ_API_KEY: " g1 ",
+      OPENAI_API_KEY_2: "o2",
+      OPENAI_API_KEY: "o1",
+      GROQ_API_KEY_2: "",
+      GROQ_API_KEY_3: "g1",
+      GROQ_API_KEY_4: "g4",
+      NVIDIA_NIM_API_KEY_1: "n1",
+      MISTRAL_API_KEY: "   ",
+    });
+    expect(providers.map((p) => [p.name, p.keys])).toEqual([
+      ["groq", ["g1", "g4"]],
+      ["openai", ["o2", "o1"]],
+      ["nvidia_nim", ["n1"]],
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  test("catalog providers get their display name and base URL", () => {
+    const p = discoverProviders({ NVIDIA_NIM_API_KEY: "k" }).providers[0]!;
+    expect(p).toEqual({
+      name: "nvidia_nim",
+      displayName: "NVIDIA NIM",
+      family: "openai",
+      baseUrl: "https://integrate.api.nvidia.com/v1",
+      keys: ["k"],
+      custom: false,
+      ignoreModels: [],
+      whitelistModels: [],
+      maxConcurrentPerKey: undefined,
+    });
+  });
+
+  test("settings stay plain JSON data", () => {
+    const { providers } = discoverProviders({ OPENAI_API_KEY: "k", IGNORE_MODELS_OPENAI: "a*" });
+    expect(JSON.parse(JSON.stringify(providers))).toEqual(
+      providers.map(({ maxConcurrentPerKey: _, ...rest }) => rest),
+    );
+  });
+
+  test("_API_BASE overrides a known provider's URL, trailing slashes removed", () => {
+    const p = discoverProviders({ GROQ_API_KEY: "k", GROQ_API_BASE: " http://127.0.0.1:9999/openai/v1// " }).providers[0]!;
+    expect(p.baseUrl).toBe("http://127.0.0.1:9999/openai/v1");
+    expect(p.custom).toBe(false);
+    expect(p.displayName).toBe("Groq");
+  });
+
+  test("_API_BASE with an unknown name defines a custom provider", () => {
+    const p = discoverProviders({ OLLAMA_API_BASE: "http://localhost:11434/v1/", OLLAMA_API_KEY: "none" }).providers[0]!;
+    expect(p).toMatchObject({
+      name: "ollama",
+      displayName: "ollama",
+      family: "openai",
+      baseUrl: "http://localhost:11434/v1",
+      keys: ["none"],
+      custom: true,
+    });
+  });
+
+  test("PROXY_API_KEY_2 belongs to a provider called proxy, PROXY_API_KEY to nobody", () => {
+    const { providers } = discoverProviders({
+      PROXY_API_KEY: "client-secret",
+      PROXY_API_KEY_2: "k",
+      PROXY_API_BASE: "https://proxy.example/v1",
+    });
+    expect(providers.map((p) => [p.name, p.keys])).toEqual([["proxy", ["k"]]]);
+  });
+
+  test("an unknown provider without _API_BASE is an error telling what to set", () => {
+    const message = errorOf({ MYLLM_API_KEY: "secret-key-value" }).message;
+    expect(message).toContain("MYLLM_API_KEY");
+    expect(message).toContain("MYLLM_API_BASE");
+    expect(message).not.toContain("secret-key-value");
+  });
+
+  test("a custom _API_BASE without any key is an error that says so", () => {
+    const message = errorOf({ OLLAMA_API_BASE: "http://localhost:11434/v1", OLLAMA_API_KEY: "" }).message;
+    expect(message).toContain("OLLAMA_API_BASE");
+    expect(message).toContain("OLLAMA_API_KEY=");
+  });
+
+  test("a known provider's _API_BASE without keys is simply unused", () => {
+    expect(discoverProviders({ OPENAI_API_BASE: "https://x.example/v1" })).toEqual({
+      providers: [],
+      warnings: [],
+      skipped: [],
+    });
+  });
+
+  test("unknown providers from the process environment are skipped with a warning", () => {
+    const env = { LANGCHAIN_API_KEY: "x", OPENAI_API_KEY: "k", AZURE_OPENAI_API_BASE: "https://a.example" };
+    const result = discoverProviders(env, { fileVars: new Set(["OPENAI_API_KEY"]) });
+    expect(result.providers.map((p) => p.name)).toEqual(["openai"]);
+    expect(result.skipped).toEqual(["LANGCHAIN_API_KEY", "AZURE_OPENAI_API_BASE"]);
+    expect(result.warnings).toHaveLength(2);
+    expect(result.warnings[0]).toContain("LANGCHAIN_API_KEY");
+    expect(result.warnings[0]).toContain("LANGCHAIN_API_BASE");
+  });
+
+  test("the same unknown provider inside the .env file is an error", () => {
+    const env = { LANGCHAIN_API_KEY: "x" };
+    expect(errorOf(env, new Set(["LANGCHAIN_API_KEY"])).message).toContain("LANGCHAIN_API_BASE");
+  });
+
+  test("a custom base in the file makes an environment key count", () => {
+    const env = { MY_API_BASE: "http://h/v1", MY_API_KEY: "k" };
+    expect(discoverProviders(env, { fileVars: new Set(["MY_API_BASE"]) }).providers[0]!.name).toBe("my");
+  });
+
+  test("provider names must be letters, digits and underscores", () => {
+    const message = errorOf({ "MY-LLM_API_KEY": "k" }).message;
+    expect(message).toContain("MY-LLM_API_KEY");
+    expect(errorOf({ _API_KEY: "k" }).message).toContain("_API_KEY");
+    const lenient = discoverProviders({ "MY-LLM_API_KEY": "k", OPENAI_API_KEY: "o" }, { fileVars: new Set() });
+    expect(lenient.skipped).toEqual(["MY-LLM_API_KEY"]);
+  });
+
+  test("two keys pasted into one variable are an error that does not echo them", () => {
+    const message = errorOf({ OPENAI_API_KEY_2: "sk-aaa sk-bbb" }).message;
+    expect(message).toContain("OPENAI_API_KEY_2");
+    expect(message).not.toContain("sk-aaa");
+  });
+
+  test("bad base URLs name the variable", () => {
+    expect(errorOf({ GROQ_API_KEY: "k", GROQ_API_BASE: "ftp://x" }).message).toBe(
+      'GROQ_API_BASE must be an http:// or https:// URL such as https://api.example.com/v1 (got "ftp://x").',
+    );
+    expect(errorOf({ GROQ_API_KEY: "k", GROQ_API_BASE: "not a url" }).message).toContain("GROQ_API_BASE must be");
+    expect(errorOf({ GROQ_API_KEY: "k", GROQ_API_BASE: "https://h/v1?x=1" }).message).toContain("?query");
+    const creds = errorOf({ GROQ_API_KEY: "k", GROQ_API_BASE: "https://user:hunter2@h/v1" }).message;
+    expect(creds).toContain("GROQ_API_BASE");
+    expect(creds).not.toContain("hunter2");
+  });
+
+  test("model filters and concurrency caps attach to their provider", () => {
+    const { providers, warnings } = discoverProviders({
+      OPENAI_API_KEY: "k",
+      NVIDIA_NIM_API_KEY: "n",
+      IGNORE_MODELS_OPENAI: " *-preview, ,gpt-3.5*,",
+      WHITELIST_MODELS_NVIDIA_NIM: "meta/*",
+      MAX_CONCURRENT_REQUESTS_PER_KEY_NVIDIA_NIM: " 2 ",
+    });
+    const p = byName(providers);
+    expect(p.openai!.ignoreModels).toEqual(["*-preview", "gpt-3.5*"]);
+    expect(p.openai!.whitelistModels).toEqual([]);
+    expect(p.openai!.maxConcurrentPerKey).toBeUndefined();
+    expect(p.nvidia_nim!.whitelistModels).toEqual(["meta/*"]);
+    expect(p.nvidia_nim!.maxConcurrentPerKey).toBe(2);
+    expect(warnings).toEqual([]);
+  });
+
+  test("filters for a provider that is not configured only warn", () => {
+    const { warnings } = discoverProviders({ OPENAI_API_KEY: "k", IGNORE_MODELS_GROQ: "x", MAX_CONCURRENT_REQUESTS_PER_KEY_GROQ: "3" });
+    expect(warnings).toEqual([
+      'MAX_CONCURRENT_REQUESTS_PER_KEY_GROQ has no effect: no provider "groq" is configured.',
+      'IGNORE_MODELS_GROQ has no effect: no provider "groq" is configured.',
+    ]);
+  });
+
+  test("MAX_CONCURRENT_REQUESTS_PER_KEY must be a positive whole number", () => {
+    for (const bad of ["0", "-1", "1.5", "abc", "10000000000"]) {
+      const message = errorOf({ GROQ_API_KEY: "k", MAX_CONCURRENT_REQUESTS_PER_KEY_GROQ: bad }).message;
+      expect(message).toBe(
+        `MAX_CONCURRENT_REQUESTS_PER_KEY_GROQ must be a positive whole number (got "${bad}"); remove it for no limit.`,
+      );
+    }
+    // Blank means unset.
+    const p = discoverProviders({ GROQ_API_KEY: "k", MAX_CONCURRENT_REQUESTS_PER_KEY_GROQ: "" }).providers[0]!;
+    expect(p.maxConcurrentPerKey).toBeUndefined();
+  });
+});
+
+describe("modelAllowed", () => {
+  const provider = (ignoreModels: string[], whitelistModels: string[], name = "openai"): ProviderSettings => ({
+    name,
+    displayName: name,
+    family: "openai",
+    baseUrl: "http://x",
+    keys: ["k"],
+    custom: false,
+    ignoreModels,
+    whitelistModels,
+  });
+
+  test("no filters allow everything", () => {
+    expect(modelAllowed(provider([], []), "anything")).toBe(true);
+  });
+
+  test("ignore globs, case-insensitive, anchored", () => {
+    const p = provider(["*-preview", "GPT-3.5*"], []);
+    expect(modelAllowed(p, "gpt-4o-preview")).toBe(false);
+    expect(modelAllowed(p, "gpt-3.5-turbo")).toBe(false);
+    expect(modelAllowed(p, "gpt-4o")).toBe(true);
+    expect(modelAllowed(p, "gpt-4o-preview-2")).toBe(true);
+  });
+
+  test("a non-empty whitelist decides alone and beats ignore", () => {
+    const p = provider(["*"], ["gpt-4o*"]);
+    expect(modelAllowed(p, "gpt-4o-mini")).toBe(true);
+    expect(modelAllowed(p, "o1")).toBe(false);
+    expect(modelAllowed(provider([], ["gpt-4o"]), "o1")).toBe(false);
+  });
+
+  test("regex characters in globs are literal; slashes inside model ids work", () => {
+    const p = provider(["meta-llama/llama-3.3-70b-instruct:free", "a.b", "x+(y)"], [], "openrouter");
+    expect(modelAllowed(p, "meta-llama/llama-3.3-70b-instruct:free")).toBe(false);
+    expect(modelAllowed(p, "aXb")).toBe(true);
+    expect(modelAllowed(p, "a.b")).toBe(false);
+    expect(modelAllowed(p, "x+(y)")).toBe(false);
+  });
+
+  test("a glob written with the provider prefix also matches the bare id", () => {
+    const p = provider(["openai/gpt-3.5*"], []);
+    expect(modelAllowed(p, "gpt-3.5-turbo")).toBe(false);
+  });
+
+  test("compileGlobs builds one anchored pattern", () => {
+    expect(compileGlobs([])).toBeNull();
+    const re = compileGlobs(["a*", "b"])!;
+    expect(re.test("abc")).toBe(true);
+    expect(re.test("b")).toBe(true);
+    expect(re.test("xb")).toBe(false);
+  });
+});

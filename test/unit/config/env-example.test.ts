@@ -1,0 +1,57 @@
+/** .env.example documents every variable, and every example value in it is valid. */
+
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseEnvFile } from "../../../src/config/env-file.ts";
+import { EXAMPLE_PROXY_API_KEY, loadSettings } from "../../../src/config/settings.ts";
+
+const EXAMPLE = readFileSync(join(import.meta.dir, "../../../.env.example"), "utf8");
+
+async function loadText(text: string) {
+  const cwd = mkdtempSync(join(tmpdir(), "lkp-example-"));
+  writeFileSync(join(cwd, ".env"), text);
+  return loadSettings({ cli: { command: "serve" }, env: {}, cwd, execPath: join(cwd, "x"), isCompiled: false });
+}
+
+describe(".env.example", () => {
+  test("mentions every variable", () => {
+    for (const name of [
+      "PROXY_API_KEY",
+      "_API_KEY_2",
+      "_API_BASE",
+      "IGNORE_MODELS_",
+      "WHITELIST_MODELS_",
+      "MAX_CONCURRENT_REQUESTS_PER_KEY_",
+      "HOST",
+      "PORT",
+      "GLOBAL_TIMEOUT",
+      "CONNECT_TIMEOUT",
+      "FIRST_BYTE_TIMEOUT",
+      "STREAM_IDLE_TIMEOUT",
+      "DAILY_RESET_TIME_UTC",
+      "REQUEST_LOGGING",
+      "LOG_LEVEL",
+      "DATA_DIR",
+      "LOG_DIR",
+      "MAX_BODY_SIZE_MB",
+      "MODELS_CACHE_TTL",
+    ]) {
+      expect(EXAMPLE).toMatch(new RegExp(`^#? ?[A-Z_0-9]*${name}[A-Z_0-9]*=`, "m"));
+    }
+  });
+
+  test("ships the placeholder that start-up refuses", () => {
+    expect(parseEnvFile(EXAMPLE).get("PROXY_API_KEY")).toBe(EXAMPLE_PROXY_API_KEY);
+  });
+
+  test("with a real secret and every optional line uncommented, it loads", async () => {
+    const text = EXAMPLE.replace(EXAMPLE_PROXY_API_KEY, "a-real-secret-0123456789").replace(/^# ([A-Z][A-Z0-9_]*=)/gm, "$1");
+    const s = await loadText(text);
+    expect(s.providers.map((p) => p.name)).toEqual(["openai", "gemini", "groq", "nvidia_nim", "openrouter", "ollama"]);
+    expect(s.providers.find((p) => p.name === "openai")!.keys).toHaveLength(2);
+    expect(s.providers.find((p) => p.name === "ollama")!.custom).toBe(true);
+    expect(s.warnings).toEqual([]);
+  });
+});
