@@ -42,7 +42,7 @@ export interface Settings {
   logLevel: LogLevel;
   /** GLOBAL_TIMEOUT: budget for one request across key acquisition, retries and rotation. */
   globalTimeoutMs: number;
-  /** CONNECT_TIMEOUT: per attempt, until the upstream connection is open. */
+  /** CONNECT_TIMEOUT: per attempt, until a streaming request gets its response headers. */
   connectTimeoutMs: number;
   /** FIRST_BYTE_TIMEOUT: per attempt, until the first response byte; defaults to GLOBAL_TIMEOUT. */
   firstByteTimeoutMs: number;

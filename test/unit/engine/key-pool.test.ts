@@ -1,0 +1,156 @@
+/**
+ * Key selection and state: the order (fewest in flight for the model, then overall, then least
+ * recently used), cooldowns per (key, model), disabled keys, exclusion of tried keys, waiting for a
+ * cooling key or a capped key, and restore from persisted state. (Selection cost against the key
+ * count is measured in bench/, not here.)
+ */
+
+import { describe, expect, test } from "bun:test";
+import { createIndexedHeap } from "../../../src/engine/indexed-heap.ts";
+import { createKeyPool, type Lease, type PoolKey } from "../../../src/engine/key-pool.ts";
+import type { KeyStateRecord } from "../../../src/store/types.ts";
+
+const keys = (count: number): PoolKey[] =>
+  Array.from({ length: count }, (_, i) => ({ secret: `sk-secret-${i}`, id: `id${i}`, masked: `…${i}` }));
+
+const FAR = () => Date.now() + 60_000;
+
+async function lease(pool: ReturnType<typeof createKeyPool>, model: string, exclude: Set<number> = new Set()): Promise<Lease> {
+  const result = await pool.acquire(model, { exclude, deadline: FAR() });
+  if (result.kind !== "lease") throw new Error(`expected a lease, got ${result.kind}`);
+  return result.lease;
+}
+
+describe("indexed heap", () => {
+  test("pops in priority order after arbitrary updates and removals", () => {
+    const priority = [50, 10, 40, 30, 20, 60, 0, 70];
+    const heap = createIndexedHeap(priority.length, (a, b) => priority[a]! < priority[b]!);
+    priority.forEach((_, id) => heap.push(id));
+    heap.remove(6);
+    priority[7] = 5;
+    heap.update(7);
+    priority[1] = 55;
+    heap.update(1);
+    const order: number[] = [];
+    for (let id = heap.pop(); id !== undefined; id = heap.pop()) order.push(priority[id]!);
+    expect(order).toEqual([5, 20, 30, 40, 50, 55, 60]);
+  });
+});
+
+describe("key pool selection", () => {
+  test("spreads sequential requests round-robin (least recently used)", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(3) });
+    const used: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const l = await lease(pool, "m");
+      used.push(l.slot);
+      l.release();
+    }
+    expect(used).toEqual([0, 1, 2, 0, 1, 2]);
+  });
+
+  test("prefers the key with fewest in-flight requests for the model, then overall", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(3) });
+    const a = await lease(pool, "m1"); // slot 0
+    const b = await lease(pool, "m1"); // slot 1
+    expect([a.slot, b.slot]).toEqual([0, 1]);
+    const other = await lease(pool, "m2"); // least busy overall for m2 is slot 2
+    expect(other.slot).toBe(2);
+    const c = await lease(pool, "m1"); // slot 2 has 0 in flight for m1 but 1 overall; 0 and 1 have 1 for m1
+    expect(c.slot).toBe(2);
+    for (const l of [a, b, other, c]) l.release();
+    expect(pool.standing().keys.every((k) => k.inFlight === 0)).toBe(true);
+  });
+
+  test("skips keys this request already tried, and reports exhaustion", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(2) });
+    const first = await lease(pool, "m");
+    first.release();
+    const second = await lease(pool, "m", new Set([first.slot]));
+    expect(second.slot).not.toBe(first.slot);
+    second.release();
+    const none = await pool.acquire("m", { exclude: new Set([0, 1]), deadline: FAR() });
+    expect(none.kind).toBe("exhausted");
+  });
+
+  test("a cooling key is skipped for that model only", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(2) });
+    pool.coolDown(0, "m", Date.now() + 60_000, "rate limited");
+    for (let i = 0; i < 3; i++) {
+      const l = await lease(pool, "m");
+      expect(l.slot).toBe(1);
+      l.release();
+    }
+    const other = await lease(pool, "other");
+    expect(other.slot).toBe(0);
+    other.release();
+    expect(pool.standing()).toMatchObject({ healthy: 1, cooling: 1, disabled: 0 });
+  });
+
+  test("when every key cools past the deadline it says when the first returns", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(2) });
+    const now = Date.now();
+    pool.coolDown(0, "m", now + 50_000, "x");
+    pool.coolDown(1, "m", now + 40_000, "x");
+    const result = await pool.acquire("m", { exclude: new Set(), deadline: now + 1_000 });
+    expect(result).toEqual({ kind: "cooling", retryAt: now + 40_000 });
+  });
+
+  test("waits for a key whose cooldown ends before the deadline", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(1) });
+    pool.coolDown(0, "m", Date.now() + 150, "x");
+    const started = Date.now();
+    const result = await pool.acquire("m", { exclude: new Set(), deadline: Date.now() + 5_000 });
+    expect(result.kind).toBe("lease");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  test("a disabled key serves no model until its time, and reset brings it back", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(2) });
+    pool.disable(0, Date.now() + 60_000, "key rejected");
+    for (const model of ["a", "b"]) {
+      const l = await lease(pool, model);
+      expect(l.slot).toBe(1);
+      l.release();
+    }
+    expect(pool.standing().keys[0]).toMatchObject({ disabledReason: "key rejected" });
+    expect(pool.reset("id0")).toBe(1);
+    expect(pool.standing()).toMatchObject({ healthy: 2, disabled: 0 });
+  });
+
+  test("the per-key cap makes a request wait for a release instead of polling", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(1), maxConcurrentPerKey: 1 });
+    const held = await lease(pool, "m");
+    const waiting = pool.acquire("m", { exclude: new Set(), deadline: Date.now() + 5_000 });
+    await Bun.sleep(30);
+    const released = Date.now();
+    held.release();
+    const result = await waiting;
+    expect(result.kind).toBe("lease");
+    expect(Date.now() - released).toBeLessThan(50);
+    const timedOut = await pool.acquire("m", { exclude: new Set(), deadline: Date.now() + 50 });
+    expect(timedOut.kind).toBe("at_capacity");
+  });
+
+  test("an aborted wait returns at once", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(1) });
+    pool.coolDown(0, "m", Date.now() + 2_000, "x");
+    const controller = new AbortController();
+    const pending = pool.acquire("m", { exclude: new Set(), deadline: Date.now() + 5_000, signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    expect((await pending).kind).toBe("aborted");
+  });
+
+  test("writes state changes to the sink and restores them", async () => {
+    const saved: KeyStateRecord[] = [];
+    const sink = { saveKeyState: (r: KeyStateRecord) => saved.push(r), clearKeyState: () => {}, clearAllKeyState: () => {} };
+    const pool = createKeyPool({ provider: "p", keys: keys(2), sink });
+    pool.addStrike(0, "m");
+    pool.coolDown(0, "m", Date.now() + 60_000, "rate limited");
+    pool.disable(1, Date.now() + 60_000, "invalid");
+    expect(saved.map((r) => [r.keyId, r.model, r.strikes])).toEqual([["id0", "m", 1], ["id1", "", 0]]);
+    const restored = createKeyPool({ provider: "p", keys: keys(2), restore: saved });
+    expect(restored.standing()).toMatchObject({ healthy: 0, cooling: 1, disabled: 1 });
+    expect(restored.addStrike(0, "m")).toBe(2);
+  });
+});
