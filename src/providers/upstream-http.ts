@@ -31,11 +31,7 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamReply> {
   const abort = (): void => controller.abort();
   if (call.signal.aborted) return { ok: false, failure: networkFailure("the request was cancelled before it was sent") };
   call.signal.addEventListener("abort", abort, { once: true });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, call.headersTimeoutMs);
+  const timer = armTimeout(controller, call.headersTimeoutMs);
   try {
     const response = await fetch(call.url, {
       method: call.method ?? "POST",
@@ -47,14 +43,14 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamReply> {
     });
     return { ok: true, response, controller };
   } catch (error) {
-    const what = timedOut
+    const what = timer.fired()
       ? `no response headers within ${formatSeconds(call.headersTimeoutMs)}`
       : call.signal.aborted
         ? "the request deadline passed or the client left while waiting for response headers"
         : describeNetworkError(error);
     return { ok: false, failure: networkFailure(what) };
   } finally {
-    clearTimeout(timer);
+    timer.clear();
   }
 }
 
@@ -64,18 +60,14 @@ export async function readBodyText(
   controller: AbortController,
   timeoutMs: number,
 ): Promise<{ ok: true; text: string } | { ok: false; failure: Failure }> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  const timer = armTimeout(controller, timeoutMs);
   try {
     return { ok: true, text: await response.text() };
   } catch (error) {
-    const what = timedOut ? `the response body did not arrive within ${formatSeconds(timeoutMs)}` : describeNetworkError(error);
+    const what = timer.fired() ? `the response body did not arrive within ${formatSeconds(timeoutMs)}` : describeNetworkError(error);
     return { ok: false, failure: networkFailure(what) };
   } finally {
-    clearTimeout(timer);
+    timer.clear();
   }
 }
 
@@ -90,11 +82,7 @@ export function createChunkReader(response: Response, controller: AbortControlle
   const decoder = new TextDecoder();
   return {
     async next(idleTimeoutMs: number): Promise<ChunkRead> {
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, idleTimeoutMs);
+      const timer = armTimeout(controller, idleTimeoutMs);
       try {
         const { done, value } = await reader.read();
         if (done) {
@@ -103,10 +91,10 @@ export function createChunkReader(response: Response, controller: AbortControlle
         }
         return { done: false, text: decoder.decode(value, { stream: true }) };
       } catch (error) {
-        const what = timedOut ? `the upstream stream went silent for ${formatSeconds(idleTimeoutMs)}` : describeNetworkError(error);
+        const what = timer.fired() ? `the upstream stream went silent for ${formatSeconds(idleTimeoutMs)}` : describeNetworkError(error);
         return { failed: true, failure: networkFailure(what) };
       } finally {
-        clearTimeout(timer);
+        timer.clear();
       }
     },
     cancel(): void {
@@ -117,6 +105,16 @@ export function createChunkReader(response: Response, controller: AbortControlle
 }
 
 export type ChunkReader = ReturnType<typeof createChunkReader>;
+
+/** Abort `controller` after `ms` unless cleared first; remembers whether it fired. */
+function armTimeout(controller: AbortController, ms: number): { fired(): boolean; clear(): void } {
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    controller.abort();
+  }, ms);
+  return { fired: () => fired, clear: () => clearTimeout(timer) };
+}
 
 function describeNetworkError(error: unknown): string {
   const code = (error as { code?: string } | null)?.code;

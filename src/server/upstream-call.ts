@@ -4,10 +4,15 @@
  * `x-proxy-key`, masked). Chat and embeddings differ only in the attempt they run.
  */
 
+import type { Context } from "hono";
+import type { z } from "zod";
 import type { AttemptResult, RotationResult } from "../engine/rotate.ts";
 import type { Lease } from "../engine/key-pool.ts";
 import type { AttemptTimeouts } from "../providers/openai/attempts.ts";
+import { errorResponse } from "./errors.ts";
 import type { ProviderRuntime, ProxyContext } from "./proxy-context.ts";
+import { readJsonRequest } from "./read-request.ts";
+import { resolveModel, type ModelTarget } from "./resolve-model.ts";
 
 export interface CallRecord {
   provider: string;
@@ -43,4 +48,17 @@ export function proxyHeaders(result: RotationResult<unknown>): Record<string, st
   // Header values must be ASCII: the display form's ellipsis becomes three dots here.
   if (last) headers["x-proxy-key"] = last.masked.replace("…", "...");
   return headers;
+}
+
+/** Parse and validate the body, then resolve its `provider/model`; a failure is the answer to send. */
+export async function readProxiedRequest<S extends z.ZodType<{ model: string }>>(
+  c: Context,
+  ctx: ProxyContext,
+  schema: S,
+): Promise<{ ok: true; body: z.infer<S>; target: ModelTarget } | { ok: false; response: Response }> {
+  const parsed = await readJsonRequest(c, schema);
+  if (!parsed.ok) return { ok: false, response: errorResponse(parsed.error) };
+  const resolved = resolveModel(ctx, parsed.value.model);
+  if (!resolved.ok) return { ok: false, response: errorResponse(resolved.error) };
+  return { ok: true, body: parsed.value, target: resolved.target };
 }

@@ -12,9 +12,7 @@ import { relayOpenAIStream } from "../../providers/openai/relay-stream.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import { readJsonRequest } from "../read-request.ts";
-import { resolveModel } from "../resolve-model.ts";
-import { attemptTimeouts, proxyHeaders, runOnKeys } from "../upstream-call.ts";
+import { attemptTimeouts, proxyHeaders, readProxiedRequest, runOnKeys } from "../upstream-call.ts";
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -26,12 +24,10 @@ const SSE_HEADERS = {
 export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/chat/completions", async (c) => {
-    const parsed = await readJsonRequest(c, chatRequestSchema);
-    if (!parsed.ok) return errorResponse(parsed.error);
-    const resolved = resolveModel(ctx, parsed.value.model);
-    if (!resolved.ok) return errorResponse(resolved.error);
-    const { runtime, model } = resolved.target;
-    const prepared = prepareChatBody(parsed.value, model);
+    const request = await readProxiedRequest(c, ctx, chatRequestSchema);
+    if (!request.ok) return request.response;
+    const { runtime, model } = request.target;
+    const prepared = prepareChatBody(request.body, model);
     const url = `${runtime.settings.baseUrl}/chat/completions`;
     const timeouts = attemptTimeouts(ctx);
     const call = { provider: runtime.settings.name, model, attempts: 0 };

@@ -7,19 +7,15 @@ import { prepareEmbeddingsBody } from "../../providers/openai/prepare-request.ts
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import { readJsonRequest } from "../read-request.ts";
-import { resolveModel } from "../resolve-model.ts";
-import { attemptTimeouts, proxyHeaders, runOnKeys } from "../upstream-call.ts";
+import { attemptTimeouts, proxyHeaders, readProxiedRequest, runOnKeys } from "../upstream-call.ts";
 
 export function embeddingsRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/embeddings", async (c) => {
-    const parsed = await readJsonRequest(c, embeddingsRequestSchema);
-    if (!parsed.ok) return errorResponse(parsed.error);
-    const resolved = resolveModel(ctx, parsed.value.model);
-    if (!resolved.ok) return errorResponse(resolved.error);
-    const { runtime, model } = resolved.target;
-    const body = prepareEmbeddingsBody(parsed.value, model);
+    const request = await readProxiedRequest(c, ctx, embeddingsRequestSchema);
+    if (!request.ok) return request.response;
+    const { runtime, model } = request.target;
+    const body = prepareEmbeddingsBody(request.body, model);
     const url = `${runtime.settings.baseUrl}/embeddings`;
     const timeouts = attemptTimeouts(ctx);
     const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
