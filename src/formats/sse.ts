@@ -22,6 +22,8 @@ export interface SseParser {
 
 export function createSseParser(): SseParser {
   let buffer = "";
+  // A CR at the end of a piece may be the first half of a CRLF split across two pieces.
+  let pendingCr = false;
 
   const take = (): SseEvent[] => {
     const events: SseEvent[] = [];
@@ -37,10 +39,15 @@ export function createSseParser(): SseParser {
 
   return {
     push(text) {
+      if (pendingCr) text = `\r${text}`;
+      pendingCr = text.endsWith("\r");
+      if (pendingCr) text = text.slice(0, -1);
       buffer += text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
       return take();
     },
     end() {
+      if (pendingCr) buffer += "\n";
+      pendingCr = false;
       const rest = buffer.trim();
       buffer = "";
       return rest.length > 0 ? [parseBlock(rest)] : [];
