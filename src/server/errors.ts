@@ -18,6 +18,6 @@ export function invalidRequest(message: string, param: string | null = null, cod
   return { status: 400, type: "invalid_request_error", code, param, message };
 }
 
-export function notFound(message: string, code: string): ProxyError {
-  return { status: 404, type: "not_found_error", code, param: null, message };
+export function notFound(message: string, code: string, param: string | null = null): ProxyError {
+  return { status: 404, type: "not_found_error", code, param, message };
 }

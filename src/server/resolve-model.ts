@@ -29,13 +29,13 @@ export function resolveModel(ctx: ProxyContext, requested: string): { ok: true; 
     const known = [...ctx.providers.keys()].join(", ");
     return {
       ok: false,
-      error: notFound(`Unknown provider "${provider}": no ${provider.toUpperCase()}_API_KEY is configured. Configured providers: ${known}.`, "unknown_provider"),
+      error: notFound(`Unknown provider "${provider}": no ${provider.toUpperCase()}_API_KEY is configured. Configured providers: ${known}.`, "unknown_provider", "model"),
     };
   }
   if (!modelAllowed(runtime.settings, model)) {
     return {
       ok: false,
-      error: notFound(`The model "${requested}" is filtered out by IGNORE_MODELS_${provider.toUpperCase()} / WHITELIST_MODELS_${provider.toUpperCase()}.`, "model_not_found"),
+      error: notFound(`The model "${requested}" is filtered out by IGNORE_MODELS_${provider.toUpperCase()} / WHITELIST_MODELS_${provider.toUpperCase()}.`, "model_not_found", "model"),
     };
   }
   return { ok: true, target: { runtime, model } };

@@ -21,8 +21,9 @@ export function startServer(ctx: ProxyContext): RunningServer {
     hostname: ctx.settings.host,
     port: ctx.settings.port,
     fetch: app.fetch,
-    // Hono's limit answers with a proper 413; Bun's own limit is only the backstop above it.
-    maxRequestBodySize: ctx.settings.maxBodyBytes + 1024 * 1024,
+    // Bun's own limit answers a bare 413 without our error body or request id, so it is lifted
+    // and Hono's bodyLimit (content-length checked up front, streamed bodies counted) enforces it.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     // Requests legitimately wait on slow upstreams; the engine's timeouts bound them instead.
     idleTimeout: 0,
   });
