@@ -133,7 +133,10 @@ export function createRotator(options: RotatorOptions): Rotator {
   const run = async <T>(request: RotationRequest<T>): Promise<RotationResult<T>> => {
     const { pool, model, deadline, signal } = request;
     const provider = pool.provider;
-    const tried = new Set<number>();
+    // Keys this request may not use again. A key that was only rate-limited stays eligible once:
+    // if its own hint ends before the deadline, waiting for it beats failing the request.
+    const spent = new Set<number>();
+    const limitedOnce = new Set<number>();
     const trace: AttemptTrace[] = [];
     let lastFailure: Failure | undefined;
     const fail = (error: ProxyError): RotationResult<T> => ({ ok: false, error, trace });
@@ -147,20 +150,19 @@ export function createRotator(options: RotatorOptions): Rotator {
       if (signal.aborted) return fail(CLIENT_CLOSED);
       if (clock() >= deadline) return fail(deadlineError(provider, lastFailure));
 
-      const acquisition = await pool.acquire(model, { exclude: tried, deadline, signal });
+      const acquisition = await pool.acquire(model, { exclude: spent, deadline, signal });
       switch (acquisition.kind) {
         case "aborted":
           return fail(CLIENT_CLOSED);
         case "at_capacity":
           return fail(capacityError(provider, model));
         case "cooling":
-          return fail(coolingError(provider, model, pool.size, acquisition.retryAt - clock(), lastFailure, trace.length));
+          return fail(coolingError(pool, model, acquisition.retryAt - clock(), lastFailure, trace.length));
         case "exhausted":
           return fail(exhaustedError(pool, model, lastFailure, trace.length, clock()));
       }
 
       const lease = acquisition.lease;
-      tried.add(lease.slot);
       for (let round = 0; ; round++) {
         const started = clock();
         const result = await attemptWithinDeadline(request, lease, deadline);
@@ -189,6 +191,8 @@ export function createRotator(options: RotatorOptions): Rotator {
           return fail(requestFaultError(failure));
         }
         if (failure.class !== "transient") {
+          if (failure.class === "rate_limit" && !limitedOnce.has(lease.slot)) limitedOnce.add(lease.slot);
+          else spent.add(lease.slot);
           step.action = settle(pool, lease, { kind: "failure", failure });
           break;
         }
@@ -196,7 +200,9 @@ export function createRotator(options: RotatorOptions): Rotator {
         const wait = backoff();
         if (declared || round > 0 || clock() + wait >= deadline) {
           step.action = declared ? "provider paused" : "rotating";
+          spent.add(lease.slot);
           settle(pool, lease, { kind: "failure", failure });
+          if (declared) return fail(incidentError(declared.message, declared.until - clock()));
           if (clock() >= deadline) return fail(deadlineError(provider, failure));
           break;
         }
@@ -242,12 +248,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Upstream messages sometimes echo the key; the client and the logs get its masked form only. */
-function redactFailure(failure: Failure, lease: Lease): Failure {
+export function redactFailure(failure: Failure, lease: Lease): Failure {
   if (!failure.message.includes(lease.secret)) return failure;
   return { ...failure, message: failure.message.split(lease.secret).join(lease.masked) };
 }
 
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+function describeFailure(failure: Failure): string {
+  return `last error (HTTP ${failure.status}, ${failure.class}): ${failure.message}`;
+}
 
 function requestFaultError(failure: Failure): ProxyError {
   return {
@@ -264,7 +274,7 @@ function incidentError(message: string, remainingMs: number): ProxyError {
 }
 
 function deadlineError(provider: string, last: Failure | undefined): ProxyError {
-  const tail = last ? ` Last error: ${last.message}` : "";
+  const tail = last ? ` The ${describeFailure(last)}` : "";
   return {
     status: 504,
     type: "timeout_error",
@@ -285,14 +295,27 @@ function capacityError(provider: string, model: string): ProxyError {
   };
 }
 
-function coolingError(provider: string, model: string, keyCount: number, waitMs: number, last: Failure | undefined, attempts: number): ProxyError {
-  const tried = attempts > 0 ? ` ${attempts} attempt(s) failed first; last error: ${last?.message}` : "";
+function coolingError(pool: KeyPool, model: string, waitMs: number, last: Failure | undefined, attempts: number): ProxyError {
+  const tried = last ? ` ${attempts} attempt(s) failed first; ${describeFailure(last)}` : "";
+  const standing = pool.standing();
+  if (standing.disabled === pool.size) {
+    // Nothing will change before the daily reset: this is not a rate limit the client can wait out quickly.
+    const reasons = [...new Set(standing.keys.map((key) => key.disabledReason))].join("; ");
+    return {
+      status: 503,
+      type: "service_unavailable",
+      code: "all_keys_disabled",
+      param: null,
+      message: `All ${pool.size} ${pool.provider} key(s) are disabled (${reasons}) until the daily reset in ${seconds(waitMs)} s; replace them in the .env and restart the proxy.${tried}`,
+      retryAfterSeconds: seconds(waitMs),
+    };
+  }
   return {
     status: 429,
     type: "rate_limit_error",
     code: "all_keys_cooling",
     param: null,
-    message: `All ${keyCount} ${provider} key(s) are cooling down or disabled for ${model}; the earliest is back in ${seconds(waitMs)} s.${tried}`,
+    message: `All ${pool.size} ${pool.provider} key(s) are cooling down or disabled for ${model}; the earliest is back in ${seconds(waitMs)} s.${tried}`,
     retryAfterSeconds: seconds(waitMs),
   };
 }
@@ -314,7 +337,7 @@ function exhaustedError(pool: KeyPool, model: string, last: Failure | undefined,
     type: limited ? "rate_limit_error" : "upstream_error",
     code: limited ? "all_keys_rate_limited" : "all_keys_failed",
     param: null,
-    message: `All ${attempts} attempt(s) on ${pool.provider} failed for ${model}; last error (HTTP ${last.status}, ${last.class}): ${last.message}`,
+    message: `All ${attempts} attempt(s) on ${pool.provider} failed for ${model}; ${describeFailure(last)}`,
     ...(limited && Number.isFinite(earliest) ? { retryAfterSeconds: seconds(earliest - now) } : {}),
   };
 }

@@ -107,19 +107,19 @@ export async function attemptStream(attempt: OpenAIAttempt): Promise<AttemptResu
     const read = await reader.next(remaining());
     if ("failed" in read) return { ok: false, failure: read.failure };
     const events = read.done ? parser.end() : parser.push(read.text);
-    for (const event of events) {
+    for (const [index, event] of events.entries()) {
       if (event.data === undefined) continue;
-      if (event.data === "[DONE]") {
-        held.push(event);
-        return { ok: true, value: { reader, parser, held, headers: response.headers } };
-      }
-      const verdict = inspectEvent(event.data, response.headers);
+      const verdict = event.data === "[DONE]" ? ({ kind: "substantive" } as const) : inspectEvent(event.data, response.headers);
       if (verdict.kind === "failure") {
         reader.cancel();
         return { ok: false, failure: verdict.failure };
       }
       held.push(event);
-      if (verdict.kind === "substantive") return { ok: true, value: { reader, parser, held, headers: response.headers } };
+      if (verdict.kind === "substantive") {
+        // Events that arrived in the same read belong to the committed stream too.
+        held.push(...events.slice(index + 1));
+        return { ok: true, value: { reader, parser, held, headers: response.headers } };
+      }
     }
     if (read.done) {
       // The upstream closed without a single event of content: nothing usable was produced.

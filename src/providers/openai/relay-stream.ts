@@ -18,6 +18,8 @@ export interface RelayOptions {
   /** Drop the usage-only chunk the proxy asked for on the client's behalf. */
   stripUsageChunk: boolean;
   idleTimeoutMs: number;
+  /** Mask the serving key wherever an upstream message echoes it. */
+  redact(failure: Failure): Failure;
   /** Called exactly once when the stream is over, however it ended. */
   onEnd(settlement: Settlement): void;
 }
@@ -63,7 +65,8 @@ export function relayOpenAIStream(options: RelayOptions): ReadableStream<Uint8Ar
     return undefined;
   };
 
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, out: string[], failure: Failure): void => {
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, out: string[], upstreamFailure: Failure): void => {
+    const failure = options.redact(upstreamFailure);
     out.push(sseData(JSON.stringify({ error: { message: failure.message, type: "upstream_error", code: failure.code ?? failure.class, param: null } })));
     out.push(SSE_DONE);
     controller.enqueue(encoder.encode(out.join("")));

@@ -5,6 +5,7 @@
  */
 
 import { Hono } from "hono";
+import { redactFailure } from "../../engine/rotate.ts";
 import { chatRequestSchema } from "../../formats/openai-requests.ts";
 import { attemptJson, attemptStream } from "../../providers/openai/attempts.ts";
 import { prepareChatBody } from "../../providers/openai/prepare-request.ts";
@@ -56,6 +57,7 @@ export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
       start: result.value,
       stripUsageChunk: prepared.stripUsageChunk,
       idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
+      redact: (failure) => redactFailure(failure, lease),
       onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),
     });
     return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...proxyHeaders(result) } });

@@ -1,0 +1,170 @@
+/**
+ * Shared set-up for the key-rotation end-to-end suites (test/e2e/rotation*.test.ts): one scripted
+ * mock upstream plus the real proxy pointed at it, torn down after every test, and small readers
+ * for what a client observes (status, headers, SSE events) and for the pool's key standing.
+ *
+ * Not a test file itself; each suite calls `useRotationRig()` once at module level.
+ */
+
+import { afterEach, expect } from "bun:test";
+import { keyId, maskKey } from "../../src/config/paths.ts";
+import type { KeyStanding } from "../../src/engine/types.ts";
+import { parseSse, type SseEvent } from "../support/fixtures.ts";
+import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
+import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
+
+/** The model every test asks for, and the name the pool keys its lanes by. */
+export const MODEL = "openai/gpt-4o-mini";
+export const UPSTREAM_MODEL = "gpt-4o-mini";
+export const MESSAGES = [{ role: "user" as const, content: "Say hello." }];
+
+export interface Rig {
+  mock: MockUpstream;
+  proxy: ProxyHarness;
+  /** The configured provider keys, in configuration order. */
+  keys: string[];
+}
+
+export interface RigOptions {
+  /** Provider keys (default: two from `testKeys`). */
+  keys?: string[];
+  /** Extra env (timeouts, caps …). */
+  env?: Record<string, string>;
+  transientBackoffMs?: number;
+}
+
+/**
+ * Registers an afterEach that stops whatever the current test started, and returns the starter.
+ * `rig.proxy` may be replaced (after `restart()`); the teardown stops the latest one.
+ */
+export function useRotationRig(): { start(options?: RigOptions): Promise<Rig> } {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    const ending = rig;
+    rig = undefined;
+    if (!ending) return;
+    // The mock first: it releases hung and slow requests, so the proxy drains at once.
+    await ending.mock.stop();
+    await ending.proxy.stop();
+  });
+  return {
+    async start(options = {}) {
+      const keys = options.keys ?? testKeys(2);
+      const mock = await startMockUpstream();
+      const env: Record<string, string> = { OPENAI_API_BASE: mock.url, ...options.env };
+      keys.forEach((key, index) => {
+        env[`OPENAI_API_KEY_${index + 1}`] = key;
+      });
+      const proxy = await startProxy({ env, transientBackoffMs: options.transientBackoffMs });
+      rig = { mock, proxy, keys };
+      return rig;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------
+
+/** A chat completion through the proxy with raw fetch (status, headers and bytes as sent). */
+export function chat(proxy: ProxyHarness, options: { stream?: boolean; signal?: AbortSignal; body?: Record<string, unknown> } = {}): Promise<Response> {
+  const body = { model: MODEL, messages: MESSAGES, ...(options.stream ? { stream: true } : {}), ...options.body };
+  return proxy.request("/v1/chat/completions", { method: "POST", body: JSON.stringify(body), signal: options.signal });
+}
+
+/** A non-stream chat through the real SDK; returns the completion and the raw response. */
+export async function sdkChat(proxy: ProxyHarness) {
+  return proxy.openai().chat.completions.create({ model: MODEL, messages: MESSAGES }).withResponse();
+}
+
+/** A streamed chat through the real SDK; returns the concatenated content. */
+export async function sdkStreamText(proxy: ProxyHarness): Promise<{ text: string; response: Response }> {
+  const { data: stream, response } = await proxy.openai().chat.completions.create({ model: MODEL, messages: MESSAGES, stream: true }).withResponse();
+  let text = "";
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  return { text, response };
+}
+
+/** The OpenAI error envelope of a failed answer, checked for shape. */
+export async function errorBody(response: Response): Promise<{ message: string; type: string; code: string | null; param: string | null }> {
+  const body = (await response.json()) as any;
+  expect(Object.keys(body)).toEqual(["error"]);
+  expect(typeof body.error.message).toBe("string");
+  expect(typeof body.error.type).toBe("string");
+  return body.error;
+}
+
+/** Time a promise. */
+export async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await work;
+  return { value, ms: performance.now() - started };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams
+// ---------------------------------------------------------------------------------------------
+
+export interface ReadStream {
+  events: SseEvent[];
+  /** JSON payloads of every data event except [DONE]. */
+  payloads: any[];
+  text: string;
+}
+
+export async function readStream(response: Response): Promise<ReadStream> {
+  const text = await response.text();
+  const events = parseSse(text);
+  const payloads = events.filter((event) => event.data !== "[DONE]").map((event) => JSON.parse(event.data));
+  return { events, payloads, text };
+}
+
+/** Content pieces carried by the chunks of a stream, in order. */
+export function contentPieces(payloads: any[]): string[] {
+  return payloads.flatMap((payload) => {
+    const content = payload.choices?.[0]?.delta?.content;
+    return typeof content === "string" && content.length > 0 ? [content] : [];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key standing
+// ---------------------------------------------------------------------------------------------
+
+export function standing(proxy: ProxyHarness) {
+  return proxy.ctx.providers.get("openai")!.pool.standing();
+}
+
+/** The standing of one configured key, found by its id (never by the secret). */
+export function keyStanding(proxy: ProxyHarness, secret: string): KeyStanding {
+  const found = standing(proxy).keys.find((key) => key.id === keyId(secret));
+  if (!found) throw new Error(`no standing for key …${secret.slice(-4)}`);
+  return found;
+}
+
+/** When (key, model) comes back, or undefined when it is not cooling. */
+export function coolingUntil(proxy: ProxyHarness, secret: string): number | undefined {
+  return keyStanding(proxy, secret).coolingModels.find((cooling) => cooling.model === UPSTREAM_MODEL)?.until;
+}
+
+export function totalInFlight(proxy: ProxyHarness): number {
+  return standing(proxy).keys.reduce((sum, key) => sum + key.inFlight, 0);
+}
+
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+/** The masked display form the proxy shows for a key in `x-proxy-key` (ASCII dots). */
+export function shownKey(secret: string): string {
+  return maskKey(secret).replace("…", "...");
+}
+
+/** `n` distinct provider keys whose last four characters differ, so their masked forms do too. */
+export function testKeys(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `sk-mock-key-${String(i + 1).padStart(4, "0")}`);
+}
