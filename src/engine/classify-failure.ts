@@ -10,6 +10,11 @@
  */
 import { parseDurationMs, retryAfterFromHeaders, retryAfterFromMessage } from "./retry-hints.ts";
 import type { Failure, FailureClass } from "./types.ts";
+import { nextMidnightIn } from "./zone-time.ts";
+
+/** Gemini's daily quotas reset at midnight Pacific time (ai.google.dev rate-limits page). */
+const GOOGLE_QUOTA_ZONE = "America/Los_Angeles";
+const GOOGLE_DAILY_QUOTA = /PerDay|Daily/i;
 
 export interface HttpFailureInput { status: number; headers: Headers; body: string; now: number }
 
@@ -202,7 +207,7 @@ function isForbiddenForRequest(err: UpstreamError): boolean {
 function isDayScope(err: UpstreamError, headers: Headers): boolean {
   const delay = googleDelayMs(err);
   return (
-    quotaIds(err).some((id) => /PerDay|Daily/i.test(id)) ||
+    quotaIds(err).some((id) => GOOGLE_DAILY_QUOTA.test(id)) ||
     errorInfoReasons(err).includes("QUOTA_EXHAUSTED") ||
     // Structured form of the "limit: 0" wording on older per-region quota errors.
     errorInfoMetadata(err).some((m) => m.quota_limit_value === "0") ||
@@ -279,9 +284,18 @@ function buildFailure(status: number, err: UpstreamError, headers: Headers, now:
   const code = codeOf(err);
   if (code !== undefined) failure.code = code;
   if (err.param !== undefined) failure.param = err.param;
-  const retryAfterMs = waitHint(err, headers, now);
+  const retryAfterMs = waitHint(err, headers, now) ?? googleMinuteWindowMs(err, now);
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  if (failure.class === "quota" && quotaIds(err).some((id) => GOOGLE_DAILY_QUOTA.test(id))) {
+    failure.resetAt = nextMidnightIn(GOOGLE_QUOTA_ZONE, now);
+  }
   return failure;
+}
+
+/** Google per-minute quotas without a RetryInfo hint end with the current minute. */
+function googleMinuteWindowMs(err: UpstreamError, now: number): number | undefined {
+  if (!quotaIds(err).some((id) => /PerMinute/i.test(id))) return undefined;
+  return 60_000 - (now % 60_000) + 1_000;
 }
 
 /** Classify a non-2xx upstream answer (any OpenAI-compatible host, plus Google- and Anthropic-shaped bodies, possibly wrapped by OpenRouter). */

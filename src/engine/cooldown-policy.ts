@@ -25,8 +25,12 @@ export function rateLimitCooldownMs(hintMs: number | undefined, strike: number):
   return Math.min(Math.max(hintMs, MIN_COOLDOWN_MS), MAX_RATE_LIMIT_MS);
 }
 
-/** A quota cooldown ends at the hint, else at the next daily reset; never later than 26 h. */
-export function quotaCooldownUntil(now: number, hintMs: number | undefined, nextDailyReset: number): number {
-  const until = hintMs === undefined ? nextDailyReset : now + Math.max(hintMs, MIN_COOLDOWN_MS);
+/**
+ * A quota cooldown ends when the quota resets: at the provider's known reset time when there is one
+ * (a Gemini per-day quota resets at midnight Pacific whatever its retry hint says), else after the
+ * hint, else at the proxy's daily reset; never later than 26 h.
+ */
+export function quotaCooldownUntil(now: number, reset: { hintMs?: number; knownResetAt?: number; dailyResetAt: number }): number {
+  const until = reset.knownResetAt ?? (reset.hintMs === undefined ? reset.dailyResetAt : now + Math.max(reset.hintMs, MIN_COOLDOWN_MS));
   return Math.min(until, now + MAX_QUOTA_MS);
 }

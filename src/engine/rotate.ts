@@ -91,7 +91,11 @@ export function createRotator(options: RotatorOptions): Rotator {
       }
       case "quota": {
         pool.addStrike(lease.slot, lease.model);
-        const until = quotaCooldownUntil(now, failure.retryAfterMs, nextDailyReset(now, options.resetMinuteUtc));
+        const until = quotaCooldownUntil(now, {
+          hintMs: failure.retryAfterMs,
+          knownResetAt: failure.resetAt,
+          dailyResetAt: nextDailyReset(now, options.resetMinuteUtc),
+        });
         pool.coolDown(lease.slot, lease.model, until, `quota exhausted (HTTP ${failure.status})`);
         return `cooling until ${new Date(until).toISOString()}`;
       }

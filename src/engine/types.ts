@@ -32,6 +32,8 @@ export interface Failure {
   param?: string;
   /** How long the upstream asked us to wait, in milliseconds, when it said so. */
   retryAfterMs?: number;
+  /** Epoch ms when an exhausted quota is known to reset (Gemini per-day quotas: midnight Pacific). */
+  resetAt?: number;
 }
 
 /** Snapshot of one key's standing, for `/v1/providers`, stats and the decision trace. */
