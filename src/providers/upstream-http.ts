@@ -77,8 +77,8 @@ export type ChunkRead = { done: false; text: string } | { done: true } | { faile
  * Reads a body stream as text pieces with an idle limit between pieces. On a timeout the call is
  * aborted, which also ends the upstream request.
  */
-export function createChunkReader(response: Response, controller: AbortController) {
-  const reader = response.body!.getReader();
+export function createChunkReader(body: ReadableStream<Uint8Array>, controller: AbortController) {
+  const reader = body.getReader();
   const decoder = new TextDecoder();
   return {
     async next(idleTimeoutMs: number): Promise<ChunkRead> {

@@ -7,7 +7,6 @@
 
 import { modelAllowed } from "../config/discover-providers.ts";
 import type { Logger } from "../logging/logger.ts";
-import { listOpenAIModels } from "../providers/openai/list-models.ts";
 import type { ProviderRuntime } from "./proxy-context.ts";
 
 export interface ModelCard {
@@ -44,10 +43,10 @@ export function createModelCatalog(options: {
   const pending = new Map<string, Promise<ModelCard[]>>();
 
   const fetchProvider = async (runtime: ProviderRuntime): Promise<ModelCard[]> => {
-    const { settings, pool } = runtime;
+    const { settings, pool, adapter } = runtime;
     let lastMessage = "no usable key";
     for (const key of pool.healthyKeys(KEYS_TO_TRY)) {
-      const result = await listOpenAIModels({
+      const result = await adapter.listModels({
         baseUrl: settings.baseUrl,
         key: key.secret,
         timeoutMs: LIST_TIMEOUT_MS,

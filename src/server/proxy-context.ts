@@ -11,12 +11,15 @@ import { createIncidentTracker, type IncidentTracker } from "../engine/incidents
 import { createKeyPool, type KeyPool } from "../engine/key-pool.ts";
 import { createRotator, type Rotator } from "../engine/rotate.ts";
 import type { Logger } from "../logging/logger.ts";
+import type { ProviderAdapter } from "../providers/adapter.ts";
+import { adapterFor } from "../providers/adapters.ts";
 import type { Store } from "../store/types.ts";
 import { createModelCatalog, type ModelCatalog } from "./model-catalog.ts";
 
 export interface ProviderRuntime {
   settings: ProviderSettings;
   pool: KeyPool;
+  adapter: ProviderAdapter;
 }
 
 export interface ProxyContext {
@@ -56,7 +59,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
       restore: restored.filter((record) => record.provider === provider.name),
       sink: store,
     });
-    providers.set(provider.name, { settings: provider, pool });
+    providers.set(provider.name, { settings: provider, pool, adapter: adapterFor(provider.family) });
   }
 
   const incidents = createIncidentTracker();

@@ -8,8 +8,9 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import type { AttemptResult, RotationResult } from "../engine/rotate.ts";
 import type { Lease } from "../engine/key-pool.ts";
-import type { AttemptTimeouts } from "../providers/openai/attempts.ts";
-import { errorResponse } from "./errors.ts";
+import type { AttemptTimeouts } from "../providers/attempts.ts";
+import { UnsupportedRequestError } from "../providers/adapter.ts";
+import { errorResponse, invalidRequest } from "./errors.ts";
 import type { ProviderRuntime, ProxyContext } from "./proxy-context.ts";
 import { readJsonRequest } from "./read-request.ts";
 import { resolveModel, type ModelTarget } from "./resolve-model.ts";
@@ -61,4 +62,14 @@ export async function readProxiedRequest<S extends z.ZodType<{ model: string }>>
   const resolved = resolveModel(ctx, parsed.value.model);
   if (!resolved.ok) return { ok: false, response: errorResponse(resolved.error) };
   return { ok: true, body: parsed.value, target: resolved.target };
+}
+
+/** Build a family's plan, turning a request it cannot express into a precise 400. */
+export function planOrError<T>(build: () => T): { ok: true; plan: T } | { ok: false; response: Response } {
+  try {
+    return { ok: true, plan: build() };
+  } catch (error) {
+    if (error instanceof UnsupportedRequestError) return { ok: false, response: errorResponse(invalidRequest(error.message, error.param)) };
+    throw error;
+  }
 }

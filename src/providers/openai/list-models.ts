@@ -4,27 +4,21 @@
  */
 
 import { classifyHttpFailure } from "../../engine/classify-failure.ts";
-import type { Failure } from "../../engine/types.ts";
+import type { ModelListResult } from "../adapter.ts";
 import { callUpstream, readBodyText } from "../upstream-http.ts";
-import { upstreamHeaders } from "./attempts.ts";
-
-export interface UpstreamModel {
-  id: string;
-  created?: number;
-  owned_by?: string;
-}
+import { openAIHeaders } from "./openai-adapter.ts";
 
 export async function listOpenAIModels(options: {
   baseUrl: string;
   key: string;
   timeoutMs: number;
   signal: AbortSignal;
-}): Promise<{ ok: true; models: UpstreamModel[] } | { ok: false; failure: Failure }> {
+}): Promise<ModelListResult> {
   const started = Date.now();
   const reply = await callUpstream({
     url: `${options.baseUrl}/models`,
     method: "GET",
-    headers: upstreamHeaders(options.key, "application/json"),
+    headers: openAIHeaders(options.key, "application/json"),
     signal: options.signal,
     headersTimeoutMs: options.timeoutMs,
   });

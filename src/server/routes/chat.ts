@@ -1,19 +1,18 @@
 /**
- * `POST /v1/chat/completions`, stream and non-stream. Non-stream answers pass the upstream's bytes
- * through; streams commit only after the first event with content, so everything that fails before
- * that rotates invisibly and still gets an honest HTTP status.
+ * `POST /v1/chat/completions`, stream and non-stream, for every wire family. Streams commit only
+ * after the first event with content, so everything that fails before that rotates invisibly and
+ * still gets an honest HTTP status.
  */
 
 import { Hono } from "hono";
 import { redactFailure } from "../../engine/rotate.ts";
 import { chatRequestSchema } from "../../formats/openai-requests.ts";
-import { attemptJson, attemptStream } from "../../providers/openai/attempts.ts";
-import { prepareChatBody } from "../../providers/openai/prepare-request.ts";
-import { relayOpenAIStream } from "../../providers/openai/relay-stream.ts";
+import { attemptJson, attemptStream } from "../../providers/attempts.ts";
+import { relayStream } from "../../providers/relay-stream.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import { attemptTimeouts, proxyHeaders, readProxiedRequest, runOnKeys } from "../upstream-call.ts";
+import { attemptTimeouts, planOrError, proxyHeaders, readProxiedRequest, runOnKeys } from "../upstream-call.ts";
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -28,15 +27,16 @@ export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
     const request = await readProxiedRequest(c, ctx, chatRequestSchema);
     if (!request.ok) return request.response;
     const { runtime, model } = request.target;
-    const prepared = prepareChatBody(request.body, model);
-    const url = `${runtime.settings.baseUrl}/chat/completions`;
+    const planned = planOrError(() => runtime.adapter.planChat(request.body, model, runtime.settings.baseUrl));
+    if (!planned.ok) return planned.response;
+    const { plan } = planned;
     const timeouts = attemptTimeouts(ctx);
     const call = { provider: runtime.settings.name, model, attempts: 0 };
     c.set("call", call);
 
-    if (!prepared.stream) {
+    if (!plan.stream) {
       const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
-        attemptJson({ url, key: lease.secret, body: prepared.json, signal, timeouts }),
+        attemptJson([plan.request(lease.secret)], plan.decode, signal, timeouts),
       );
       call.attempts = result.trace.length;
       if (!result.ok) return errorResponse(result.error, proxyHeaders(result));
@@ -47,15 +47,15 @@ export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
     }
 
     const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
-      attemptStream({ url, key: lease.secret, body: prepared.json, signal, timeouts }),
+      attemptStream(plan.request(lease.secret), signal, timeouts, plan.translateStream),
     );
     call.attempts = result.trace.length;
     if (!result.ok) return errorResponse(result.error, proxyHeaders(result));
     const { lease } = result;
     c.set("call", { ...call, keyMasked: lease.masked });
-    const body = relayOpenAIStream({
+    const body = relayStream({
       start: result.value,
-      stripUsageChunk: prepared.stripUsageChunk,
+      stripUsageChunk: plan.stripUsageChunk,
       idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
       redact: (failure) => redactFailure(failure, lease),
       onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),

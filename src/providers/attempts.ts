@@ -1,16 +1,17 @@
 /**
- * One attempt against an OpenAI-compatible host, as the engine's attempt function. Everything that
- * can still go wrong before the client sees a byte is turned into a classified failure, so the
- * engine can rotate invisibly: error statuses, a 200 whose body is an error, malformed JSON, and —
- * for streams — an error event or silence before the first event with real content.
+ * One attempt against an upstream, as the engine's attempt function, for any wire family: the
+ * family supplies the request and the decoding, this module the timing and the failure handling.
+ * Everything that can still go wrong before the client sees a byte becomes a classified failure,
+ * so the engine can rotate invisibly: error statuses, a 200 whose body is an error, malformed
+ * JSON, and — for streams — an error event or silence before the first event with real content.
  */
 
-import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "../../engine/classify-failure.ts";
-import type { AttemptResult } from "../../engine/rotate.ts";
-import type { TokenUsage } from "../../engine/usage.ts";
-import { createSseParser, type SseEvent, type SseParser } from "../../formats/sse.ts";
-import { callUpstream, createChunkReader, readBodyText, type ChunkReader } from "../upstream-http.ts";
-import { readOpenAIUsage } from "./read-usage.ts";
+import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "../engine/classify-failure.ts";
+import type { AttemptResult } from "../engine/rotate.ts";
+import type { Failure } from "../engine/types.ts";
+import type { TokenUsage } from "../engine/usage.ts";
+import { createSseParser, type SseEvent, type SseParser } from "../formats/sse.ts";
+import { callUpstream, createChunkReader, readBodyText, type ChunkReader } from "./upstream-http.ts";
 
 export interface AttemptTimeouts {
   /** Wait for response headers of a stream (hosts answer streams with headers at once). */
@@ -19,19 +20,33 @@ export interface AttemptTimeouts {
   firstByteMs: number;
 }
 
-export interface OpenAIAttempt {
+export interface UpstreamRequest {
   url: string;
-  key: string;
-  body: string;
-  signal: AbortSignal;
-  timeouts: AttemptTimeouts;
+  method?: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: string;
 }
 
+/** An OpenAI-shaped answer ready for the client: JSON text, status and token usage. */
 export interface JsonAnswer {
   status: number;
   text: string;
   usage?: TokenUsage;
 }
+
+export type Decoded = { ok: true; text: string; usage?: TokenUsage } | { ok: false; failure: Failure };
+
+/** One upstream answer of an attempt: parsed, and as received (so it can pass through untouched). */
+export interface UpstreamAnswer {
+  body: unknown;
+  text: string;
+}
+
+/** Turns the upstream answers of one attempt into the client's answer, or a failure. */
+export type DecodeAnswers = (answers: UpstreamAnswer[], headers: Headers) => Decoded;
+
+/** Upstream stream body → OpenAI SSE bytes (identity for OpenAI-compatible hosts). */
+export type StreamTranslator = (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
 
 export interface StreamStart {
   reader: ChunkReader;
@@ -42,39 +57,49 @@ export interface StreamStart {
   headers: Headers;
 }
 
-export function upstreamHeaders(key: string, accept: string): Record<string, string> {
-  return { authorization: `Bearer ${key}`, "content-type": "application/json", accept };
+/**
+ * A non-streaming attempt: the requests run one after another with the same key (a family may
+ * split a large batch), and `decode` turns their answers into the client's answer.
+ */
+export async function attemptJson(
+  requests: UpstreamRequest[],
+  decode: DecodeAnswers,
+  signal: AbortSignal,
+  timeouts: AttemptTimeouts,
+): Promise<AttemptResult<JsonAnswer>> {
+  const started = Date.now();
+  const answers: UpstreamAnswer[] = [];
+  let headers = new Headers();
+  let status = 200;
+  for (const request of requests) {
+    const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
+    const reply = await callUpstream({ ...request, signal, headersTimeoutMs: remaining() });
+    if (!reply.ok) return reply;
+    const body = await readBodyText(reply.response, reply.controller, remaining());
+    if (!body.ok) return body;
+    const { response } = reply;
+    if (response.status < 200 || response.status >= 300) {
+      return { ok: false, failure: classifyHttpFailure({ status: response.status, headers: response.headers, body: body.text, now: Date.now() }) };
+    }
+    try {
+      answers.push({ body: JSON.parse(body.text), text: body.text });
+    } catch {
+      return { ok: false, failure: { ...networkFailure("the upstream answered HTTP 200 with a body that is not valid JSON"), status: 200 } };
+    }
+    headers = response.headers;
+    status = response.status;
+  }
+  const decoded = decode(answers, headers);
+  if (!decoded.ok) return decoded;
+  return { ok: true, value: { status, text: decoded.text, usage: decoded.usage } };
 }
 
-/** A non-streaming call (chat or embeddings): succeeds with the upstream's bytes and usage. */
-export async function attemptJson(attempt: OpenAIAttempt): Promise<AttemptResult<JsonAnswer>> {
-  const started = Date.now();
-  const reply = await callUpstream({
-    url: attempt.url,
-    headers: upstreamHeaders(attempt.key, "application/json"),
-    body: attempt.body,
-    signal: attempt.signal,
-    headersTimeoutMs: attempt.timeouts.firstByteMs,
-  });
-  if (!reply.ok) return reply;
-  const remaining = Math.max(1, attempt.timeouts.firstByteMs - (Date.now() - started));
-  const body = await readBodyText(reply.response, reply.controller, remaining);
-  if (!body.ok) return body;
-  const { response } = reply;
-  if (response.status < 200 || response.status >= 300) {
-    return { ok: false, failure: classifyHttpFailure({ status: response.status, headers: response.headers, body: body.text, now: Date.now() }) };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.text);
-  } catch {
-    return { ok: false, failure: { ...networkFailure("the upstream answered HTTP 200 with a body that is not valid JSON"), status: 200 } };
-  }
-  const answer = parsed as Record<string, unknown>;
-  if (answer.error !== undefined && answer.error !== null && answer.choices === undefined && answer.data === undefined) {
-    return { ok: false, failure: classifyEmbeddedError(answer, response.headers, Date.now()) };
-  }
-  return { ok: true, value: { status: response.status, text: body.text, usage: readOpenAIUsage(answer.usage) } };
+/** A 200 body that is an error object, as OpenRouter answers when a request fails after all. */
+export function embeddedErrorOf(body: unknown, headers: Headers): Failure | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const answer = body as Record<string, unknown>;
+  if (answer.error === undefined || answer.error === null || answer.choices !== undefined || answer.data !== undefined) return undefined;
+  return classifyEmbeddedError(answer, headers, Date.now());
 }
 
 /**
@@ -82,25 +107,24 @@ export async function attemptJson(attempt: OpenAIAttempt): Promise<AttemptResult
  * role-only preambles and keep-alive comments are held back, so an error right after them still
  * rotates to the next key without the client noticing.
  */
-export async function attemptStream(attempt: OpenAIAttempt): Promise<AttemptResult<StreamStart>> {
+export async function attemptStream(
+  request: UpstreamRequest,
+  signal: AbortSignal,
+  timeouts: AttemptTimeouts,
+  translate?: StreamTranslator,
+): Promise<AttemptResult<StreamStart>> {
   const started = Date.now();
-  const reply = await callUpstream({
-    url: attempt.url,
-    headers: upstreamHeaders(attempt.key, "text/event-stream"),
-    body: attempt.body,
-    signal: attempt.signal,
-    headersTimeoutMs: Math.min(attempt.timeouts.connectMs, attempt.timeouts.firstByteMs),
-  });
+  const reply = await callUpstream({ ...request, signal, headersTimeoutMs: Math.min(timeouts.connectMs, timeouts.firstByteMs) });
   if (!reply.ok) return reply;
   const { response, controller } = reply;
-  const remaining = (): number => Math.max(1, attempt.timeouts.firstByteMs - (Date.now() - started));
+  const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
   if (response.status < 200 || response.status >= 300 || !isEventStream(response)) {
     const body = await readBodyText(response, controller, remaining());
     if (!body.ok) return body;
     return { ok: false, failure: classifyNonStreamAnswer(response, body.text) };
   }
 
-  const reader = createChunkReader(response, controller);
+  const reader = createChunkReader(translate ? translate(response.body!) : response.body!, controller);
   const parser = createSseParser();
   const held: SseEvent[] = [];
   for (;;) {
@@ -128,7 +152,7 @@ export async function attemptStream(attempt: OpenAIAttempt): Promise<AttemptResu
   }
 }
 
-type EventVerdict = { kind: "failure"; failure: ReturnType<typeof networkFailure> } | { kind: "substantive" } | { kind: "preamble" };
+type EventVerdict = { kind: "failure"; failure: Failure } | { kind: "substantive" } | { kind: "preamble" };
 
 function inspectEvent(data: string, headers: Headers): EventVerdict {
   let chunk: Record<string, unknown>;

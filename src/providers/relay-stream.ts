@@ -1,17 +1,17 @@
 /**
- * The committed half of an OpenAI-compatible stream: upstream events go to the client as they came
+ * The committed half of a stream (OpenAI SSE, as sent or as translated from another family): upstream events go to the client as they came
  * (the hot path parses nothing but the rare event that mentions usage or an error). Whatever ends
  * the stream — `[DONE]`, an error event, silence, a reset, or the client leaving — it ends exactly
  * once, with one error event and `[DONE]` when it was a failure, and settles the key lease.
  */
 
-import { classifyEmbeddedError } from "../../engine/classify-failure.ts";
-import type { Settlement } from "../../engine/rotate.ts";
-import type { Failure } from "../../engine/types.ts";
-import type { TokenUsage } from "../../engine/usage.ts";
-import { SSE_DONE, sseData, type SseEvent } from "../../formats/sse.ts";
+import { classifyEmbeddedError } from "../engine/classify-failure.ts";
+import type { Settlement } from "../engine/rotate.ts";
+import type { Failure } from "../engine/types.ts";
+import type { TokenUsage } from "../engine/usage.ts";
+import { SSE_DONE, sseData, type SseEvent } from "../formats/sse.ts";
 import type { StreamStart } from "./attempts.ts";
-import { readOpenAIUsage } from "./read-usage.ts";
+import { readOpenAIUsage } from "./openai/read-usage.ts";
 
 export interface RelayOptions {
   start: StreamStart;
@@ -27,7 +27,7 @@ export interface RelayOptions {
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 const ERROR_OBJECT = /"error"\s*:\s*\{/;
 
-export function relayOpenAIStream(options: RelayOptions): ReadableStream<Uint8Array> {
+export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
   const { reader, parser, held, headers } = options.start;
   const encoder = new TextEncoder();
   let usage: TokenUsage | undefined;

@@ -1,0 +1,13 @@
+/** The adapter for each wire family of the catalog. */
+
+import type { ProviderAdapter } from "./adapter.ts";
+import type { WireFamily } from "./catalog.ts";
+import { openAIAdapter } from "./openai/openai-adapter.ts";
+
+const ADAPTERS: Record<WireFamily, ProviderAdapter> = {
+  openai: openAIAdapter,
+};
+
+export function adapterFor(family: WireFamily): ProviderAdapter {
+  return ADAPTERS[family];
+}

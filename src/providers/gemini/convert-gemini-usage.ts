@@ -1,0 +1,31 @@
+/**
+ * Gemini `usageMetadata` → OpenAI `usage`.
+ *
+ * The two count differently: Gemini's `candidatesTokenCount` leaves thoughts out and reports tool-use
+ * prompt tokens apart, while OpenAI's `completion_tokens` includes reasoning and `prompt_tokens`
+ * everything the model read. Gemini's `promptTokenCount` already includes cached content, as
+ * OpenAI's `prompt_tokens` includes `cached_tokens`, so that one maps as is.
+ */
+
+import type { GeminiUsage } from "./gemini-types.ts";
+
+export interface OpenAIUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+  completion_tokens_details: { reasoning_tokens: number };
+}
+
+export function convertGeminiUsage(usage: GeminiUsage): OpenAIUsage {
+  const promptTokens = (usage.promptTokenCount ?? 0) + (usage.toolUsePromptTokenCount ?? 0);
+  const reasoningTokens = usage.thoughtsTokenCount ?? 0;
+  const completionTokens = (usage.candidatesTokenCount ?? 0) + reasoningTokens;
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: usage.totalTokenCount ?? promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: usage.cachedContentTokenCount ?? 0 },
+    completion_tokens_details: { reasoning_tokens: reasoningTokens },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * OpenAI-compatible hosts (OpenAI, OpenRouter, Groq, Mistral, …): the hot path. The request is the
+ * client's own with the model renamed; answers and stream events pass through byte for byte,
+ * read only for usage and embedded errors.
+ */
+
+import type { ProviderAdapter } from "../adapter.ts";
+import { embeddedErrorOf, type DecodeAnswers } from "../attempts.ts";
+import { listOpenAIModels } from "./list-models.ts";
+import { prepareChatBody, prepareEmbeddingsBody } from "./prepare-request.ts";
+import { readOpenAIUsage } from "./read-usage.ts";
+
+export function openAIHeaders(key: string, accept: string): Record<string, string> {
+  return { authorization: `Bearer ${key}`, "content-type": "application/json", accept };
+}
+
+/** The upstream body is already the client's answer; only usage and embedded errors are read. */
+const passThrough: DecodeAnswers = ([answer], headers) => {
+  const failure = embeddedErrorOf(answer!.body, headers);
+  if (failure) return { ok: false, failure };
+  return { ok: true, text: answer!.text, usage: readOpenAIUsage((answer!.body as { usage?: unknown }).usage) };
+};
+
+export const openAIAdapter: ProviderAdapter = {
+  planChat(body, model, baseUrl) {
+    const prepared = prepareChatBody(body, model);
+    const accept = prepared.stream ? "text/event-stream" : "application/json";
+    return {
+      stream: prepared.stream,
+      stripUsageChunk: prepared.stripUsageChunk,
+      request: (key) => ({ url: `${baseUrl}/chat/completions`, headers: openAIHeaders(key, accept), body: prepared.json }),
+      decode: passThrough,
+    };
+  },
+  planEmbeddings(body, model, baseUrl) {
+    const json = prepareEmbeddingsBody(body, model);
+    return {
+      requests: (key) => [{ url: `${baseUrl}/embeddings`, headers: openAIHeaders(key, "application/json"), body: json }],
+      decode: passThrough,
+    };
+  },
+  listModels: listOpenAIModels,
+};
