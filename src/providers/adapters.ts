@@ -2,10 +2,12 @@
 
 import type { ProviderAdapter } from "./adapter.ts";
 import type { WireFamily } from "./catalog.ts";
+import { geminiAdapter } from "./gemini/gemini-adapter.ts";
 import { openAIAdapter } from "./openai/openai-adapter.ts";
 
 const ADAPTERS: Record<WireFamily, ProviderAdapter> = {
   openai: openAIAdapter,
+  gemini: geminiAdapter,
 };
 
 export function adapterFor(family: WireFamily): ProviderAdapter {

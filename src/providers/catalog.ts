@@ -4,7 +4,7 @@
  * OpenAI-compatible provider).
  */
 
-export type WireFamily = "openai";
+export type WireFamily = "openai" | "gemini";
 
 export interface CatalogEntry {
   displayName: string;
@@ -13,17 +13,10 @@ export interface CatalogEntry {
   baseUrl: string;
 }
 
-/**
- * Gemini and Anthropic are served through their OpenAI-compatible endpoints until their
- * native adapters land; the key header and rotation rules are the same either way.
- */
+/** Anthropic is served through its OpenAI-compatible endpoint until its native adapter lands. */
 export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   openai: { displayName: "OpenAI", family: "openai", baseUrl: "https://api.openai.com/v1" },
-  gemini: {
-    displayName: "Google Gemini",
-    family: "openai",
-    baseUrl: "https://generativelanguage.googleapis.com/v1beta/openai",
-  },
+  gemini: { displayName: "Google Gemini", family: "gemini", baseUrl: "https://generativelanguage.googleapis.com/v1beta" },
   anthropic: { displayName: "Anthropic", family: "openai", baseUrl: "https://api.anthropic.com/v1" },
   openrouter: { displayName: "OpenRouter", family: "openai", baseUrl: "https://openrouter.ai/api/v1" },
   groq: { displayName: "Groq", family: "openai", baseUrl: "https://api.groq.com/openai/v1" },

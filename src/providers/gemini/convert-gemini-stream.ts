@@ -31,6 +31,8 @@ interface ChoiceState {
   toolCalls: number;
   /** Text or a tool call went out, so a filtered finish needs no refusal to explain itself. */
   answered: boolean;
+  /** Thought text went out. */
+  reasoned: boolean;
 }
 
 interface ChunkChoice {
@@ -59,7 +61,7 @@ export function createGeminiStreamConverter(context: GeminiConversionContext): G
   const stateOf = (index: number): ChoiceState => {
     let state = choices.get(index);
     if (!state) {
-      state = { announced: false, toolCalls: 0, answered: false };
+      state = { announced: false, toolCalls: 0, answered: false, reasoned: false };
       choices.set(index, state);
     }
     return state;
@@ -123,6 +125,10 @@ function convertCandidate(candidate: GeminiCandidate, index: number, state: Choi
   // The call that decides the finish reason may have come events earlier.
   const finishReason = mapGeminiFinishReason(candidate.finishReason, state.toolCalls > 0);
   if (finishReason === "content_filter" && !state.answered) delta.refusal = filteredAnswerRefusal(candidate);
+  if (reasoning) state.reasoned = true;
   if (Object.keys(delta).length === 0 && finishReason === null) return undefined;
+  // A plain stop with nothing said before it is an empty answer, not an answer: say nothing, so
+  // the stream ends in the empty-stream error and the engine rotates before the client sees it.
+  if (Object.keys(delta).length === 0 && finishReason === "stop" && !state.answered && !state.reasoned) return undefined;
   return { index, delta, finish_reason: finishReason };
 }

@@ -1,0 +1,81 @@
+/**
+ * Google Gemini over the native Generative Language API: OpenAI chat in, `generateContent` /
+ * `streamGenerateContent?alt=sse` out, OpenAI back; embeddings through `batchEmbedContents`;
+ * models from the paginated `models` listing. The key goes in `x-goog-api-key`.
+ */
+
+import type { ChatRequest } from "../../formats/openai-requests.ts";
+import { UnsupportedRequestError, type ProviderAdapter } from "../adapter.ts";
+import type { DecodeAnswers } from "../attempts.ts";
+import { embeddedErrorOf } from "../attempts.ts";
+import { networkFailure } from "../../engine/classify-failure.ts";
+import { readOpenAIUsage } from "../openai/read-usage.ts";
+import { embeddingInputs, fromBatchEmbedResponses, toBatchEmbedRequests } from "./convert-embeddings.ts";
+import { convertGeminiResponse, isEmptyGeminiResponse, type GeminiConversionContext } from "./convert-gemini-response.ts";
+import { GeminiRequestError, convertToGeminiRequest } from "./convert-to-gemini-request.ts";
+import { geminiHeaders } from "./gemini-headers.ts";
+import type { GeminiResponse } from "./gemini-types.ts";
+import { listGeminiModels } from "./list-gemini-models.ts";
+import { geminiStreamTranslator } from "./translate-gemini-stream.ts";
+
+function newContext(model: string): GeminiConversionContext {
+  return { id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`, model, created: Math.floor(Date.now() / 1000) };
+}
+
+function decodeChat(context: GeminiConversionContext): DecodeAnswers {
+  return ([answer], headers) => {
+    const response = answer!.body as GeminiResponse;
+    const failure = embeddedErrorOf(response, headers);
+    if (failure) return { ok: false, failure };
+    // An empty candidate is a Gemini glitch another key (or a second try) usually answers.
+    if (isEmptyGeminiResponse(response)) return { ok: false, failure: { ...networkFailure("Gemini answered with an empty candidate"), status: 200 } };
+    const completion = convertGeminiResponse(response, context);
+    return { ok: true, text: JSON.stringify(completion), usage: readOpenAIUsage(completion.usage) };
+  };
+}
+
+/** The converter's own error names what cannot be expressed; the routes answer it as a 400. */
+function convertOrExplain(body: ChatRequest, model: string) {
+  try {
+    return convertToGeminiRequest(body, model);
+  } catch (error) {
+    if (error instanceof GeminiRequestError) throw new UnsupportedRequestError(error.message, error.param);
+    throw error;
+  }
+}
+
+export const geminiAdapter: ProviderAdapter = {
+  planChat(body, model, baseUrl) {
+    const json = JSON.stringify(convertOrExplain(body, model));
+    const stream = body.stream === true;
+    const context = newContext(model);
+    const url = stream
+      ? `${baseUrl}/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
+      : `${baseUrl}/models/${encodeURIComponent(model)}:generateContent`;
+    return {
+      stream,
+      // The translated stream always ends with a usage chunk; the client keeps it only if it asked.
+      stripUsageChunk: body.stream_options?.include_usage !== true,
+      request: (key) => ({ url, headers: geminiHeaders(key), body: json }),
+      decode: decodeChat(context),
+      translateStream: geminiStreamTranslator(context),
+    };
+  },
+
+  planEmbeddings(body, model, baseUrl) {
+    const inputs = embeddingInputs(body);
+    const batches = toBatchEmbedRequests(body, model).map((batch) => JSON.stringify(batch));
+    const url = `${baseUrl}/models/${encodeURIComponent(model)}:batchEmbedContents`;
+    return {
+      requests: (key) => batches.map((json) => ({ url, headers: geminiHeaders(key), body: json })),
+      decode: (answers) => {
+        const list = fromBatchEmbedResponses(answers.map((answer) => answer.body), inputs, model, body.encoding_format ?? "float");
+        if (!list) return { ok: false, failure: { ...networkFailure("Gemini answered embeddings without the expected vectors"), status: 200 } };
+        const usage = list.usage as { prompt_tokens: number };
+        return { ok: true, text: JSON.stringify(list), usage: { promptTokens: usage.prompt_tokens, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 } };
+      },
+    };
+  },
+
+  listModels: listGeminiModels,
+};
