@@ -286,7 +286,10 @@ function buildFailure(status: number, err: UpstreamError, headers: Headers, now:
   if (err.param !== undefined) failure.param = err.param;
   const retryAfterMs = waitHint(err, headers, now) ?? googleMinuteWindowMs(err, now);
   if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
-  if (failure.class === "quota" && quotaIds(err).some((id) => GOOGLE_DAILY_QUOTA.test(id))) {
+  // A daily quota, or none at all ("limit: 0"), comes back when Google resets quotas, whatever
+  // RetryInfo says; retrying after the hint would only earn the same 429.
+  const googleQuota = err.googleStatus === "RESOURCE_EXHAUSTED";
+  if (failure.class === "quota" && googleQuota && (quotaIds(err).some((id) => GOOGLE_DAILY_QUOTA.test(id)) || ZERO_LIMIT_TEXT.test(allText(err)))) {
     failure.resetAt = nextMidnightIn(GOOGLE_QUOTA_ZONE, now);
   }
   return failure;

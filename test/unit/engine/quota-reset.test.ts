@@ -71,3 +71,14 @@ describe("Gemini 429 quotas", () => {
     expect(now + failure.retryAfterMs!).toBe(at("2026-11-27T09:01:01Z"));
   });
 });
+
+describe("Gemini zero quota", () => {
+  test("`limit: 0` means no quota for that model until Google's reset, not a short wait", () => {
+    const body = readFixtureJson("google/error-429-resource-exhausted-quotafailure-retryinfo.json");
+    body.error.message = "Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro. Please retry in 20s.";
+    const now = at("2026-11-27T09:00:10Z");
+    const failure = classifyHttpFailure({ status: 429, headers: new Headers(), body: JSON.stringify(body), now });
+    expect(failure.class).toBe("quota");
+    expect(iso(failure.resetAt!)).toBe("2026-11-28T08:00:00.000Z");
+  });
+});
