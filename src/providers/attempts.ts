@@ -111,8 +111,9 @@ export async function attemptStream(
   request: UpstreamRequest,
   signal: AbortSignal,
   timeouts: AttemptTimeouts,
-  translate?: StreamTranslator,
+  options: { translate?: StreamTranslator; inspect?: EventInspector } = {},
 ): Promise<AttemptResult<StreamStart>> {
+  const { translate, inspect = inspectOpenAIEvent } = options;
   const started = Date.now();
   const reply = await callUpstream({ ...request, signal, headersTimeoutMs: Math.min(timeouts.connectMs, timeouts.firstByteMs) });
   if (!reply.ok) return reply;
@@ -132,8 +133,8 @@ export async function attemptStream(
     if ("failed" in read) return { ok: false, failure: read.failure };
     const events = read.done ? parser.end() : parser.push(read.text);
     for (const [index, event] of events.entries()) {
-      if (event.data === undefined) continue;
-      const verdict = event.data === "[DONE]" ? ({ kind: "substantive" } as const) : inspectEvent(event.data, response.headers);
+      const verdict = inspect(event, response.headers);
+      if (verdict.kind === "skip") continue;
       if (verdict.kind === "failure") {
         reader.cancel();
         return { ok: false, failure: verdict.failure };
@@ -152,9 +153,19 @@ export async function attemptStream(
   }
 }
 
-type EventVerdict = { kind: "failure"; failure: Failure } | { kind: "substantive" } | { kind: "preamble" };
+/**
+ * What one event means before the stream is committed: a failure (rotate), content (commit), a
+ * preamble to hold back until content comes, or nothing worth keeping (keep-alive comments).
+ */
+export type EventVerdict = { kind: "failure"; failure: Failure } | { kind: "substantive" } | { kind: "preamble" } | { kind: "skip" };
 
-function inspectEvent(data: string, headers: Headers): EventVerdict {
+export type EventInspector = (event: SseEvent, headers: Headers) => EventVerdict;
+
+/** OpenAI SSE: content, a finish reason, usage or `[DONE]` commit; an error object fails. */
+export function inspectOpenAIEvent(event: SseEvent, headers: Headers): EventVerdict {
+  const data = event.data;
+  if (data === undefined) return { kind: "skip" };
+  if (data === "[DONE]") return { kind: "substantive" };
   let chunk: Record<string, unknown>;
   try {
     chunk = JSON.parse(data);

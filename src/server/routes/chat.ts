@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { redactFailure } from "../../engine/rotate.ts";
 import { chatRequestSchema } from "../../formats/openai-requests.ts";
 import { attemptJson, attemptStream } from "../../providers/attempts.ts";
+import { openAIRelayDialect } from "../../providers/openai/openai-relay-dialect.ts";
 import { relayStream } from "../../providers/relay-stream.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
@@ -47,7 +48,7 @@ export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
     }
 
     const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
-      attemptStream(plan.request(lease.secret), signal, timeouts, plan.translateStream),
+      attemptStream(plan.request(lease.secret), signal, timeouts, { translate: plan.translateStream }),
     );
     call.attempts = result.trace.length;
     if (!result.ok) return errorResponse(result.error, proxyHeaders(result));
@@ -55,7 +56,7 @@ export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
     c.set("call", { ...call, keyMasked: lease.masked });
     const body = relayStream({
       start: result.value,
-      stripUsageChunk: plan.stripUsageChunk,
+      dialect: openAIRelayDialect({ stripUsageChunk: plan.stripUsageChunk }),
       idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
       redact: (failure) => redactFailure(failure, lease),
       onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),

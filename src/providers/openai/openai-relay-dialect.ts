@@ -1,0 +1,66 @@
+/**
+ * Relaying OpenAI SSE: events pass as they came; only events that mention usage or an error are
+ * parsed. The usage-only chunk the proxy asked for on the client's behalf is dropped, and a stream
+ * that fails ends with one `data: {"error":…}` event and `data: [DONE]`.
+ */
+
+import { classifyEmbeddedError } from "../../engine/classify-failure.ts";
+import type { Failure } from "../../engine/types.ts";
+import type { TokenUsage } from "../../engine/usage.ts";
+import { SSE_DONE, sseData } from "../../formats/sse.ts";
+import type { RelayDialect } from "../relay-stream.ts";
+import { readOpenAIUsage } from "./read-usage.ts";
+
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+const ERROR_OBJECT = /"error"\s*:\s*\{/;
+
+export function openAIRelayDialect(options: { stripUsageChunk: boolean }): RelayDialect {
+  let usage: TokenUsage | undefined;
+  return {
+    render(events, out, headers) {
+      for (const event of events) {
+        const data = event.data;
+        if (data === undefined) {
+          out.push(`${event.raw}\n\n`);
+          continue;
+        }
+        if (data === "[DONE]") {
+          out.push(SSE_DONE);
+          return "done";
+        }
+        if (ERROR_OBJECT.test(data)) {
+          const failure = embeddedFailure(data, headers);
+          if (failure) return failure;
+        }
+        if (USAGE_OBJECT.test(data)) {
+          const chunk = safeParse(data);
+          usage = readOpenAIUsage(chunk?.usage) ?? usage;
+          if (options.stripUsageChunk && Array.isArray(chunk?.choices) && chunk.choices.length === 0) continue;
+        }
+        out.push(`${event.raw}\n\n`);
+      }
+      return undefined;
+    },
+    failureText: (failure) =>
+      sseData(JSON.stringify({ error: { message: failure.message, type: "upstream_error", code: failure.code ?? failure.class, param: null } })) + SSE_DONE,
+    // An upstream that closes cleanly without `[DONE]` still gets a well-formed ending.
+    cleanEnd: () => ({ text: SSE_DONE }),
+    usage: () => usage,
+  };
+}
+
+function safeParse(data: string): Record<string, unknown> | undefined {
+  try {
+    const parsed = JSON.parse(data);
+    return typeof parsed === "object" && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An event that is (or carries) an upstream error object, as OpenRouter and OpenAI send mid-stream. */
+function embeddedFailure(data: string, headers: Headers): Failure | undefined {
+  const chunk = safeParse(data);
+  if (!chunk || typeof chunk.error !== "object" || chunk.error === null) return undefined;
+  return classifyEmbeddedError(chunk, headers, Date.now());
+}
