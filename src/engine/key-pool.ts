@@ -69,16 +69,22 @@ export interface KeyPool {
   readonly provider: string;
   readonly size: number;
   acquire(model: string, options: AcquireOptions): Promise<Acquisition>;
-  /** Take (key, model) out until `until`, remembering its current strikes. */
-  coolDown(slot: number, model: string, until: number, reason: string): void;
+  /**
+   * Take (key, model) out until `until`, remembering its current strikes. `pinned`: the provider
+   * said when it ends, so the proxy's daily reset leaves it alone.
+   */
+  coolDown(slot: number, model: string, until: number, reason: string, pinned?: boolean): void;
   /** Count one more strike for (key, model) and return the new count. */
   addStrike(slot: number, model: string): number;
   /** A success: forget the strikes of (key, model). */
   clearStrikes(slot: number, model: string): void;
   /** Take the key out for every model until `until`. */
   disable(slot: number, until: number, reason: string): void;
-  /** Clear cooldowns, strikes and disabled state of one key (by id) or of all keys. */
-  reset(keyId?: string): number;
+  /**
+   * Clear cooldowns, strikes and disabled state of one key (by id) or of all keys; returns how many
+   * keys it touched. `keepPinned` (the daily reset) spares cooldowns whose end the provider stated.
+   */
+  reset(options?: { keyId?: string; keepPinned?: boolean }): number;
   /** The earliest time any key could serve `model` again (now when one is ready). */
   earliestAvailable(model: string): number;
   /** Up to `limit` enabled keys in configured order, for side calls such as model listing. */
@@ -94,6 +100,8 @@ interface Lane {
   readonly coolUntil: Float64Array;
   readonly strikes: Int32Array;
   readonly reasons: Map<number, string>;
+  /** Slots whose cooldown end the provider stated. */
+  readonly pinned: Set<number>;
   readonly ready: IndexedHeap;
   readonly cooling: IndexedHeap;
   busy: number;
@@ -132,6 +140,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       coolUntil,
       strikes: new Int32Array(count),
       reasons: new Map(),
+      pinned: new Set(),
       ready,
       cooling,
       busy: 0,
@@ -188,6 +197,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     lane.cooling.remove(slot);
     lane.coolUntil[slot] = 0;
     lane.reasons.delete(slot);
+    lane.pinned.delete(slot);
     if (disabledUntil[slot] === 0) lane.ready.push(slot);
   };
 
@@ -272,9 +282,11 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     if (before > 0 && strikes === 0) lane.struckKeys -= 1;
   };
 
-  const applyCooldown = (lane: Lane, slot: number, until: number, reason: string): void => {
+  const applyCooldown = (lane: Lane, slot: number, until: number, reason: string, pinned: boolean): void => {
     lane.coolUntil[slot] = until;
     lane.reasons.set(slot, reason);
+    if (pinned) lane.pinned.add(slot);
+    else lane.pinned.delete(slot);
     lane.ready.remove(slot);
     if (lane.cooling.has(slot)) lane.cooling.update(slot);
     else lane.cooling.push(slot);
@@ -298,7 +310,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     }
     const lane = laneFor(record.model);
     setStrikes(lane, slot, record.strikes);
-    if (record.until > startNow) applyCooldown(lane, slot, record.until, record.reason);
+    if (record.until > startNow) applyCooldown(lane, slot, record.until, record.reason, record.pinned);
   }
 
   return {
@@ -325,10 +337,10 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       }
     },
 
-    coolDown(slot, model, until, reason) {
+    coolDown(slot, model, until, reason, pinned = false) {
       const lane = laneFor(model);
-      applyCooldown(lane, slot, until, reason);
-      sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model, until, strikes: lane.strikes[slot]!, reason });
+      applyCooldown(lane, slot, until, reason, pinned);
+      sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model, until, strikes: lane.strikes[slot]!, reason, pinned });
     },
 
     addStrike(slot, model) {
@@ -347,23 +359,23 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
 
     disable(slot, until, reason) {
       applyDisable(slot, until, reason);
-      sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model: "", until, strikes: 0, reason });
+      sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model: "", until, strikes: 0, reason, pinned: false });
     },
 
-    reset(keyId) {
+    reset({ keyId, keepPinned = false } = {}) {
       const slots = keyId === undefined ? keys.map((_, slot) => slot) : [slotById.get(keyId)].filter((s) => s !== undefined);
       for (const slot of slots) {
         if (disabledUntil[slot] !== 0) enable(slot);
+        sink?.clearKeyState(provider, keys[slot]!.id, "");
         for (const lane of lanes.values()) {
-          if (lane.cooling.has(slot)) endCooling(lane, slot);
-          setStrikes(lane, slot, 0);
-        }
-        if (keyId !== undefined) {
-          sink?.clearKeyState(provider, keys[slot]!.id, "");
-          for (const model of lanes.keys()) sink?.clearKeyState(provider, keys[slot]!.id, model);
+          const kept = keepPinned && lane.pinned.has(slot) && lane.cooling.has(slot);
+          if (!kept && lane.cooling.has(slot)) endCooling(lane, slot);
+          if (!kept) {
+            setStrikes(lane, slot, 0);
+            sink?.clearKeyState(provider, keys[slot]!.id, lane.model);
+          }
         }
       }
-      if (keyId === undefined) sink?.clearAllKeyState(provider);
       wakeAll();
       return slots.length;
     },

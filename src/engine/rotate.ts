@@ -96,7 +96,7 @@ export function createRotator(options: RotatorOptions): Rotator {
           knownResetAt: failure.resetAt,
           dailyResetAt: nextDailyReset(now, options.resetMinuteUtc),
         });
-        pool.coolDown(lease.slot, lease.model, until, `quota exhausted (HTTP ${failure.status})`);
+        pool.coolDown(lease.slot, lease.model, until, `quota exhausted (HTTP ${failure.status})`, failure.resetAt !== undefined);
         return `cooling until ${new Date(until).toISOString()}`;
       }
       case "billing":

@@ -36,6 +36,13 @@ export interface EmbeddingsPlan {
   decode: DecodeAnswers;
 }
 
+/** Exact prompt token counting by the provider itself, through a rotated key. */
+export interface CountTokensPlan {
+  request(key: string): UpstreamRequest;
+  /** The count from the parsed answer, or undefined when the answer has none. */
+  read(body: unknown): number | undefined;
+}
+
 export interface ListedModel {
   id: string;
   created?: number;
@@ -49,4 +56,6 @@ export interface ProviderAdapter {
   planChat(body: ChatRequest, model: string, baseUrl: string): ChatPlan;
   planEmbeddings(body: EmbeddingsRequest, model: string, baseUrl: string): EmbeddingsPlan;
   listModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult>;
+  /** Present when the provider can count tokens exactly; otherwise the proxy estimates locally. */
+  planCountTokens?(body: ChatRequest, model: string, baseUrl: string): CountTokensPlan;
 }

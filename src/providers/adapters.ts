@@ -2,12 +2,14 @@
 
 import type { ProviderAdapter } from "./adapter.ts";
 import type { WireFamily } from "./catalog.ts";
+import { anthropicAdapter } from "./anthropic/anthropic-adapter.ts";
 import { geminiAdapter } from "./gemini/gemini-adapter.ts";
 import { openAIAdapter } from "./openai/openai-adapter.ts";
 
 const ADAPTERS: Record<WireFamily, ProviderAdapter> = {
   openai: openAIAdapter,
   gemini: geminiAdapter,
+  anthropic: anthropicAdapter,
 };
 
 export function adapterFor(family: WireFamily): ProviderAdapter {

@@ -4,7 +4,7 @@
  * OpenAI-compatible provider).
  */
 
-export type WireFamily = "openai" | "gemini";
+export type WireFamily = "openai" | "gemini" | "anthropic";
 
 export interface CatalogEntry {
   displayName: string;
@@ -13,11 +13,10 @@ export interface CatalogEntry {
   baseUrl: string;
 }
 
-/** Anthropic is served through its OpenAI-compatible endpoint until its native adapter lands. */
 export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   openai: { displayName: "OpenAI", family: "openai", baseUrl: "https://api.openai.com/v1" },
   gemini: { displayName: "Google Gemini", family: "gemini", baseUrl: "https://generativelanguage.googleapis.com/v1beta" },
-  anthropic: { displayName: "Anthropic", family: "openai", baseUrl: "https://api.anthropic.com/v1" },
+  anthropic: { displayName: "Anthropic", family: "anthropic", baseUrl: "https://api.anthropic.com/v1" },
   openrouter: { displayName: "OpenRouter", family: "openai", baseUrl: "https://openrouter.ai/api/v1" },
   groq: { displayName: "Groq", family: "openai", baseUrl: "https://api.groq.com/openai/v1" },
   mistral: { displayName: "Mistral", family: "openai", baseUrl: "https://api.mistral.ai/v1" },

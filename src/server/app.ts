@@ -10,13 +10,20 @@ import { cors } from "hono/cors";
 import { VERSION } from "../version.ts";
 import type { AppEnv } from "./app-env.ts";
 import { createKeyCheck } from "./auth.ts";
-import { errorResponse } from "./errors.ts";
+import { anthropicErrorResponse, isAnthropicRoute } from "./anthropic-errors.ts";
+import { errorResponse as openAIErrorResponse, type ProxyError } from "./errors.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { embeddingsRoutes } from "./routes/embeddings.ts";
 import { infoRoutes } from "./routes/info.ts";
+import { messagesRoutes } from "./routes/messages.ts";
 
 const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers"];
+
+/** Errors raised outside a route (auth, size, unknown path) in the envelope the route's clients read. */
+function errorFor(path: string, error: ProxyError): Response {
+  return isAnthropicRoute(path) ? anthropicErrorResponse(error) : openAIErrorResponse(error);
+}
 
 export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -39,7 +46,7 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
 
   app.use("/v1/*", async (c, next) => {
     if (keyMatches(c.req.raw.headers)) return next();
-    return errorResponse({
+    return errorFor(c.req.path, {
       status: 401,
       type: "authentication_error",
       code: "invalid_proxy_key",
@@ -52,8 +59,8 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
     "/v1/*",
     bodyLimit({
       maxSize: ctx.settings.maxBodyBytes,
-      onError: () =>
-        errorResponse({
+      onError: (c) =>
+        errorFor(c.req.path, {
           status: 413,
           type: "invalid_request_error",
           code: "request_too_large",
@@ -66,9 +73,10 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   app.route("/v1", chatRoutes(ctx));
   app.route("/v1", embeddingsRoutes(ctx));
   app.route("/v1", infoRoutes(ctx));
+  app.route("/v1", messagesRoutes(ctx));
 
   app.notFound((c) =>
-    errorResponse({
+    errorFor(c.req.path, {
       status: 404,
       type: "not_found_error",
       code: "unknown_route",
@@ -79,7 +87,7 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
 
   app.onError((error, c) => {
     ctx.log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return errorResponse({ status: 500, type: "internal_error", code: "internal_error", param: null, message: "The proxy hit an unexpected error; see its log for details." });
+    return errorFor(c.req.path, { status: 500, type: "internal_error", code: "internal_error", param: null, message: "The proxy hit an unexpected error; see its log for details." });
   });
 
   return app;

@@ -67,7 +67,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   const stopReset = scheduleDailyReset({
     resetMinuteUtc,
     onReset: () => {
-      for (const { pool } of providers.values()) pool.reset();
+      for (const { pool } of providers.values()) pool.reset({ keepPinned: true });
       incidents.clear();
       store.setMeta(LAST_RESET_META, String(Date.now()));
       log.info("Daily reset: cooldowns, strikes and disabled keys cleared.");
@@ -86,12 +86,18 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   };
 }
 
-/** A proxy that was down across a reset boundary clears what that reset would have cleared. */
+/**
+ * A proxy that was down across a reset boundary clears what that reset would have cleared: all
+ * key state except cooldowns whose end the provider stated and which are still running.
+ */
 function catchUpDailyReset(store: Store, resetMinuteUtc: number, log: Logger): void {
-  const boundary = lastDailyReset(Date.now(), resetMinuteUtc);
+  const now = Date.now();
+  const boundary = lastDailyReset(now, resetMinuteUtc);
   const last = Number(store.getMeta(LAST_RESET_META) ?? 0);
   if (last >= boundary) return;
   if (last > 0) log.info("A daily reset passed while the proxy was stopped: cooldowns and disabled keys cleared.");
-  store.clearAllKeyState();
-  store.setMeta(LAST_RESET_META, String(Date.now()));
+  for (const record of store.loadKeyState()) {
+    if (!(record.pinned && record.until > now)) store.clearKeyState(record.provider, record.keyId, record.model);
+  }
+  store.setMeta(LAST_RESET_META, String(now));
 }

@@ -50,6 +50,7 @@ const MIGRATIONS: readonly string[] = [
      until_ms INTEGER NOT NULL,
      strikes INTEGER NOT NULL,
      reason TEXT NOT NULL,
+     pinned INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (provider, key_id, model)
    ) WITHOUT ROWID;
    CREATE TABLE meta (
@@ -79,7 +80,8 @@ const COUNTER_FIELDS = [
 // Mapped copies of the record types: bun:sqlite wants bindings with an index
 // signature, which interfaces lack but anonymous object types satisfy.
 type UsageParams = { [K in keyof UsageDelta]: UsageDelta[K] };
-type KeyStateParams = { [K in keyof KeyStateRecord]: KeyStateRecord[K] };
+// SQLite has no boolean: `pinned` is stored as 0/1.
+type KeyStateParams = { [K in keyof KeyStateRecord]: K extends "pinned" ? number : KeyStateRecord[K] };
 type KeyStateScope = { provider: string; keyId: string; model: string };
 type UsageFilter = { day: string | null; provider: string | null; keyId: string | null };
 
@@ -120,18 +122,18 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
        AND ($keyId IS NULL OR key_id = $keyId)`,
   );
   const upsertKeyState = db.prepare<never, KeyStateParams>(
-    `INSERT INTO key_state (provider, key_id, model, until_ms, strikes, reason)
-     VALUES ($provider, $keyId, $model, $until, $strikes, $reason)
+    `INSERT INTO key_state (provider, key_id, model, until_ms, strikes, reason, pinned)
+     VALUES ($provider, $keyId, $model, $until, $strikes, $reason, $pinned)
      ON CONFLICT (provider, key_id, model) DO UPDATE SET
-       until_ms = excluded.until_ms, strikes = excluded.strikes, reason = excluded.reason`,
+       until_ms = excluded.until_ms, strikes = excluded.strikes, reason = excluded.reason, pinned = excluded.pinned`,
   );
   const deleteKeyState = db.prepare<never, KeyStateScope>(
     "DELETE FROM key_state WHERE provider = $provider AND key_id = $keyId AND model = $model",
   );
   const deleteProviderKeyState = db.prepare<never, { provider: string }>("DELETE FROM key_state WHERE provider = $provider");
   const deleteAllKeyState = db.prepare<never, []>("DELETE FROM key_state");
-  const selectKeyState = db.prepare<KeyStateRecord, []>(
-    "SELECT provider, key_id AS keyId, model, until_ms AS until, strikes, reason FROM key_state",
+  const selectKeyState = db.prepare<Omit<KeyStateRecord, "pinned"> & { pinned: number }, []>(
+    "SELECT provider, key_id AS keyId, model, until_ms AS until, strikes, reason, pinned FROM key_state",
   );
   const selectMeta = db.prepare<{ value: string }, { name: string }>("SELECT value FROM meta WHERE name = $name");
   const upsertMeta = db.prepare<never, { name: string; value: string }>(
@@ -151,7 +153,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     if (clearedEverything) deleteAllKeyState.run();
     for (const provider of clearedProviders) deleteProviderKeyState.run({ provider });
     for (const write of pendingKeyState.values()) {
-      if (write.record) upsertKeyState.run(write.record);
+      if (write.record) upsertKeyState.run({ ...write.record, pinned: write.record.pinned ? 1 : 0 });
       else deleteKeyState.run(write.scope);
     }
     for (const delta of pendingUsage.values()) upsertUsage.run(delta);
@@ -250,7 +252,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
             selectKeyState
               .all()
               .filter((row) => !clearedProviders.has(row.provider))
-              .map((row) => [keyStateId(row), row]),
+              .map((row) => [keyStateId(row), { ...row, pinned: row.pinned === 1 }]),
           );
       for (const [id, write] of pendingKeyState) {
         if (write.record) rows.set(id, copyKeyState(write.record));
@@ -346,7 +348,7 @@ function scopeOf(record: KeyStateScope): KeyStateScope {
 
 // Copies keep only the known fields: the caller may reuse or extend its object.
 function copyKeyState(record: KeyStateRecord): KeyStateRecord {
-  return { ...scopeOf(record), until: record.until, strikes: record.strikes, reason: record.reason };
+  return { ...scopeOf(record), until: record.until, strikes: record.strikes, reason: record.reason, pinned: record.pinned };
 }
 
 function copyUsage(delta: UsageDelta): UsageDelta {

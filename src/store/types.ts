@@ -37,6 +37,8 @@ export interface KeyStateRecord {
   until: number;
   strikes: number;
   reason: string;
+  /** The provider said when this ends (Gemini's per-day quotas): the proxy's daily reset keeps it. */
+  pinned: boolean;
 }
 
 /** Filter for {@link Store.usage}; omitted fields match everything. */

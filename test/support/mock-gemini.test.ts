@@ -753,7 +753,7 @@ describe("routing and recording", () => {
 
   test("unknown routes get Google's HTML 404 and do not consume the script", async () => {
     mock.script("k-404", [{ kind: "text", text: "first" }]);
-    const response = await post(`/models/${MODEL}:countTokens`, "k-404");
+    const response = await post(`/models/${MODEL}:predict`, "k-404");
     expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).toStartWith("text/html");
     expect((await fetch(`${mock.url}/models/${MODEL}:generateContent`, { headers: headersFor("k-404") })).status).toBe(404);
@@ -877,4 +877,19 @@ describe("hangs, slowness and aborts", () => {
     await waitFor(() => mock.openConnections() === 0);
     expect(mock.callsFor("k-complete")[0]!.aborted).toBe(false);
   });
+});
+
+test("countTokens answers the generateContentRequest form with the mock's own estimate", async () => {
+  const mock = await startMockGemini();
+  try {
+    const response = await fetch(`${mock.url}/models/gemini-2.5-flash:countTokens`, {
+      method: "POST",
+      headers: { "x-goog-api-key": "k", "content-type": "application/json" },
+      body: JSON.stringify({ generateContentRequest: { model: "models/gemini-2.5-flash", contents: [{ role: "user", parts: [{ text: "twelve chars" }] }], systemInstruction: { parts: [{ text: "abcd" }] } } }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ totalTokens: estimateTokens("twelve chars") + estimateTokens("abcd") });
+  } finally {
+    await mock.stop();
+  }
 });

@@ -363,7 +363,7 @@ function untilAborted(signal: AbortSignal): Promise<void> {
 // Routing and auth
 // ---------------------------------------------------------------------------------------------
 
-type Action = "generateContent" | "streamGenerateContent" | "batchEmbedContents" | "list";
+type Action = "generateContent" | "streamGenerateContent" | "batchEmbedContents" | "countTokens" | "list";
 
 interface Route {
   action: Action;
@@ -381,7 +381,7 @@ interface Exchange {
   lifecycle: Lifecycle;
 }
 
-const MODEL_ACTION = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)$/;
+const MODEL_ACTION = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|countTokens)$/;
 
 async function handleRequest(state: MockState, request: Request): Promise<Response> {
   const url = new URL(request.url);
@@ -440,6 +440,7 @@ async function respond(
   if (call.key === "") return missingKey(call.stream);
   if (state.knownKeys && !state.knownKeys.has(call.key)) return invalidKey(call.stream);
   if (route.action === "streamGenerateContent" && params.get("alt") !== "sse") return missingAltSse();
+  if (route.action === "countTokens") return countTokens(call.body);
   state.sequence += 1;
   const exchange: Exchange = {
     action: route.action,
@@ -451,6 +452,18 @@ async function respond(
     lifecycle,
   };
   return answer(state, nextBehavior(state, call.key), exchange);
+}
+
+/**
+ * `:countTokens` in its `generateContentRequest` form: every text part of the contents and the
+ * system instruction, counted with the same estimate the answers use, so tests can predict it.
+ */
+function countTokens(body: any): Response {
+  const request = body?.generateContentRequest ?? body ?? {};
+  const texts = [...(request.contents ?? []), ...(request.systemInstruction ? [request.systemInstruction] : [])]
+    .flatMap((content: any) => content.parts ?? [])
+    .map((part: any) => (typeof part.text === "string" ? part.text : ""));
+  return Response.json({ totalTokens: texts.reduce((sum: number, text: string) => sum + estimateTokens(text), 0) });
 }
 
 function parseJson(text: string): any {

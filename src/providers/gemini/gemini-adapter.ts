@@ -78,4 +78,26 @@ export const geminiAdapter: ProviderAdapter = {
   },
 
   listModels: listGeminiModels,
+
+  planCountTokens(body, model, baseUrl) {
+    const converted = convertOrExplain(body, model);
+    // countTokens takes the full request only in its generateContentRequest form; generation
+    // settings do not change the prompt's token count, so only what is counted is sent.
+    const json = JSON.stringify({
+      generateContentRequest: {
+        model: `models/${model}`,
+        contents: converted.contents,
+        ...(converted.systemInstruction ? { systemInstruction: converted.systemInstruction } : {}),
+        ...(converted.tools ? { tools: converted.tools } : {}),
+      },
+    });
+    const url = `${baseUrl}/models/${encodeURIComponent(model)}:countTokens`;
+    return {
+      request: (key) => ({ url, headers: geminiHeaders(key), body: json }),
+      read: (answer) => {
+        const total = (answer as { totalTokens?: unknown }).totalTokens;
+        return typeof total === "number" ? total : undefined;
+      },
+    };
+  },
 };

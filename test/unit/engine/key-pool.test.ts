@@ -114,7 +114,7 @@ describe("key pool selection", () => {
       l.release();
     }
     expect(pool.standing().keys[0]).toMatchObject({ disabledReason: "key rejected" });
-    expect(pool.reset("id0")).toBe(1);
+    expect(pool.reset({ keyId: "id0" })).toBe(1);
     expect(pool.standing()).toMatchObject({ healthy: 2, disabled: 0 });
   });
 
@@ -152,5 +152,21 @@ describe("key pool selection", () => {
     const restored = createKeyPool({ provider: "p", keys: keys(2), restore: saved });
     expect(restored.standing()).toMatchObject({ healthy: 0, cooling: 1, disabled: 1 });
     expect(restored.addStrike(0, "m")).toBe(2);
+  });
+});
+
+describe("daily reset", () => {
+  test("keeps a cooldown whose end the provider stated, clears the rest", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(3) });
+    const later = Date.now() + 3_600_000;
+    pool.coolDown(0, "m", later, "quota exhausted", true);
+    pool.coolDown(1, "m", later, "rate limited");
+    pool.disable(2, later, "invalid");
+    pool.reset({ keepPinned: true });
+    const standing = pool.standing();
+    expect(standing).toMatchObject({ healthy: 2, cooling: 1, disabled: 0 });
+    expect(standing.keys[0]!.coolingModels[0]).toMatchObject({ model: "m", until: later });
+    pool.reset();
+    expect(pool.standing()).toMatchObject({ healthy: 3, cooling: 0 });
   });
 });

@@ -65,6 +65,7 @@ function delta(overrides: Partial<UsageDelta> = {}): UsageDelta {
 
 function state(overrides: Partial<KeyStateRecord> = {}): KeyStateRecord {
   return {
+    pinned: false,
     provider: "groq",
     keyId: "k_1a2b3c",
     model: "",
@@ -325,7 +326,7 @@ describe("schema", () => {
       "cached_tokens",
       "reasoning_tokens",
     ]);
-    expect(columns("key_state")).toEqual(["provider", "key_id", "model", "until_ms", "strikes", "reason"]);
+    expect(columns("key_state")).toEqual(["provider", "key_id", "model", "until_ms", "strikes", "reason", "pinned"]);
     // meta is generic name/value storage for the proxy's own settings, never keys.
     expect(columns("meta")).toEqual(["name", "value"]);
   });

@@ -1,0 +1,87 @@
+/**
+ * Anthropic as a provider for OpenAI clients: OpenAI chat in, Messages API out, OpenAI back.
+ * Thinking blocks are remembered by tool call id (OpenAI clients drop them) so tool loops with
+ * extended thinking keep working. Anthropic has no embeddings API.
+ */
+
+import { networkFailure } from "../../engine/classify-failure.ts";
+import type { ChatRequest } from "../../formats/openai-requests.ts";
+import { UnsupportedRequestError, type ProviderAdapter } from "../adapter.ts";
+import { embeddedErrorOf, type DecodeAnswers, type StreamTranslator } from "../attempts.ts";
+import { readOpenAIUsage } from "../openai/read-usage.ts";
+import { converterTranslator } from "../translate-stream.ts";
+import { anthropicHeaders } from "./anthropic-headers.ts";
+import { convertAnthropicResponse, type AnthropicConversionContext } from "./convert-anthropic-response.ts";
+import { createAnthropicStreamConverter } from "./convert-anthropic-stream.ts";
+import { AnthropicRequestError, convertToAnthropicRequest } from "./convert-to-anthropic-request.ts";
+import { listAnthropicModels } from "./list-anthropic-models.ts";
+import { createThinkingMemory } from "./thinking-memory.ts";
+import type { AnthropicMessage } from "../../formats/anthropic/types.ts";
+
+/** One memory per process: a tool loop may come back on any key, so it is not per key. */
+const thinkingMemory = createThinkingMemory();
+
+function newContext(model: string): AnthropicConversionContext {
+  return { id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`, model, created: Math.floor(Date.now() / 1000) };
+}
+
+function convertOrExplain(body: ChatRequest, model: string) {
+  try {
+    return convertToAnthropicRequest(body, model, thinkingMemory);
+  } catch (error) {
+    if (error instanceof AnthropicRequestError) throw new UnsupportedRequestError(error.message, error.param);
+    throw error;
+  }
+}
+
+function decodeChat(context: AnthropicConversionContext): DecodeAnswers {
+  return ([answer], headers) => {
+    const failure = embeddedErrorOf(answer!.body, headers);
+    if (failure) return { ok: false, failure };
+    const message = answer!.body as AnthropicMessage;
+    if (!Array.isArray(message.content)) return { ok: false, failure: { ...networkFailure("Anthropic answered without message content"), status: 200 } };
+    const completion = convertAnthropicResponse(message, context, thinkingMemory);
+    return { ok: true, text: JSON.stringify(completion), usage: readOpenAIUsage(completion.usage) };
+  };
+}
+
+function anthropicStreamTranslator(context: AnthropicConversionContext): StreamTranslator {
+  return converterTranslator({
+    converter: () => {
+      const converter = createAnthropicStreamConverter(context, thinkingMemory);
+      return { push: (data, event) => converter.push({ event: event.event, data }), finish: () => converter.finish() };
+    },
+    invalidJsonError: JSON.stringify({ error: { type: "api_error", message: "Anthropic sent a stream event that is not valid JSON" } }),
+  });
+}
+
+export const anthropicAdapter: ProviderAdapter = {
+  planChat(body, model, baseUrl) {
+    const json = JSON.stringify(convertOrExplain(body, model));
+    const stream = body.stream === true;
+    const context = newContext(model);
+    const accept = stream ? "text/event-stream" : "application/json";
+    return {
+      stream,
+      stripUsageChunk: body.stream_options?.include_usage !== true,
+      request: (key) => ({ url: `${baseUrl}/messages`, headers: anthropicHeaders(key, accept), body: json }),
+      decode: decodeChat(context),
+      translateStream: anthropicStreamTranslator(context),
+    };
+  },
+  planEmbeddings() {
+    throw new UnsupportedRequestError("Anthropic has no embeddings API; use an embedding model of another provider (for example openai/text-embedding-3-small).", "model");
+  },
+  listModels: listAnthropicModels,
+  planCountTokens(body, model, baseUrl) {
+    const { max_tokens: _maxTokens, stream: _stream, ...countable } = convertOrExplain(body, model);
+    const json = JSON.stringify(countable);
+    return {
+      request: (key) => ({ url: `${baseUrl}/messages/count_tokens`, headers: anthropicHeaders(key, "application/json"), body: json }),
+      read: (answer) => {
+        const count = (answer as { input_tokens?: unknown }).input_tokens;
+        return typeof count === "number" ? count : undefined;
+      },
+    };
+  },
+};

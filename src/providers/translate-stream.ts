@@ -1,0 +1,63 @@
+/**
+ * Wraps a non-OpenAI event stream as an OpenAI SSE body: the upstream events are parsed, handed
+ * to a family's pure converter, and its payloads framed as `data:` events ending in `[DONE]`. So
+ * everything after it — commit at the first content, error events, usage, relay — is the same code
+ * for every family.
+ */
+
+import { SSE_DONE, createSseParser, sseData, type SseEvent } from "../formats/sse.ts";
+import type { StreamTranslator } from "./attempts.ts";
+
+export interface EventConverter {
+  /** OpenAI payloads for one upstream event (its parsed JSON and the event itself). */
+  push(data: unknown, event: SseEvent): string[];
+  /** OpenAI payloads that close the stream (usage chunk, or the error of an empty stream). */
+  finish(): string[];
+}
+
+export interface TranslatorOptions {
+  /** A fresh converter for each stream. */
+  converter(): EventConverter;
+  /** The JSON text of an event, or undefined to skip it (comments, keep-alives). */
+  payloadOf?(event: SseEvent): string | undefined;
+  /** The error payload sent when an event is not valid JSON (shaped so the classifier reads it). */
+  invalidJsonError: string;
+}
+
+export function converterTranslator(options: TranslatorOptions): StreamTranslator {
+  const payloadOf = options.payloadOf ?? ((event: SseEvent) => event.data);
+  return (body) => {
+    const converter = options.converter();
+    const parser = createSseParser();
+    const decoder = new TextDecoder();
+    const encoder = new TextEncoder();
+    const translate = (events: SseEvent[]): string => {
+      let out = "";
+      for (const event of events) {
+        const payload = payloadOf(event);
+        if (payload === undefined) continue;
+        let data: unknown;
+        try {
+          data = JSON.parse(payload);
+        } catch {
+          out += sseData(options.invalidJsonError);
+          continue;
+        }
+        out += converter.push(data, event).map(sseData).join("");
+      }
+      return out;
+    };
+    return body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          const out = translate(parser.push(decoder.decode(chunk, { stream: true })));
+          if (out) controller.enqueue(encoder.encode(out));
+        },
+        flush(controller) {
+          const rest = translate([...parser.push(decoder.decode()), ...parser.end()]);
+          controller.enqueue(encoder.encode(rest + converter.finish().map(sseData).join("") + SSE_DONE));
+        },
+      }),
+    );
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * OpenAI SSE (as relayed from any provider) → Anthropic Messages events. The relay already ends a
+ * failed stream with one error event; here it becomes one `event: error`. During long silences
+ * (a model thinking before its first token) a `ping` goes out so clients and intermediaries keep
+ * the connection.
+ */
+
+import { createMessageEventWriter } from "../formats/anthropic/chunks-to-message-events.ts";
+import { createSseParser } from "../formats/sse.ts";
+
+const PING_EVERY_MS = 10_000;
+
+export function toAnthropicEventStream(
+  openAIStream: ReadableStream<Uint8Array>,
+  options: { model: string; inputTokensEstimate?: number },
+): ReadableStream<Uint8Array> {
+  const writer = createMessageEventWriter({ model: options.model, inputTokensEstimate: options.inputTokensEstimate });
+  const parser = createSseParser();
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let lastWrite = Date.now();
+  let pinger: ReturnType<typeof setInterval> | undefined;
+
+  const convert = (text: string): string => {
+    let out = "";
+    for (const event of parser.push(text)) {
+      if (event.data === undefined) continue;
+      if (event.data === "[DONE]") {
+        out += writer.finish();
+        continue;
+      }
+      let chunk: Record<string, unknown>;
+      try {
+        chunk = JSON.parse(event.data);
+      } catch {
+        continue;
+      }
+      const error = chunk.error as { type?: string; code?: string; message?: string } | undefined;
+      if (error && typeof error === "object") {
+        out += writer.error({ type: anthropicTypeOf(error), message: error.message ?? "upstream error" });
+        continue;
+      }
+      out += writer.push(chunk);
+    }
+    return out;
+  };
+
+  return openAIStream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      start(controller) {
+        pinger = setInterval(() => {
+          if (Date.now() - lastWrite < PING_EVERY_MS || !writer.started) return;
+          try {
+            controller.enqueue(encoder.encode(writer.ping()));
+            lastWrite = Date.now();
+          } catch {
+            clearInterval(pinger);
+          }
+        }, PING_EVERY_MS / 2);
+        pinger.unref?.();
+      },
+      transform(chunk, controller) {
+        const out = convert(decoder.decode(chunk, { stream: true }));
+        if (out) {
+          controller.enqueue(encoder.encode(out));
+          lastWrite = Date.now();
+        }
+      },
+      flush(controller) {
+        clearInterval(pinger);
+        const out = convert(decoder.decode()) + writer.finish();
+        if (out) controller.enqueue(encoder.encode(out));
+      },
+    }),
+  );
+}
+
+/** The relay's error codes are failure classes; Anthropic clients expect Anthropic error types. */
+function anthropicTypeOf(error: { type?: string; code?: string }): string {
+  switch (error.code) {
+    case "rate_limit":
+    case "quota":
+      return "rate_limit_error";
+    case "invalid_key":
+      return "authentication_error";
+    case "request":
+      return "invalid_request_error";
+    default:
+      return error.code && /_error$/.test(error.code) ? error.code : "api_error";
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * `POST /v1/messages` and `POST /v1/messages/count_tokens`: the Anthropic Messages API in front of
+ * every provider. An `anthropic/` model passes through natively (no double translation); any other
+ * provider gets the request translated to the canonical OpenAI form, run over its keys, and the
+ * answer — JSON or stream — translated back into Anthropic's format. Errors always use Anthropic's
+ * envelope.
+ */
+
+import { Hono, type Context } from "hono";
+import { redactFailure } from "../../engine/rotate.ts";
+import { chatRequestSchema, type ChatRequest } from "../../formats/openai-requests.ts";
+import { countTokensRequestSchema, messagesRequestSchema } from "../../formats/anthropic/messages-schema.ts";
+import { convertMessagesToOpenAI } from "../../formats/anthropic/convert-messages-to-openai.ts";
+import { convertCompletionToMessage } from "../../formats/anthropic/convert-completion-to-message.ts";
+import type { AnthropicRequest } from "../../formats/anthropic/types.ts";
+import { attemptJson, attemptStream, embeddedErrorOf, type DecodeAnswers } from "../../providers/attempts.ts";
+import { anthropicHeaders } from "../../providers/anthropic/anthropic-headers.ts";
+import { anthropicRelayDialect, inspectAnthropicEvent } from "../../providers/anthropic/native-stream.ts";
+import { readAnthropicUsage } from "../../providers/anthropic/read-anthropic-usage.ts";
+import { openAIRelayDialect } from "../../providers/openai/openai-relay-dialect.ts";
+import { relayStream } from "../../providers/relay-stream.ts";
+import { countChatTokens } from "../../tokens/count-tokens.ts";
+import type { AppEnv } from "../app-env.ts";
+import { anthropicErrorResponse } from "../anthropic-errors.ts";
+import { invalidRequest } from "../errors.ts";
+import type { ProviderRuntime, ProxyContext } from "../proxy-context.ts";
+import { readJsonRequest } from "../read-request.ts";
+import { resolveModel } from "../resolve-model.ts";
+import { attemptTimeouts, proxyHeaders, runOnKeys } from "../upstream-call.ts";
+import { toAnthropicEventStream } from "../anthropic-event-stream.ts";
+import { UnsupportedRequestError } from "../../providers/adapter.ts";
+
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" };
+const PROXY_ONLY_FIELDS = ["api_key", "api_base", "base_url"];
+
+export function messagesRoutes(ctx: ProxyContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post("/messages", async (c) => {
+    const parsed = await readJsonRequest(c, messagesRequestSchema);
+    if (!parsed.ok) return anthropicErrorResponse(parsed.error);
+    const body = parsed.value as AnthropicRequest;
+    const resolved = resolveModel(ctx, body.model);
+    if (!resolved.ok) return anthropicErrorResponse(resolved.error);
+    const { runtime, model } = resolved.target;
+    c.set("call", { provider: runtime.settings.name, model, attempts: 0 });
+    if (runtime.settings.family === "anthropic") return nativeMessages(c, ctx, runtime, model, body);
+    return translatedMessages(c, ctx, runtime, model, body);
+  });
+
+  app.post("/messages/count_tokens", async (c) => {
+    const parsed = await readJsonRequest(c, countTokensRequestSchema);
+    if (!parsed.ok) return anthropicErrorResponse(parsed.error);
+    const body = parsed.value as AnthropicRequest;
+    const resolved = resolveModel(ctx, body.model);
+    if (!resolved.ok) return anthropicErrorResponse(resolved.error);
+    const { runtime, model } = resolved.target;
+    return countTokens(c, ctx, runtime, model, body);
+  });
+
+  return app;
+}
+
+/** The client's own body, with the bare model name and without fields that could redirect the key. */
+function nativeBody(body: AnthropicRequest, model: string): string {
+  const upstream: Record<string, unknown> = { ...body, model };
+  for (const field of PROXY_ONLY_FIELDS) delete upstream[field];
+  return JSON.stringify(upstream);
+}
+
+const nativeDecode: DecodeAnswers = ([answer], headers) => {
+  const failure = embeddedErrorOf(answer!.body, headers);
+  if (failure) return { ok: false, failure };
+  return { ok: true, text: answer!.text, usage: readAnthropicUsage((answer!.body as { usage?: unknown }).usage) };
+};
+
+async function nativeMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
+  const json = nativeBody(body, model);
+  const url = `${runtime.settings.baseUrl}/messages`;
+  const beta = c.req.header("anthropic-beta");
+  const timeouts = attemptTimeouts(ctx);
+  if (body.stream !== true) {
+    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+      attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", beta), body: json }], nativeDecode, signal, timeouts),
+    );
+    recordCall(c, runtime, model, result.trace.length, result.ok ? result.lease.masked : undefined);
+    if (!result.ok) return anthropicErrorResponse(result.error, proxyHeaders(result));
+    ctx.rotator.settle(runtime.pool, result.lease, { kind: "success", usage: result.value.usage });
+    return new Response(result.value.text, { status: result.value.status, headers: { "content-type": "application/json", ...proxyHeaders(result) } });
+  }
+  const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+    attemptStream({ url, headers: anthropicHeaders(lease.secret, "text/event-stream", beta), body: json }, signal, timeouts, { inspect: inspectAnthropicEvent }),
+  );
+  recordCall(c, runtime, model, result.trace.length, result.ok ? result.lease.masked : undefined);
+  if (!result.ok) return anthropicErrorResponse(result.error, proxyHeaders(result));
+  const { lease } = result;
+  const stream = relayStream({
+    start: result.value,
+    dialect: anthropicRelayDialect(),
+    idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
+    redact: (failure) => redactFailure(failure, lease),
+    onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),
+  });
+  return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, ...proxyHeaders(result) } });
+}
+
+/** Anthropic request → canonical OpenAI request, checked like any client's chat request. */
+function canonicalRequest(body: AnthropicRequest): { ok: true; chat: ChatRequest } | { ok: false; response: Response } {
+  const converted = convertMessagesToOpenAI(body);
+  const checked = chatRequestSchema.safeParse(converted);
+  if (checked.success) return { ok: true, chat: checked.data };
+  const issue = checked.error.issues[0]!;
+  return { ok: false, response: anthropicErrorResponse(invalidRequest(`${issue.path.join(".")}: ${issue.message}`)) };
+}
+
+async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
+  const canonical = canonicalRequest(body);
+  if (!canonical.ok) return canonical.response;
+  let plan;
+  try {
+    plan = runtime.adapter.planChat(canonical.chat, model, runtime.settings.baseUrl);
+  } catch (error) {
+    if (error instanceof UnsupportedRequestError) return anthropicErrorResponse(invalidRequest(error.message, error.param));
+    throw error;
+  }
+  const timeouts = attemptTimeouts(ctx);
+  if (!plan.stream) {
+    const chatPlan = plan;
+    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+      attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, signal, timeouts),
+    );
+    recordCall(c, runtime, model, result.trace.length, result.ok ? result.lease.masked : undefined);
+    if (!result.ok) return anthropicErrorResponse(result.error, proxyHeaders(result));
+    ctx.rotator.settle(runtime.pool, result.lease, { kind: "success", usage: result.value.usage });
+    const message = convertCompletionToMessage(JSON.parse(result.value.text), body.model);
+    return new Response(JSON.stringify(message), { status: 200, headers: { "content-type": "application/json", ...proxyHeaders(result) } });
+  }
+  const streamPlan = plan;
+  const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+    attemptStream(streamPlan.request(lease.secret), signal, timeouts, { translate: streamPlan.translateStream }),
+  );
+  recordCall(c, runtime, model, result.trace.length, result.ok ? result.lease.masked : undefined);
+  if (!result.ok) return anthropicErrorResponse(result.error, proxyHeaders(result));
+  const { lease } = result;
+  const openAIStream = relayStream({
+    start: result.value,
+    // The usage chunk feeds message_delta's usage, so it is always kept here.
+    dialect: openAIRelayDialect({ stripUsageChunk: false }),
+    idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
+    redact: (failure) => redactFailure(failure, lease),
+    onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),
+  });
+  const estimate = countChatTokens(canonical.chat.messages, model, canonical.chat.tools ?? undefined);
+  const events = toAnthropicEventStream(openAIStream, { model: body.model, inputTokensEstimate: estimate });
+  return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...proxyHeaders(result) } });
+}
+
+async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
+  const timeouts = attemptTimeouts(ctx);
+  const answer = (count: number, exact: boolean): Response =>
+    c.json({ input_tokens: count }, 200, { "x-proxy-token-count": exact ? "provider" : "estimate" });
+
+  if (runtime.settings.family === "anthropic") {
+    const { max_tokens: _maxTokens, stream: _stream, ...countable } = body;
+    const json = nativeBody(countable as AnthropicRequest, model);
+    const url = `${runtime.settings.baseUrl}/messages/count_tokens`;
+    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+      attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", c.req.header("anthropic-beta")), body: json }], nativeDecode, signal, timeouts),
+    );
+    if (result.ok) {
+      ctx.rotator.settle(runtime.pool, result.lease, { kind: "success" });
+      return new Response(result.value.text, { status: 200, headers: { "content-type": "application/json", "x-proxy-token-count": "provider" } });
+    }
+    if (result.error.status === 400) return anthropicErrorResponse(result.error);
+  }
+
+  const canonical = canonicalRequest({ ...body, max_tokens: body.max_tokens ?? 1 });
+  if (!canonical.ok) return canonical.response;
+  const { chat } = canonical;
+  const plan = runtime.adapter.planCountTokens?.(chat, model, runtime.settings.baseUrl);
+  if (plan) {
+    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+      attemptJson(
+        [plan.request(lease.secret)],
+        ([reply]) => {
+          const count = plan.read(reply!.body);
+          return count === undefined ? { ok: false, failure: { class: "transient", status: 200, message: "the provider's token count answer had no count" } } : { ok: true, text: String(count) };
+        },
+        signal,
+        timeouts,
+      ),
+    );
+    if (result.ok) {
+      ctx.rotator.settle(runtime.pool, result.lease, { kind: "success" });
+      return answer(Number(result.value.text), true);
+    }
+    if (result.error.status === 400) return anthropicErrorResponse(result.error);
+  }
+  // No provider count (or it failed for reasons other than the request): the local tokenizer over
+  // the translated request, system and tools included.
+  return answer(countChatTokens(chat.messages, model, chat.tools ?? undefined), false);
+}
+
+function recordCall(c: Context<AppEnv>, runtime: ProviderRuntime, model: string, attempts: number, keyMasked: string | undefined): void {
+  c.set("call", { provider: runtime.settings.name, model, attempts, ...(keyMasked ? { keyMasked } : {}) });
+}
