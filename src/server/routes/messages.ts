@@ -11,6 +11,7 @@ import { redactFailure } from "../../engine/rotate.ts";
 import { chatRequestSchema, type ChatRequest } from "../../formats/openai-requests.ts";
 import { countTokensRequestSchema, messagesRequestSchema } from "../../formats/anthropic/messages-schema.ts";
 import { convertMessagesToOpenAI } from "../../formats/anthropic/convert-messages-to-openai.ts";
+import { stripAnthropicExtras } from "../../formats/anthropic/strip-anthropic-extras.ts";
 import { convertCompletionToMessage } from "../../formats/anthropic/convert-completion-to-message.ts";
 import type { AnthropicRequest } from "../../formats/anthropic/types.ts";
 import { attemptJson, attemptStream, embeddedErrorOf, type DecodeAnswers } from "../../providers/attempts.ts";
@@ -32,6 +33,8 @@ import { UnsupportedRequestError } from "../../providers/adapter.ts";
 
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" };
 const PROXY_ONLY_FIELDS = ["api_key", "api_base", "base_url"];
+/** Hosts whose thinking models need their `reasoning_content` back on tool turns. */
+const REASONING_ROUND_TRIP = new Set(["deepseek"]);
 
 export function messagesRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -113,12 +116,18 @@ function canonicalRequest(body: AnthropicRequest): { ok: true; chat: ChatRequest
   return { ok: false, response: anthropicErrorResponse(invalidRequest(`${issue.path.join(".")}: ${issue.message}`)) };
 }
 
+/** Anthropic-only fields are kept for the families that read them and removed for the rest. */
+function forFamily(chat: ChatRequest, runtime: ProviderRuntime): ChatRequest {
+  if (runtime.settings.family !== "openai") return chat;
+  return stripAnthropicExtras(chat, { keepReasoning: REASONING_ROUND_TRIP.has(runtime.settings.name) });
+}
+
 async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
   const canonical = canonicalRequest(body);
   if (!canonical.ok) return canonical.response;
   let plan;
   try {
-    plan = runtime.adapter.planChat(canonical.chat, model, runtime.settings.baseUrl);
+    plan = runtime.adapter.planChat(forFamily(canonical.chat, runtime), model, runtime.settings.baseUrl);
   } catch (error) {
     if (error instanceof UnsupportedRequestError) return anthropicErrorResponse(invalidRequest(error.message, error.param));
     throw error;
@@ -177,7 +186,7 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
   const canonical = canonicalRequest({ ...body, max_tokens: body.max_tokens ?? 1 });
   if (!canonical.ok) return canonical.response;
   const { chat } = canonical;
-  const plan = runtime.adapter.planCountTokens?.(chat, model, runtime.settings.baseUrl);
+  const plan = runtime.adapter.planCountTokens?.(forFamily(chat, runtime), model, runtime.settings.baseUrl);
   if (plan) {
     const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
       attemptJson(
