@@ -54,6 +54,8 @@ export interface Settings {
   maxBodyBytes: number;
   /** MODELS_CACHE_TTL; 0 means every /v1/models call asks the providers. */
   modelsCacheTtlMs: number;
+  /** METRICS_REQUIRE_AUTH (default true): `/metrics` needs the proxy key like the API routes. */
+  metricsRequireAuth: boolean;
   /** Sentences for the start-up log: skipped environment variables, settings without effect. */
   warnings: string[];
 }
@@ -87,6 +89,12 @@ const seconds = (allowZero: boolean) => {
     .refine((n) => n <= MAX_TIMER_SECONDS, { error: `${allowed} no larger than ${MAX_TIMER_SECONDS}` });
 };
 
+const booleanFlag = z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(["true", "false", "1", "0"], { error: "true, false, 1 or 0" }))
+      .transform((s) => s === "true" || s === "1");
+
 /** The variables this module reads, as they arrive: trimmed strings, blank meaning unset. */
 const EnvSchema = z.object({
   HOST: optional(z.string().regex(/^\S+$/, { error: "a host name or IP address such as 127.0.0.1 or 0.0.0.0" })),
@@ -100,13 +108,8 @@ const EnvSchema = z.object({
   PROXY_API_KEY: optional(z.string()),
   DATA_DIR: optional(z.string()),
   LOG_DIR: optional(z.string()),
-  REQUEST_LOGGING: optional(
-    z
-      .string()
-      .transform((s) => s.toLowerCase())
-      .pipe(z.enum(["true", "false", "1", "0"], { error: "true, false, 1 or 0" }))
-      .transform((s) => s === "true" || s === "1"),
-  ),
+  REQUEST_LOGGING: optional(booleanFlag),
+  METRICS_REQUIRE_AUTH: optional(booleanFlag),
   LOG_LEVEL: optional(
     z
       .string()
@@ -209,6 +212,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     dailyResetMinuteUtc: values.DAILY_RESET_TIME_UTC ?? 3 * 60,
     maxBodyBytes: Math.round((values.MAX_BODY_SIZE_MB ?? 32) * 1024 * 1024),
     modelsCacheTtlMs: Math.round((values.MODELS_CACHE_TTL ?? 600) * 1000),
+    metricsRequireAuth: values.METRICS_REQUIRE_AUTH ?? true,
     warnings: discovery.warnings,
   };
 }

@@ -1,6 +1,6 @@
 /** Per-request values shared between middleware and routes. */
 
-import type { CallRecord } from "./upstream-call.ts";
+import type { CallRecord } from "./proxied-call.ts";
 
 export interface AppEnv {
   Variables: {

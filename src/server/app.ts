@@ -17,8 +17,19 @@ import { chatRoutes } from "./routes/chat.ts";
 import { embeddingsRoutes } from "./routes/embeddings.ts";
 import { infoRoutes } from "./routes/info.ts";
 import { messagesRoutes } from "./routes/messages.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { observeRequests } from "./observe-request.ts";
 
 const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers"];
+
+/** Scrape-time gauges: keys per provider by state. */
+function keyGauges(ctx: ProxyContext) {
+  const samples = [...ctx.providers.values()].flatMap(({ settings, pool }) => {
+    const standing = pool.standing();
+    return (["healthy", "cooling", "disabled"] as const).map((state) => ({ labels: { provider: settings.name, state }, value: standing[state] }));
+  });
+  return { llm_proxy_keys: { help: "Configured keys per provider by state.", samples } };
+}
 
 /** Errors raised outside a route (auth, size, unknown path) in the envelope the route's clients read. */
 function errorFor(path: string, error: ProxyError): Response {
@@ -29,20 +40,19 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const keyMatches = createKeyCheck(ctx.settings.proxyApiKey);
 
-  app.use("*", async (c, next) => {
-    const requestId = `req_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
-    c.set("requestId", requestId);
-    const started = performance.now();
-    await next();
-    c.res.headers.set("x-request-id", requestId);
-    logRequest(ctx, c.req.method, c.req.path, c.res.status, performance.now() - started, requestId, c.get("call"));
-  });
+  app.use("*", observeRequests(ctx));
 
   app.use("*", cors({ origin: "*", allowHeaders: [], exposeHeaders: EXPOSED_HEADERS, maxAge: 600 }));
 
   const health = { status: "ok", service: "llm-key-proxy", version: VERSION };
   app.get("/", (c) => c.json(health));
   app.get("/healthz", (c) => c.json(health));
+  app.get("/metrics", (c) => {
+    if (ctx.settings.metricsRequireAuth && !keyMatches(c.req.raw.headers)) {
+      return openAIErrorResponse({ status: 401, type: "authentication_error", code: "invalid_proxy_key", param: null, message: "GET /metrics needs the proxy key (or METRICS_REQUIRE_AUTH=false)." });
+    }
+    return c.body(ctx.metrics.render(keyGauges(ctx)), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
 
   app.use("/v1/*", async (c, next) => {
     if (keyMatches(c.req.raw.headers)) return next();
@@ -74,6 +84,7 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   app.route("/v1", embeddingsRoutes(ctx));
   app.route("/v1", infoRoutes(ctx));
   app.route("/v1", messagesRoutes(ctx));
+  app.route("/v1", adminRoutes(ctx));
 
   app.notFound((c) =>
     errorFor(c.req.path, {
@@ -91,27 +102,4 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   });
 
   return app;
-}
-
-function logRequest(
-  ctx: ProxyContext,
-  method: string,
-  path: string,
-  status: number,
-  ms: number,
-  requestId: string,
-  call: AppEnv["Variables"]["call"],
-): void {
-  if (path === "/healthz") return;
-  const parts = [requestId, `${method} ${path}`];
-  if (call) {
-    parts.push(`${call.provider}/${call.model}`);
-    if (call.keyMasked) parts.push(`key ${call.keyMasked}`);
-    parts.push(`${call.attempts} attempt${call.attempts === 1 ? "" : "s"}`);
-  }
-  parts.push(`→ ${status}`, `${ms.toFixed(0)} ms`);
-  if (call?.usageTokens !== undefined) parts.push(`${call.usageTokens} tokens`);
-  const line = parts.join("  ");
-  if (status >= 500) ctx.log.warn(line);
-  else ctx.log.info(line);
 }

@@ -15,6 +15,10 @@ import type { ProviderAdapter } from "../providers/adapter.ts";
 import { adapterFor } from "../providers/adapters.ts";
 import type { Store } from "../store/types.ts";
 import { createModelCatalog, type ModelCatalog } from "./model-catalog.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { createRedactor, type Redactor } from "../logging/redact.ts";
+import { createFailureLog, type FailureLog } from "../logging/failure-log.ts";
+import { createWriteQueue } from "../logging/write-queue.ts";
 
 export interface ProviderRuntime {
   settings: ProviderSettings;
@@ -29,9 +33,13 @@ export interface ProxyContext {
   incidents: IncidentTracker;
   store: Store;
   models: ModelCatalog;
+  metrics: Metrics;
+  /** Masks every configured secret in anything written to disk. */
+  redactor: Redactor;
+  failureLog: FailureLog;
   log: Logger;
-  /** Stop timers owned by the context (the daily reset). */
-  stop(): void;
+  /** Stop timers owned by the context (the daily reset) and write what the logs still hold. */
+  stop(): Promise<void>;
 }
 
 export interface ProxyContextOptions {
@@ -74,6 +82,10 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     },
   });
 
+  const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap((provider) => provider.keys)]);
+  const writes = createWriteQueue({ maxPending: 10_000, onError: (error) => log.warn(`Could not write a log file: ${String(error)}`) });
+  const failureLog = createFailureLog({ dir: settings.logDir, redactor, queue: writes });
+
   return {
     settings,
     providers,
@@ -81,8 +93,14 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     incidents,
     store,
     models: createModelCatalog({ providers, ttlMs: settings.modelsCacheTtlMs, log }),
+    metrics: createMetrics(),
+    redactor,
+    failureLog,
     log,
-    stop: stopReset,
+    async stop() {
+      stopReset();
+      await writes.flush();
+    },
   };
 }
 

@@ -38,7 +38,7 @@ export function startServer(ctx: ProxyContext): RunningServer {
         const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref?.());
         await Promise.race([drained, timeout]);
         await server.stop(true);
-        ctx.stop();
+        await ctx.stop();
         ctx.store.close();
       })();
       return stopping;

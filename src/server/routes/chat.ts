@@ -12,15 +12,9 @@ import { openAIRelayDialect } from "../../providers/openai/openai-relay-dialect.
 import { relayStream } from "../../providers/relay-stream.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
+import { beginCall } from "../proxied-call.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import { attemptTimeouts, planOrError, proxyHeaders, readProxiedRequest, runOnKeys } from "../upstream-call.ts";
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-  "x-accel-buffering": "no",
-};
+import { attemptTimeouts, planOrError, readProxiedRequest, SSE_HEADERS } from "../upstream-call.ts";
 
 export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -32,36 +26,26 @@ export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
     if (!planned.ok) return planned.response;
     const { plan } = planned;
     const timeouts = attemptTimeouts(ctx);
-    const call = { provider: runtime.settings.name, model, attempts: 0 };
-    c.set("call", call);
+    const call = beginCall(c, ctx, runtime, model);
 
     if (!plan.stream) {
-      const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
-        attemptJson([plan.request(lease.secret)], plan.decode, signal, timeouts),
-      );
-      call.attempts = result.trace.length;
-      if (!result.ok) return errorResponse(result.error, proxyHeaders(result));
-      const { text, usage, status } = result.value;
-      ctx.rotator.settle(runtime.pool, result.lease, { kind: "success", usage });
-      c.set("call", { ...call, keyMasked: result.lease.masked, usageTokens: usage ? usage.promptTokens + usage.completionTokens : undefined });
-      return new Response(text, { status, headers: { "content-type": "application/json", ...proxyHeaders(result) } });
+      const result = await call.run((lease, signal) => attemptJson([plan.request(lease.secret)], plan.decode, signal, timeouts));
+      if (!result.ok) return errorResponse(result.error, call.headers(result));
+      call.succeed(result.lease, result.value.usage);
+      return new Response(result.value.text, { status: result.value.status, headers: { "content-type": "application/json", ...call.headers(result) } });
     }
 
-    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
-      attemptStream(plan.request(lease.secret), signal, timeouts, { translate: plan.translateStream }),
-    );
-    call.attempts = result.trace.length;
-    if (!result.ok) return errorResponse(result.error, proxyHeaders(result));
+    const result = await call.run((lease, signal) => attemptStream(plan.request(lease.secret), signal, timeouts, { translate: plan.translateStream }));
+    if (!result.ok) return errorResponse(result.error, call.headers(result));
     const { lease } = result;
-    c.set("call", { ...call, keyMasked: lease.masked });
     const body = relayStream({
       start: result.value,
       dialect: openAIRelayDialect({ stripUsageChunk: plan.stripUsageChunk }),
       idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
       redact: (failure) => redactFailure(failure, lease),
-      onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),
+      onEnd: call.streamEnd(lease),
     });
-    return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...proxyHeaders(result) } });
+    return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...call.headers(result) } });
   });
   return app;
 }

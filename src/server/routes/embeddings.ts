@@ -5,8 +5,9 @@ import { embeddingsRequestSchema } from "../../formats/openai-requests.ts";
 import { attemptJson } from "../../providers/attempts.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
+import { beginCall } from "../proxied-call.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import { attemptTimeouts, planOrError, proxyHeaders, readProxiedRequest, runOnKeys } from "../upstream-call.ts";
+import { attemptTimeouts, planOrError, readProxiedRequest } from "../upstream-call.ts";
 
 export function embeddingsRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -18,16 +19,11 @@ export function embeddingsRoutes(ctx: ProxyContext): Hono<AppEnv> {
     if (!planned.ok) return planned.response;
     const { plan } = planned;
     const timeouts = attemptTimeouts(ctx);
-    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
-      attemptJson(plan.requests(lease.secret), plan.decode, signal, timeouts),
-    );
-    const call = { provider: runtime.settings.name, model, attempts: result.trace.length };
-    c.set("call", call);
-    if (!result.ok) return errorResponse(result.error, proxyHeaders(result));
-    const { text, usage, status } = result.value;
-    ctx.rotator.settle(runtime.pool, result.lease, { kind: "success", usage });
-    c.set("call", { ...call, keyMasked: result.lease.masked, usageTokens: usage?.promptTokens });
-    return new Response(text, { status, headers: { "content-type": "application/json", ...proxyHeaders(result) } });
+    const call = beginCall(c, ctx, runtime, model);
+    const result = await call.run((lease, signal) => attemptJson(plan.requests(lease.secret), plan.decode, signal, timeouts));
+    if (!result.ok) return errorResponse(result.error, call.headers(result));
+    call.succeed(result.lease, result.value.usage);
+    return new Response(result.value.text, { status: result.value.status, headers: { "content-type": "application/json", ...call.headers(result) } });
   });
   return app;
 }

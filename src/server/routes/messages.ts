@@ -27,11 +27,11 @@ import { invalidRequest } from "../errors.ts";
 import type { ProviderRuntime, ProxyContext } from "../proxy-context.ts";
 import { readJsonRequest } from "../read-request.ts";
 import { resolveModel } from "../resolve-model.ts";
-import { attemptTimeouts, proxyHeaders, runOnKeys } from "../upstream-call.ts";
+import { attemptTimeouts, SSE_HEADERS } from "../upstream-call.ts";
+import { beginCall } from "../proxied-call.ts";
 import { toAnthropicEventStream } from "../anthropic-event-stream.ts";
 import { UnsupportedRequestError } from "../../providers/adapter.ts";
 
-const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" };
 const PROXY_ONLY_FIELDS = ["api_key", "api_base", "base_url"];
 /** Hosts whose thinking models need their `reasoning_content` back on tool turns. */
 const REASONING_ROUND_TRIP = new Set(["deepseek"]);
@@ -46,7 +46,6 @@ export function messagesRoutes(ctx: ProxyContext): Hono<AppEnv> {
     const resolved = resolveModel(ctx, body.model);
     if (!resolved.ok) return anthropicErrorResponse(resolved.error);
     const { runtime, model } = resolved.target;
-    c.set("call", { provider: runtime.settings.name, model, attempts: 0 });
     if (runtime.settings.family === "anthropic") return nativeMessages(c, ctx, runtime, model, body);
     return translatedMessages(c, ctx, runtime, model, body);
   });
@@ -82,29 +81,28 @@ async function nativeMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime: Pr
   const url = `${runtime.settings.baseUrl}/messages`;
   const beta = c.req.header("anthropic-beta");
   const timeouts = attemptTimeouts(ctx);
+  const call = beginCall(c, ctx, runtime, model);
   if (body.stream !== true) {
-    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+    const result = await call.run((lease, signal) =>
       attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", beta), body: json }], nativeDecode, signal, timeouts),
     );
-    recordCall(c, runtime, model, result.trace.length, result.ok ? result.lease.masked : undefined);
-    if (!result.ok) return anthropicErrorResponse(result.error, proxyHeaders(result));
-    ctx.rotator.settle(runtime.pool, result.lease, { kind: "success", usage: result.value.usage });
-    return new Response(result.value.text, { status: result.value.status, headers: { "content-type": "application/json", ...proxyHeaders(result) } });
+    if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
+    call.succeed(result.lease, result.value.usage);
+    return new Response(result.value.text, { status: result.value.status, headers: { "content-type": "application/json", ...call.headers(result) } });
   }
-  const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+  const result = await call.run((lease, signal) =>
     attemptStream({ url, headers: anthropicHeaders(lease.secret, "text/event-stream", beta), body: json }, signal, timeouts, { inspect: inspectAnthropicEvent }),
   );
-  recordCall(c, runtime, model, result.trace.length, result.ok ? result.lease.masked : undefined);
-  if (!result.ok) return anthropicErrorResponse(result.error, proxyHeaders(result));
+  if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
   const { lease } = result;
   const stream = relayStream({
     start: result.value,
     dialect: anthropicRelayDialect(),
     idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
     redact: (failure) => redactFailure(failure, lease),
-    onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),
+    onEnd: call.streamEnd(lease),
   });
-  return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, ...proxyHeaders(result) } });
+  return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, ...call.headers(result) } });
 }
 
 /** Anthropic request → canonical OpenAI request, checked like any client's chat request. */
@@ -133,23 +131,18 @@ async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime
     throw error;
   }
   const timeouts = attemptTimeouts(ctx);
+  const call = beginCall(c, ctx, runtime, model);
   if (!plan.stream) {
     const chatPlan = plan;
-    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
-      attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, signal, timeouts),
-    );
-    recordCall(c, runtime, model, result.trace.length, result.ok ? result.lease.masked : undefined);
-    if (!result.ok) return anthropicErrorResponse(result.error, proxyHeaders(result));
-    ctx.rotator.settle(runtime.pool, result.lease, { kind: "success", usage: result.value.usage });
+    const result = await call.run((lease, signal) => attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, signal, timeouts));
+    if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
+    call.succeed(result.lease, result.value.usage);
     const message = convertCompletionToMessage(JSON.parse(result.value.text), body.model);
-    return new Response(JSON.stringify(message), { status: 200, headers: { "content-type": "application/json", ...proxyHeaders(result) } });
+    return new Response(JSON.stringify(message), { status: 200, headers: { "content-type": "application/json", ...call.headers(result) } });
   }
   const streamPlan = plan;
-  const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
-    attemptStream(streamPlan.request(lease.secret), signal, timeouts, { translate: streamPlan.translateStream }),
-  );
-  recordCall(c, runtime, model, result.trace.length, result.ok ? result.lease.masked : undefined);
-  if (!result.ok) return anthropicErrorResponse(result.error, proxyHeaders(result));
+  const result = await call.run((lease, signal) => attemptStream(streamPlan.request(lease.secret), signal, timeouts, { translate: streamPlan.translateStream }));
+  if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
   const { lease } = result;
   const openAIStream = relayStream({
     start: result.value,
@@ -157,11 +150,11 @@ async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime
     dialect: openAIRelayDialect({ stripUsageChunk: false }),
     idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
     redact: (failure) => redactFailure(failure, lease),
-    onEnd: (settlement) => ctx.rotator.settle(runtime.pool, lease, settlement),
+    onEnd: call.streamEnd(lease),
   });
   const estimate = countChatTokens(canonical.chat.messages, model, canonical.chat.tools ?? undefined);
   const events = toAnthropicEventStream(openAIStream, { model: body.model, inputTokensEstimate: estimate });
-  return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...proxyHeaders(result) } });
+  return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...call.headers(result) } });
 }
 
 async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
@@ -173,11 +166,12 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
     const { max_tokens: _maxTokens, stream: _stream, ...countable } = body;
     const json = nativeBody(countable as AnthropicRequest, model);
     const url = `${runtime.settings.baseUrl}/messages/count_tokens`;
-    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+    const call = beginCall(c, ctx, runtime, model);
+    const result = await call.run((lease, signal) =>
       attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", c.req.header("anthropic-beta")), body: json }], nativeDecode, signal, timeouts),
     );
     if (result.ok) {
-      ctx.rotator.settle(runtime.pool, result.lease, { kind: "success" });
+      call.succeed(result.lease, undefined);
       return new Response(result.value.text, { status: 200, headers: { "content-type": "application/json", "x-proxy-token-count": "provider" } });
     }
     if (result.error.status === 400) return anthropicErrorResponse(result.error);
@@ -188,7 +182,8 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
   const { chat } = canonical;
   const plan = runtime.adapter.planCountTokens?.(forFamily(chat, runtime), model, runtime.settings.baseUrl);
   if (plan) {
-    const result = await runOnKeys(ctx, runtime, model, c.req.raw.signal, (lease, signal) =>
+    const call = beginCall(c, ctx, runtime, model);
+    const result = await call.run((lease, signal) =>
       attemptJson(
         [plan.request(lease.secret)],
         ([reply]) => {
@@ -200,7 +195,7 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
       ),
     );
     if (result.ok) {
-      ctx.rotator.settle(runtime.pool, result.lease, { kind: "success" });
+      call.succeed(result.lease, undefined);
       return answer(Number(result.value.text), true);
     }
     if (result.error.status === 400) return anthropicErrorResponse(result.error);
@@ -208,8 +203,4 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
   // No provider count (or it failed for reasons other than the request): the local tokenizer over
   // the translated request, system and tools included.
   return answer(countChatTokens(chat.messages, model, chat.tools ?? undefined), false);
-}
-
-function recordCall(c: Context<AppEnv>, runtime: ProviderRuntime, model: string, attempts: number, keyMasked: string | undefined): void {
-  c.set("call", { provider: runtime.settings.name, model, attempts, ...(keyMasked ? { keyMasked } : {}) });
 }

@@ -67,6 +67,7 @@ describe("loadSettings", () => {
       dailyResetMinuteUtc: 180,
       maxBodyBytes: 32 * 1024 * 1024,
       modelsCacheTtlMs: 600_000,
+      metricsRequireAuth: true,
       warnings: [],
     });
   });

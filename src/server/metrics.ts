@@ -1,0 +1,129 @@
+/**
+ * Prometheus metrics in the text exposition format (version 0.0.4), kept in plain maps: counters
+ * and histograms are updated on the request path with a map lookup and an add; gauges about keys
+ * are computed only when `/metrics` is scraped. No client library: the format is small and stable.
+ */
+
+export interface RequestObservation {
+  route: string;
+  provider: string;
+  model: string;
+  status: number;
+  durationMs: number;
+  /** Time until the first byte went to the client (streams), when known. */
+  firstByteMs?: number;
+}
+
+export interface GaugeSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface Metrics {
+  observeRequest(observation: RequestObservation): void;
+  observeAttempt(provider: string, model: string, outcome: string): void;
+  observeTokens(provider: string, model: string, kind: "prompt" | "completion" | "cached" | "reasoning", count: number): void;
+  inFlight(delta: number): void;
+  /** The exposition text; `gauges` adds scrape-time values (keys by state, …). */
+  render(gauges?: Record<string, { help: string; samples: GaugeSample[] }>): string;
+}
+
+const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+interface Histogram {
+  labels: Record<string, string>;
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+interface Counter {
+  labels: Record<string, string>;
+  value: number;
+}
+
+export function createMetrics(): Metrics {
+  const counters = new Map<string, Map<string, Counter>>();
+  const histograms = new Map<string, Map<string, Histogram>>();
+  let inFlight = 0;
+
+  const add = (name: string, labels: Record<string, string>, value: number): void => {
+    let series = counters.get(name);
+    if (!series) counters.set(name, (series = new Map()));
+    const id = labelText(labels);
+    const counter = series.get(id);
+    if (counter) counter.value += value;
+    else series.set(id, { labels, value });
+  };
+
+  const observe = (name: string, labels: Record<string, string>, seconds: number): void => {
+    let series = histograms.get(name);
+    if (!series) histograms.set(name, (series = new Map()));
+    const id = labelText(labels);
+    let histogram = series.get(id);
+    if (!histogram) series.set(id, (histogram = { labels, buckets: LATENCY_BUCKETS_S.map(() => 0), sum: 0, count: 0 }));
+    for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) if (seconds <= LATENCY_BUCKETS_S[i]!) histogram.buckets[i]! += 1;
+    histogram.sum += seconds;
+    histogram.count += 1;
+  };
+
+  return {
+    observeRequest(o) {
+      const labels = { route: o.route, provider: o.provider, model: o.model, status: String(o.status) };
+      add("llm_proxy_requests_total", labels, 1);
+      observe("llm_proxy_request_duration_seconds", { route: o.route, provider: o.provider, model: o.model }, o.durationMs / 1000);
+      if (o.firstByteMs !== undefined) observe("llm_proxy_time_to_first_byte_seconds", { route: o.route, provider: o.provider, model: o.model }, o.firstByteMs / 1000);
+    },
+    observeAttempt(provider, model, outcome) {
+      add("llm_proxy_upstream_attempts_total", { provider, model, outcome }, 1);
+    },
+    observeTokens(provider, model, kind, count) {
+      if (count > 0) add("llm_proxy_tokens_total", { provider, model, kind }, count);
+    },
+    inFlight(delta) {
+      inFlight += delta;
+    },
+    render(gauges = {}) {
+      const out: string[] = [];
+      for (const [name, help] of COUNTER_HELP) {
+        out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+        for (const counter of counters.get(name)?.values() ?? []) out.push(`${name}${labelText(counter.labels)} ${counter.value}`);
+      }
+      for (const [name, help] of HISTOGRAM_HELP) {
+        out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+        for (const histogram of histograms.get(name)?.values() ?? []) {
+          LATENCY_BUCKETS_S.forEach((bound, i) => {
+            out.push(`${name}_bucket${labelText({ ...histogram.labels, le: String(bound) })} ${histogram.buckets[i]}`);
+          });
+          out.push(`${name}_bucket${labelText({ ...histogram.labels, le: "+Inf" })} ${histogram.count}`);
+          out.push(`${name}_sum${labelText(histogram.labels)} ${histogram.sum}`);
+          out.push(`${name}_count${labelText(histogram.labels)} ${histogram.count}`);
+        }
+      }
+      out.push("# HELP llm_proxy_requests_in_flight Requests being served right now.", "# TYPE llm_proxy_requests_in_flight gauge", `llm_proxy_requests_in_flight ${inFlight}`);
+      for (const [name, gauge] of Object.entries(gauges)) {
+        out.push(`# HELP ${name} ${gauge.help}`, `# TYPE ${name} gauge`);
+        for (const sample of gauge.samples) out.push(`${name}${labelText(sample.labels)} ${sample.value}`);
+      }
+      return `${out.join("\n")}\n`;
+    },
+  };
+}
+
+const COUNTER_HELP: [string, string][] = [
+  ["llm_proxy_requests_total", "Proxied requests by route, provider, model and the status the client got."],
+  ["llm_proxy_upstream_attempts_total", "Upstream attempts by outcome: ok or the failure class."],
+  ["llm_proxy_tokens_total", "Tokens reported by upstreams, by kind."],
+];
+
+const HISTOGRAM_HELP: [string, string][] = [
+  ["llm_proxy_request_duration_seconds", "Time from request to the end of the answer (for streams, the end of the stream)."],
+  ["llm_proxy_time_to_first_byte_seconds", "Time from request to the first byte sent to the client."],
+];
+
+/** `{a="1",b="2"}` with values escaped as the exposition format requires; "" without labels. */
+function labelText(labels: Record<string, string>): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return "";
+  return `{${entries.map(([key, value]) => `${key}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`).join(",")}}`;
+}

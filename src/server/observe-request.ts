@@ -1,0 +1,71 @@
+/**
+ * What happens around every request: a request id, and once the answer is over (for a stream:
+ * once the stream is over) one console line, the metrics, and — when enabled — the detailed
+ * request log. Nothing here runs on the per-chunk path.
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { getConnInfo } from "hono/bun";
+import type { AppEnv } from "./app-env.ts";
+import type { CallRecord } from "./proxied-call.ts";
+import type { ProxyContext } from "./proxy-context.ts";
+
+export function observeRequests(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const requestId = `req_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+    c.set("requestId", requestId);
+    const started = performance.now();
+    ctx.metrics.inFlight(1);
+    try {
+      await next();
+    } finally {
+      c.res.headers.set("x-request-id", requestId);
+    }
+    const status = c.res.status;
+    const call = c.get("call");
+    const client = clientAddress(c);
+    const done = (): void => {
+      ctx.metrics.inFlight(-1);
+      const durationMs = performance.now() - started;
+      if (call) ctx.metrics.observeRequest({ route: c.req.path, provider: call.provider, model: call.model, status, durationMs });
+      if (c.req.path !== "/healthz") logLine(ctx, { requestId, client, method: c.req.method, path: c.req.path, status, durationMs, call });
+    };
+    if (call?.ended) call.ended.then(done);
+    else done();
+  };
+}
+
+function clientAddress(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
+  try {
+    const { remote } = getConnInfo(c);
+    return remote.address ? `${remote.address}:${remote.port ?? ""}` : "-";
+  } catch {
+    return "-";
+  }
+}
+
+interface LineFields {
+  requestId: string;
+  client: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  call: CallRecord | undefined;
+}
+
+/** time (from the logger), request id, client, provider/model, key, attempts, status, latency, tokens */
+function logLine(ctx: ProxyContext, f: LineFields): void {
+  const parts = [f.requestId, f.client, `${f.method} ${f.path}`];
+  const call = f.call;
+  if (call) {
+    parts.push(`${call.provider}/${call.model}`);
+    if (call.keyMasked) parts.push(`key ${call.keyMasked}`);
+    parts.push(`${call.attempts} attempt${call.attempts === 1 ? "" : "s"}`);
+  }
+  parts.push(`→ ${f.status}`, `${f.durationMs.toFixed(0)} ms`);
+  if (call?.usage) parts.push(`${call.usage.promptTokens}+${call.usage.completionTokens} tokens`);
+  const line = parts.join("  ");
+  if (f.status >= 500) ctx.log.warn(line);
+  else ctx.log.info(line);
+}

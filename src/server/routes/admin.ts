@@ -1,0 +1,137 @@
+/**
+ * Looking at and fixing key state: `GET /v1/stats` (per provider and per key: state per model,
+ * in-flight, strikes, today's and all-time usage) and `POST /v1/keys/reset` (clear cooldowns and
+ * disabled state of one key, a provider, or everything — the manual escape hatch).
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import { usageDay } from "../../engine/daily-reset.ts";
+import type { UsageRow } from "../../store/types.ts";
+import type { AppEnv } from "../app-env.ts";
+import { errorResponse, invalidRequest, notFound } from "../errors.ts";
+import type { ProviderRuntime, ProxyContext } from "../proxy-context.ts";
+import { readJsonRequest } from "../read-request.ts";
+
+interface Totals {
+  requests: number;
+  successes: number;
+  failures: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+}
+
+const resetSchema = z.looseObject({
+  provider: z.string().min(1).optional(),
+  key: z.string().min(1, "must be a key id or its last 4 characters").optional(),
+});
+
+export function adminRoutes(ctx: ProxyContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/stats", (c) => {
+    const only = c.req.query("provider");
+    if (only !== undefined && !ctx.providers.has(only)) return errorResponse(notFound(`No provider "${only}" is configured.`, "unknown_provider", "provider"));
+    const today = usageDay(Date.now(), ctx.settings.dailyResetMinuteUtc);
+    const providers = [...ctx.providers.values()]
+      .filter((runtime) => only === undefined || runtime.settings.name === only)
+      .map((runtime) => providerStats(ctx, runtime, today));
+    return c.json({ object: "stats", day: today, daily_reset_utc: resetTime(ctx.settings.dailyResetMinuteUtc), providers });
+  });
+
+  app.post("/keys/reset", async (c) => {
+    const parsed = await readJsonRequest(c, resetSchema);
+    if (!parsed.ok) return errorResponse(parsed.error);
+    const { provider, key } = parsed.value;
+    if (key !== undefined && provider === undefined) return errorResponse(invalidRequest("Name the provider of the key: {\"provider\": \"…\", \"key\": \"…\"}.", "provider"));
+    const targets = provider === undefined ? [...ctx.providers.values()] : [ctx.providers.get(provider)].filter((runtime) => runtime !== undefined);
+    if (targets.length === 0) return errorResponse(notFound(`No provider "${provider}" is configured.`, "unknown_provider", "provider"));
+    let reset = 0;
+    for (const runtime of targets) {
+      if (key === undefined) {
+        reset += runtime.pool.reset();
+        ctx.incidents.clear(runtime.settings.name);
+        continue;
+      }
+      const keyId = findKeyId(runtime, key);
+      if (keyId === undefined) return errorResponse(notFound(`No ${runtime.settings.name} key matches "${key}" (use its id from /v1/stats or its last 4 characters).`, "unknown_key", "key"));
+      reset += runtime.pool.reset({ keyId });
+    }
+    ctx.log.info(`Key reset by API: ${provider ?? "all providers"}${key ? ` key ${key}` : ""} (${reset} key${reset === 1 ? "" : "s"}).`);
+    return c.json({ object: "keys.reset", reset });
+  });
+
+  return app;
+}
+
+function findKeyId(runtime: ProviderRuntime, key: string): string | undefined {
+  const suffix = key.replace(/^…|^\.\.\./, "");
+  const keys = runtime.pool.standing().keys;
+  return (keys.find((k) => k.id === key) ?? keys.find((k) => k.masked.endsWith(suffix) && suffix.length >= 4))?.id;
+}
+
+function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today: string) {
+  const name = runtime.settings.name;
+  const standing = runtime.pool.standing();
+  const rows = ctx.store.usage({ provider: name });
+  const byKey = new Map<string, { today: Totals; all_time: Totals; models: Record<string, Totals> }>();
+  for (const row of rows) {
+    let entry = byKey.get(row.keyId);
+    if (!entry) byKey.set(row.keyId, (entry = { today: zero(), all_time: zero(), models: {} }));
+    addRow(entry.all_time, row);
+    if (row.day === today) {
+      addRow(entry.today, row);
+      addRow((entry.models[row.model] ??= zero()), row);
+    }
+  }
+  const incident = ctx.incidents.active(name);
+  const keys = standing.keys.map((key) => ({
+    id: key.id,
+    key: key.masked,
+    state: key.disabledUntil ? "disabled" : key.coolingModels.length > 0 ? "cooling" : "ok",
+    in_flight: key.inFlight,
+    ...(key.disabledUntil ? { disabled: { until: iso(key.disabledUntil), reason: key.disabledReason } } : {}),
+    cooling: key.coolingModels.map((cooling) => ({ model: cooling.model, until: iso(cooling.until), reason: cooling.reason, strikes: cooling.strikes })),
+    usage: { today: byKey.get(key.id)?.today ?? zero(), all_time: byKey.get(key.id)?.all_time ?? zero(), today_by_model: byKey.get(key.id)?.models ?? {} },
+  }));
+  const totals = { today: zero(), all_time: zero() };
+  for (const row of rows) {
+    addRow(totals.all_time, row);
+    if (row.day === today) addRow(totals.today, row);
+  }
+  return {
+    name,
+    keys_total: runtime.pool.size,
+    healthy: standing.healthy,
+    cooling: standing.cooling,
+    disabled: standing.disabled,
+    in_flight: standing.keys.reduce((sum, key) => sum + key.inFlight, 0),
+    incident: incident ? { message: incident.message, until: iso(incident.until) } : null,
+    usage: totals,
+    keys,
+  };
+}
+
+function zero(): Totals {
+  return { requests: 0, successes: 0, failures: 0, prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 };
+}
+
+function addRow(totals: Totals, row: UsageRow): void {
+  totals.requests += row.requests;
+  totals.successes += row.successes;
+  totals.failures += row.failures;
+  totals.prompt_tokens += row.promptTokens;
+  totals.completion_tokens += row.completionTokens;
+  totals.cached_tokens += row.cachedTokens;
+  totals.reasoning_tokens += row.reasoningTokens;
+}
+
+function iso(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : "never";
+}
+
+function resetTime(minute: number): string {
+  return `${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
+}
