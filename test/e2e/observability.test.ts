@@ -26,6 +26,8 @@ afterEach(async () => {
   await mock.stop();
 });
 
+const json = async (response: Response): Promise<any> => response.json();
+
 const chat = (model = "openai/gpt-4o") =>
   proxy.request("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }) });
 
@@ -113,9 +115,9 @@ describe("/v1/stats and /v1/keys/reset", () => {
     await start();
     mock.script(KEYS[0]!, { kind: "invalid_key" });
     expect((await chat()).status).toBe(200);
-    expect((await (await proxy.request("/v1/stats")).json()).providers[0].disabled).toBe(1);
-    expect((await (await proxy.request("/v1/keys/reset", { method: "POST", body: "{}" })).json()).reset).toBe(2);
-    expect((await (await proxy.request("/v1/stats")).json()).providers[0].disabled).toBe(0);
+    expect((await json(await proxy.request("/v1/stats"))).providers[0].disabled).toBe(1);
+    expect((await json(await proxy.request("/v1/keys/reset", { method: "POST", body: "{}" }))).reset).toBe(2);
+    expect((await json(await proxy.request("/v1/stats"))).providers[0].disabled).toBe(0);
     expect((await proxy.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai", key: "zzzz" }) })).status).toBe(404);
     expect((await proxy.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "nope" }) })).status).toBe(404);
     expect((await proxy.request("/v1/stats?provider=nope")).status).toBe(404);
