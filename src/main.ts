@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function isCompiledBinary(): boolean {
-  // A `bun build --compile` binary runs its entry from Bun's embedded file system.
+  const flag = (Bun as { isStandaloneExecutable?: boolean }).isStandaloneExecutable;
+  if (typeof flag === "boolean") return flag;
+  // Older Bun: a `bun build --compile` binary runs its entry from Bun's embedded file system.
   return import.meta.path.startsWith("/$bunfs/") || /^[A-Z]:\\~BUN\\/i.test(import.meta.path);
 }
 

@@ -27,7 +27,7 @@ function cleanEnv(): Record<string, string> {
 }
 
 async function runToExit(args: string[], cwd: string) {
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd, env: cleanEnv(), stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "--no-env-file", MAIN, ...args], { cwd, env: cleanEnv(), stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { stdout, stderr, code };
 }
@@ -86,7 +86,7 @@ describe("serving", () => {
     mock = await startMockUpstream();
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const dir = folderWithEnv([`PROXY_API_KEY=${PROXY_KEY}`, `OPENAI_API_KEY=${PROVIDER_KEY}`, `OPENAI_API_BASE=${mock.url}`]);
-    const proc = Bun.spawn([process.execPath, MAIN, "--port", String(port), "--host", "127.0.0.1"], {
+    const proc = Bun.spawn([process.execPath, "--no-env-file", MAIN, "--port", String(port), "--host", "127.0.0.1"], {
       cwd: dir,
       env: cleanEnv(),
       stdout: "pipe",
@@ -124,5 +124,28 @@ describe("serving", () => {
     const rows = db.query("SELECT provider, model, requests, successes, prompt_tokens FROM usage").all();
     db.close();
     expect(rows).toEqual([{ provider: "openai", model: "gpt-4o", requests: 1, successes: 1, prompt_tokens: 10 }]);
+  });
+
+  test("--env-file wins over a .env in the working directory (Bun's own .env loading is off)", async () => {
+    const dir = folderWithEnv([`PROXY_API_KEY=${PROXY_KEY}`, `OPENAI_API_KEY=${PROVIDER_KEY}`, "PORT=1"]);
+    const other = join(dir, "other.env");
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    writeFileSync(other, `PROXY_API_KEY=${PROXY_KEY}\nGROQ_API_KEY=gsk-other-key-12345678\nPORT=${port}\n`);
+    const proc = Bun.spawn([process.execPath, "--no-env-file", MAIN, "--env-file", other], { cwd: dir, env: cleanEnv(), stdout: "pipe", stderr: "pipe" });
+    try {
+      const reader = proc.stdout.getReader();
+      let banner = "";
+      while (!banner.includes("providers:") || !banner.includes("groq")) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`ended early: ${banner}`);
+        banner += new TextDecoder().decode(value);
+      }
+      expect(banner).toContain(`:${port}`);
+      expect(banner).toContain(other);
+      expect(banner).not.toMatch(/^ +openai /m);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
   });
 });
