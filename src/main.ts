@@ -58,7 +58,7 @@ function printBanner(log: Logger, settings: Settings, server: RunningServer): vo
     `  .env        ${settings.envFilePath ?? "(none: process environment only)"}`,
     `  data        ${settings.dataDir}`,
     `  proxy key   ${maskKey(settings.proxyApiKey)}`,
-    `  request logging ${settings.requestLogging ? "requested, but detailed request logs are not written by this version yet" : "off"}`,
+    `  logs        ${settings.logDir}  (request logging ${settings.requestLogging ? "on: detailed_logs/" : "off"})`,
     "  providers:",
     ...settings.providers.map(
       (provider) =>

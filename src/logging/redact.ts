@@ -72,11 +72,12 @@ export function createRedactor(secrets: string[]): Redactor {
     if (v === null || typeof v !== "object") return v;
     if (v instanceof Headers) return headers(v);
     if (seen.has(v)) return "[circular]";
-    // Dates, URLs and the like say how they serialise; redact that form.
-    if (typeof (v as { toJSON?: unknown }).toJSON === "function") return walk((v as { toJSON(): unknown }).toJSON(), seen);
     seen.add(v);
     let out: unknown;
-    if (Array.isArray(v)) {
+    if (typeof (v as { toJSON?: unknown }).toJSON === "function") {
+      // Dates, URLs and the like say how they serialise; redact that form.
+      out = walk((v as { toJSON(): unknown }).toJSON(), seen);
+    } else if (Array.isArray(v)) {
       out = v.map((item) => walk(item, seen));
     } else {
       const copy: Record<string, unknown> = {};
@@ -94,14 +95,17 @@ export function createRedactor(secrets: string[]): Redactor {
 
 /**
  * Secrets plus the forms they take once JSON-escaped or URL-encoded (keys with `/`, `+` or `=`
- * change in a query string), each masked as the secret itself, grouped by length.
+ * change in a query string), each replaced by the secret's mask, grouped by length.
  */
 function buildGroups(secrets: string[]): LengthGroup[] {
   const patterns = new Map<string, string>();
   for (const secret of secrets) {
     if (secret.length === 0) continue;
     const mask = maskKey(secret);
-    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) patterns.set(form, mask);
+    patterns.set(encodeURIComponent(secret), mask);
+    // Inside JSON text the mask is escaped too, so the redacted text is still valid JSON.
+    patterns.set(jsonEscaped(secret), jsonEscaped(mask));
+    patterns.set(secret, mask);
   }
   const byLength = new Map<number, LengthGroup>();
   for (const [text, mask] of patterns) {
@@ -116,6 +120,10 @@ function buildGroups(secrets: string[]): LengthGroup[] {
     else group.byHash.set(hash, [{ text, mask }]);
   }
   return [...byLength.values()];
+}
+
+function jsonEscaped(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
 }
 
 function maskSecrets(s: string, groups: LengthGroup[]): string {

@@ -19,6 +19,7 @@ import { infoRoutes } from "./routes/info.ts";
 import { messagesRoutes } from "./routes/messages.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { observeRequests } from "./observe-request.ts";
+import { detailedLog } from "./detailed-log.ts";
 
 const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers"];
 
@@ -79,6 +80,8 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
         }),
     }),
   );
+
+  app.use("/v1/*", detailedLog(ctx));
 
   app.route("/v1", chatRoutes(ctx));
   app.route("/v1", embeddingsRoutes(ctx));

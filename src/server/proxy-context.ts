@@ -18,6 +18,7 @@ import { createModelCatalog, type ModelCatalog } from "./model-catalog.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createRedactor, type Redactor } from "../logging/redact.ts";
 import { createFailureLog, type FailureLog } from "../logging/failure-log.ts";
+import { createRequestLog, type RequestLog } from "../logging/request-log.ts";
 import { createWriteQueue } from "../logging/write-queue.ts";
 
 export interface ProviderRuntime {
@@ -37,6 +38,7 @@ export interface ProxyContext {
   /** Masks every configured secret in anything written to disk. */
   redactor: Redactor;
   failureLog: FailureLog;
+  requestLog: RequestLog;
   log: Logger;
   /** Stop timers owned by the context (the daily reset) and write what the logs still hold. */
   stop(): Promise<void>;
@@ -96,6 +98,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     metrics: createMetrics(),
     redactor,
     failureLog,
+    requestLog: createRequestLog({ dir: settings.logDir, enabled: settings.requestLogging, redactor, queue: writes }),
     log,
     async stop() {
       stopReset();

@@ -1,0 +1,83 @@
+/**
+ * The detailed request log as a middleware (`--enable-request-logging`): the client's body when a
+ * proxied request arrives, every chunk exactly as the client receives it, and at the end the final
+ * response with the metadata — timings, usage, the decision trace and the keys passed over. All
+ * writing happens on the log's background queue; with logging off this costs one branch.
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import type { RequestLogEntry } from "../logging/request-log.ts";
+import type { AppEnv } from "./app-env.ts";
+import type { ProxyContext } from "./proxy-context.ts";
+
+const LOGGED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens"]);
+/** How long to wait for a stream's own end after its key was released (client gone, no flush). */
+const CANCELLED_STREAM_GRACE_MS = 250;
+
+export function detailedLog(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!ctx.settings.requestLogging || c.req.method !== "POST" || !LOGGED_ROUTES.has(c.req.path)) return next();
+    const startedAt = Date.now();
+    const entry = ctx.requestLog.begin({
+      requestId: c.get("requestId"),
+      route: c.req.path,
+      method: c.req.method,
+      headers: c.req.raw.headers,
+      body: parseBody(await c.req.raw.clone().text()),
+      startedAt,
+    });
+    await next();
+    if (!entry) return;
+    if ((c.res.headers.get("content-type") ?? "").includes("text/event-stream") && c.res.body) {
+      c.res = new Response(tapStream(c, ctx, entry, startedAt), c.res);
+      return;
+    }
+    const text = await c.res.clone().text();
+    entry.finish({ ...outcome(c, ctx), status: c.res.status, body: parseBody(text), timings: { totalMs: Date.now() - startedAt } });
+  };
+}
+
+/** Passes the stream through untouched, recording each chunk; finishes the log when it ends. */
+function tapStream(c: Context<AppEnv>, ctx: ProxyContext, entry: RequestLogEntry, startedAt: number): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  let firstByteMs: number | undefined;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    entry.finish({ ...outcome(c, ctx), status: c.res.status, streamed: true, timings: { totalMs: Date.now() - startedAt, firstByteMs } });
+  };
+  // A client that leaves cancels the stream: no flush comes, but the key's release does.
+  c.get("call")?.ended?.then(() => setTimeout(finish, CANCELLED_STREAM_GRACE_MS));
+  return c.res.body!.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        firstByteMs ??= Date.now() - startedAt;
+        entry.chunk(decoder.decode(chunk, { stream: true }));
+        controller.enqueue(chunk);
+      },
+      flush: finish,
+    }),
+  );
+}
+
+/** What the proxied call left behind, plus the keys passed over for its model and why. */
+function outcome(c: Context<AppEnv>, ctx: ProxyContext) {
+  const call = c.get("call");
+  if (!call) return {};
+  const pool = ctx.providers.get(call.provider)?.pool;
+  const skipped = (pool?.standing().keys ?? []).flatMap((key) => {
+    if (key.disabledUntil) return [{ key: key.masked, why: "disabled", until: new Date(key.disabledUntil).toISOString(), reason: key.disabledReason }];
+    const cooling = key.coolingModels.find((entry) => entry.model === call.model);
+    return cooling ? [{ key: key.masked, why: "cooling", until: new Date(cooling.until).toISOString(), reason: cooling.reason }] : [];
+  });
+  return { provider: call.provider, model: call.model, usage: call.usage, trace: call.trace, skipped };
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
