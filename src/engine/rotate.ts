@@ -310,7 +310,7 @@ function coolingError(pool: KeyPool, model: string, waitMs: number, last: Failur
       type: "service_unavailable",
       code: "all_keys_disabled",
       param: null,
-      message: `All ${pool.size} ${pool.provider} key(s) are disabled (${reasons}) until the daily reset in ${seconds(waitMs)} s; replace them in the .env and restart the proxy.${tried}`,
+      message: `All ${pool.size} ${pool.provider} key(s) are disabled (${reasons}) until the daily reset in ${seconds(waitMs)} s; replace them in the .env and restart, or POST /v1/keys/reset once they work again.${tried}`,
       retryAfterSeconds: seconds(waitMs),
     };
   }
