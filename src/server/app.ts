@@ -21,7 +21,7 @@ import { adminRoutes } from "./routes/admin.ts";
 import { observeRequests } from "./observe-request.ts";
 import { detailedLog } from "./detailed-log.ts";
 
-const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers"];
+const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers", "x-proxy-token-count"];
 
 /** Scrape-time gauges: keys per provider by state. */
 function keyGauges(ctx: ProxyContext) {
