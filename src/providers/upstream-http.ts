@@ -4,7 +4,7 @@
  * timeout into a classified network failure instead of an exception.
  */
 
-import { networkFailure } from "../engine/classify-failure.ts";
+import { classifyHttpFailure, networkFailure } from "../engine/classify-failure.ts";
 import type { Failure } from "../engine/types.ts";
 
 export interface UpstreamCall {
@@ -127,4 +127,30 @@ function describeNetworkError(error: unknown): string {
 
 function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/**
+ * A side call whose answer is one JSON document (model lists): the parsed body, or the classified
+ * failure of a non-2xx answer, a timeout, or a body that is not JSON.
+ */
+export async function getUpstreamJson(options: {
+  url: string;
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Names the document in the failure message ("the Gemini model list"). */
+  what: string;
+}): Promise<{ ok: true; body: unknown } | { ok: false; failure: Failure }> {
+  const started = Date.now();
+  const reply = await callUpstream({ url: options.url, method: "GET", headers: options.headers, signal: options.signal, headersTimeoutMs: options.timeoutMs });
+  if (!reply.ok) return reply;
+  const text = await readBodyText(reply.response, reply.controller, Math.max(1, options.timeoutMs - (Date.now() - started)));
+  if (!text.ok) return text;
+  const { status, headers } = reply.response;
+  if (status < 200 || status >= 300) return { ok: false, failure: classifyHttpFailure({ status, headers, body: text.text, now: Date.now() }) };
+  try {
+    return { ok: true, body: JSON.parse(text.text) };
+  } catch {
+    return { ok: false, failure: { class: "transient", status, message: `${options.what} is not valid JSON` } };
+  }
 }

@@ -12,29 +12,12 @@
  */
 
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicToolUseBlock, AnthropicUsage } from "../../formats/anthropic/types.ts";
+import type { CompletionContext, OpenAIToolCall, OpenAIUsage } from "../../formats/openai-responses.ts";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
 
 /** The OpenAI envelope the caller decides: Anthropic's `msg_…` id and dated model id are not it. */
-export interface AnthropicConversionContext {
-  id: string;
-  model: string;
-  created: number;
-}
-
-export interface OpenAIToolCall {
-  id: string;
-  type: "function";
-  function: { name: string; arguments: string };
-}
-
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details: { cached_tokens: number };
-  completion_tokens_details?: { reasoning_tokens: number };
-}
+export type AnthropicConversionContext = CompletionContext;
 
 /** Said when Anthropic stops for a refusal without explaining it in `stop_details`. */
 const DEFAULT_REFUSAL = "Claude declined to continue this answer (stop_reason: refusal).";

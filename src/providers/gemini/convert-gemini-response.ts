@@ -13,21 +13,12 @@
 
 import { convertGeminiUsage } from "./convert-gemini-usage.ts";
 import type { GeminiCandidate, GeminiPart, GeminiResponse } from "./gemini-types.ts";
+import type { CompletionContext, OpenAIToolCall } from "../../formats/openai-responses.ts";
 import { mapGeminiFinishReason } from "./map-gemini-finish-reason.ts";
 import { encodeToolCallId } from "./tool-call-id.ts";
 
 /** The OpenAI envelope the caller decides: Gemini's own response id and model version are not it. */
-export interface GeminiConversionContext {
-  id: string;
-  model: string;
-  created: number;
-}
-
-export interface OpenAIToolCall {
-  id: string;
-  type: "function";
-  function: { name: string; arguments: string };
-}
+export type GeminiConversionContext = CompletionContext;
 
 /** A candidate's parts, sorted into the fields OpenAI keeps apart. */
 export interface GeminiPartsSummary {

@@ -8,14 +8,10 @@
  */
 
 import type { GeminiUsage } from "./gemini-types.ts";
+import type { OpenAIUsage as BaseOpenAIUsage } from "../../formats/openai-responses.ts";
 
-export interface OpenAIUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details: { cached_tokens: number };
-  completion_tokens_details: { reasoning_tokens: number };
-}
+/** Gemini always reports thoughts (0 when none), so the details are always there. */
+export type OpenAIUsage = Required<BaseOpenAIUsage>;
 
 export function convertGeminiUsage(usage: GeminiUsage): OpenAIUsage {
   const promptTokens = (usage.promptTokenCount ?? 0) + (usage.toolUsePromptTokenCount ?? 0);

@@ -4,9 +4,8 @@
  * their `models/` prefix.
  */
 
-import { classifyHttpFailure } from "../../engine/classify-failure.ts";
 import type { ListedModel, ModelListResult } from "../adapter.ts";
-import { callUpstream, readBodyText } from "../upstream-http.ts";
+import { getUpstreamJson } from "../upstream-http.ts";
 import { geminiHeaders } from "./gemini-headers.ts";
 
 const PAGE_SIZE = 1000;
@@ -23,26 +22,16 @@ export async function listGeminiModels(options: { baseUrl: string; key: string; 
   const models: ListedModel[] = [];
   let pageToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const remaining = Math.max(1, options.timeoutMs - (Date.now() - started));
     const query = new URLSearchParams({ pageSize: String(PAGE_SIZE), ...(pageToken ? { pageToken } : {}) });
-    const reply = await callUpstream({
+    const answer = await getUpstreamJson({
       url: `${options.baseUrl}/models?${query}`,
-      method: "GET",
       headers: geminiHeaders(options.key),
       signal: options.signal,
-      headersTimeoutMs: remaining,
+      timeoutMs: Math.max(1, options.timeoutMs - (Date.now() - started)),
+      what: "the Gemini model list",
     });
-    if (!reply.ok) return reply;
-    const body = await readBodyText(reply.response, reply.controller, remaining);
-    if (!body.ok) return body;
-    const { status, headers } = reply.response;
-    if (status < 200 || status >= 300) return { ok: false, failure: classifyHttpFailure({ status, headers, body: body.text, now: Date.now() }) };
-    let parsed: ModelsPage;
-    try {
-      parsed = JSON.parse(body.text) as ModelsPage;
-    } catch {
-      return { ok: false, failure: { class: "transient", status, message: "the Gemini model list is not valid JSON" } };
-    }
+    if (!answer.ok) return answer;
+    const parsed = answer.body as ModelsPage;
     for (const model of parsed.models ?? []) {
       if (typeof model.name !== "string") continue;
       const methods = model.supportedGenerationMethods ?? [];
