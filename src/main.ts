@@ -1,12 +1,16 @@
 #!/usr/bin/env bun
 /**
- * Command-line entry: `llm-key-proxy [serve] [flags]`, `--help`, `--version`. Loads the settings,
- * opens the store, starts the server, prints where everything is, and shuts down cleanly on
- * SIGINT/SIGTERM.
+ * Command-line entry: `llm-key-proxy [serve] [flags]`, `llm-key-proxy setup [flags]`, `--help`,
+ * `--version`. Loads the settings, opens the store, starts the server, prints where everything is,
+ * and shuts down cleanly on SIGINT/SIGTERM. Started with no usable configuration on a terminal (a
+ * double-clicked binary), it runs the setup wizard first and then serves in the same window.
  */
 
-import { HELP_TEXT, parseCliArgs } from "./config/cli-args.ts";
-import { maskKey } from "./config/paths.ts";
+import { resolve } from "node:path";
+import { runSetupCommand } from "../setup/non-interactive.ts";
+import { runSetupWizard } from "../setup/wizard.ts";
+import { HELP_TEXT, parseCliArgs, type CliArgs } from "./config/cli-args.ts";
+import { envFileTarget, maskKey, resolveEnvFile } from "./config/paths.ts";
 import { ConfigError, loadSettings, type Settings } from "./config/settings.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
 import { createProxyContext } from "./server/proxy-context.ts";
@@ -15,6 +19,8 @@ import { openSqliteStore } from "./store/sqlite.ts";
 import { VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
+  // `setup` has flags of its own (`--add`, `--key`, …), so it is routed before the serve flags are parsed.
+  if (argv[0] === "setup") return runSetupCommand(argv.slice(1), { envPath: defaultEnvPath(), stdin: process.stdin, isTTY: isInteractive() });
   const cli = parseCliArgs(argv);
   if (cli.command === "help") {
     process.stdout.write(`${HELP_TEXT}\n`);
@@ -25,16 +31,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cli.command === "setup") {
-    process.stderr.write("The setup wizard is not part of this build yet: copy .env.example to .env and fill in PROXY_API_KEY and your provider keys.\n");
-    return 2;
+    const envPath = cli.envFile !== undefined ? resolve(process.cwd(), cli.envFile) : defaultEnvPath();
+    return runSetupCommand([], { envPath, stdin: process.stdin, isTTY: isInteractive() });
   }
-  const settings = await loadSettings({
-    cli,
-    env: process.env,
-    cwd: process.cwd(),
-    execPath: process.execPath,
-    isCompiled: isCompiledBinary(),
-  });
+  const settings = await settingsOrWizard(cli);
+  if (!settings) return 1;
   const log = createLogger({ level: settings.logLevel });
   const store = openSqliteStore({ dataDir: settings.dataDir, onFlushError: (error) => log.error(`Could not write usage data: ${String(error)}`) });
   const ctx = createProxyContext({ settings, store, log });
@@ -42,6 +43,36 @@ async function main(argv: string[]): Promise<number> {
   printBanner(log, settings, server);
   handleSignals(server, log);
   return -1;
+}
+
+/**
+ * The settings, or — when keys are missing and a person is at the terminal — the wizard first. A
+ * script or service without a terminal gets the one-sentence error instead (exit 1).
+ */
+async function settingsOrWizard(cli: CliArgs): Promise<Settings | undefined> {
+  const load = () => loadSettings({ cli, env: process.env, cwd: process.cwd(), execPath: process.execPath, isCompiled: isCompiledBinary() });
+  try {
+    return await load();
+  } catch (error) {
+    if (!(error instanceof ConfigError) || error.kind !== "missing" || !isInteractive()) throw error;
+    const envPath = cli.envFile !== undefined ? resolve(process.cwd(), cli.envFile) : defaultEnvPath();
+    process.stdout.write(`${error.message}\nStarting the setup wizard for ${envPath}.\n\n`);
+    const outcome = await runSetupWizard({ envPath });
+    if (outcome !== "saved") {
+      process.stderr.write("Setup did not save a configuration, so the proxy is not started.\n");
+      return undefined;
+    }
+    return load();
+  }
+}
+
+/** The `.env` this run reads, or where the wizard writes one (beside a double-clicked binary). */
+function defaultEnvPath(): string {
+  return envFileTarget(resolveEnvFile({ cwd: process.cwd(), execPath: process.execPath, isCompiled: isCompiledBinary() }));
+}
+
+function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY);
 }
 
 function isCompiledBinary(): boolean {
@@ -86,14 +117,23 @@ function handleSignals(server: RunningServer, log: Logger): void {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    if (code >= 0) exitAfterReading(code);
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`llm-key-proxy: ${error.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`llm-key-proxy: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
+    const message = error instanceof ConfigError ? error.message : `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    process.stderr.write(`llm-key-proxy: ${message}\n`);
+    exitAfterReading(1);
   },
 );
+
+/**
+ * A double-clicked binary on Windows runs in a console window that closes the moment the process
+ * exits, taking the error with it: there, on a failure, wait for a key first.
+ */
+function exitAfterReading(code: number): void {
+  if (code === 0 || process.platform !== "win32" || !isInteractive()) process.exit(code);
+  process.stderr.write("\nPress any key to close this window.\n");
+  process.stdin.setRawMode?.(true);
+  process.stdin.resume();
+  process.stdin.once("data", () => process.exit(code));
+}

@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
@@ -78,6 +78,31 @@ describe("start-up errors", () => {
     const { code, stderr } = await runToExit(["--frobnicate"], folderWithEnv([]));
     expect(code).not.toBe(0);
     expect(stderr).toContain("--frobnicate");
+  });
+});
+
+describe("setup without a terminal", () => {
+  test("`setup --add` writes an owner-only .env with a generated proxy key; `--list` shows keys masked", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lkp-cli-setup-"));
+    const added = await runToExit(["setup", "--add", "groq", "--key", "gsk_cli_setup_key_0001", "--key", "gsk_cli_setup_key_0002"], dir);
+    expect(added.code).toBe(0);
+    const envPath = join(dir, ".env");
+    expect(statSync(envPath).mode & 0o777).toBe(0o600);
+    const text = readFileSync(envPath, "utf8");
+    expect(text).toContain("GROQ_API_KEY_1=gsk_cli_setup_key_0001");
+    expect(text).toContain("GROQ_API_KEY_2=gsk_cli_setup_key_0002");
+    const proxyKey = /^PROXY_API_KEY=(\S+)$/m.exec(text)?.[1] ?? "";
+    expect(proxyKey.length).toBeGreaterThanOrEqual(40);
+    const listed = await runToExit(["setup", "--list"], dir);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain("…0002");
+    expect(listed.stdout).not.toContain("gsk_cli_setup_key_0002");
+  });
+
+  test("`setup` with no flags and no terminal exits 2 with a sentence", async () => {
+    const { code, stderr } = await runToExit(["setup"], mkdtempSync(join(tmpdir(), "lkp-cli-setup-")));
+    expect(code).toBe(2);
+    expect(stderr.length).toBeGreaterThan(10);
   });
 });
 

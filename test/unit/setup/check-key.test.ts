@@ -1,0 +1,156 @@
+/**
+ * The live key check against a loopback server standing in for each provider family: the
+ * right request and headers, recorded provider answers classified, and every failure
+ * reported as a sentence rather than thrown.
+ */
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { checkKey, checkTarget } from "../../../setup/check-key.ts";
+import { readFixtureText } from "../../support/fixtures.ts";
+
+interface Seen {
+  path: string;
+  headers: Headers;
+}
+
+const seen: Seen[] = [];
+let answer: () => Response | Promise<Response> = () => Response.json({ object: "list", data: [] });
+const server = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  idleTimeout: 0,
+  fetch: (request) => {
+    const url = new URL(request.url);
+    seen.push({ path: url.pathname + url.search, headers: request.headers });
+    return answer();
+  },
+});
+const BASE = `http://127.0.0.1:${server.port}/v1`;
+const KEY = "sk-test-key-0123456789abcd";
+
+afterAll(() => server.stop(true));
+
+function respond(status: number, body: string): void {
+  answer = () => new Response(body, { status, headers: { "content-type": "application/json" } });
+}
+
+describe("requests per family", () => {
+  test("OpenAI-compatible: GET /models with a Bearer key", async () => {
+    respond(200, readFixtureText("cerebras/models-list.json"));
+    const result = await checkKey({ family: "openai", baseUrl: BASE, key: KEY });
+    expect(result).toEqual({ status: "ok", message: `accepted by 127.0.0.1:${server.port}` });
+    const last = seen.at(-1)!;
+    expect(last.path).toBe("/v1/models");
+    expect(last.headers.get("authorization")).toBe(`Bearer ${KEY}`);
+  });
+
+  test("Gemini: the key in x-goog-api-key, not in the URL", async () => {
+    respond(200, readFixtureText("google/models-list.json"));
+    expect((await checkKey({ family: "gemini", baseUrl: `${BASE}beta/`, key: "AIzaTestKey123" })).status).toBe("ok");
+    const last = seen.at(-1)!;
+    expect(last.path).toBe("/v1beta/models?pageSize=1");
+    expect(last.headers.get("x-goog-api-key")).toBe("AIzaTestKey123");
+    expect(last.headers.get("authorization")).toBeNull();
+  });
+
+  test("Anthropic: x-api-key and anthropic-version", async () => {
+    respond(200, JSON.stringify({ data: [], has_more: false }));
+    expect((await checkKey({ family: "anthropic", baseUrl: BASE, key: "sk-ant-test" })).status).toBe("ok");
+    const last = seen.at(-1)!;
+    expect(last.path).toBe("/v1/models?limit=1");
+    expect(last.headers.get("x-api-key")).toBe("sk-ant-test");
+    expect(last.headers.get("anthropic-version")).toBe("2023-06-01");
+  });
+});
+
+describe("answers", () => {
+  test("401 is a rejected key, with the provider's message", async () => {
+    respond(401, readFixtureText("openai/error-401-invalid-api-key.json"));
+    const result = await checkKey({ family: "openai", baseUrl: BASE, key: KEY });
+    expect(result.status).toBe("rejected");
+    expect(result.message).toContain("refused the key (HTTP 401): Incorrect API key provided");
+  });
+
+  test("Gemini's 400 API_KEY_INVALID is a rejected key", async () => {
+    respond(400, readFixtureText("google/error-400-api-key-invalid.json"));
+    const result = await checkKey({ family: "gemini", baseUrl: BASE, key: "AIzaBad" });
+    expect(result.status).toBe("rejected");
+    expect(result.message).toContain("API key not valid");
+  });
+
+  test("403 (Gemini API disabled for the key's project) is rejected and says why", async () => {
+    respond(403, readFixtureText("google/error-403-service-disabled.json"));
+    const result = await checkKey({ family: "gemini", baseUrl: BASE, key: "AIzaX" });
+    expect(result.status).toBe("rejected");
+    expect(result.message).toContain("Generative Language API has not been used");
+    expect(result.message.length).toBeLessThan(260);
+  });
+
+  test("429 means the provider knows the key: ok, with a warning", async () => {
+    respond(429, readFixtureText("google/error-429-paid-tier-quota-full.json"));
+    const result = await checkKey({ family: "gemini", baseUrl: BASE, key: "AIzaX" });
+    expect(result.status).toBe("ok");
+    expect(result.message).toContain("rate-limited or out of quota");
+  });
+
+  test("a server error neither accepts nor rejects: reported as not checked", async () => {
+    respond(503, readFixtureText("google/error-503-unavailable-overloaded.json"));
+    const result = await checkKey({ family: "gemini", baseUrl: BASE, key: "AIzaX" });
+    expect(result.status).toBe("unreachable");
+    expect(result.message).toContain("answered HTTP 503");
+  });
+
+  test("a redirect is not followed, so the key goes nowhere else", async () => {
+    answer = () => new Response(null, { status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } });
+    const result = await checkKey({ family: "openai", baseUrl: BASE, key: KEY });
+    expect(result.status).toBe("unreachable");
+    expect(result.message).toContain("HTTP 302");
+  });
+
+  test("a provider echoing the key never gets it printed", async () => {
+    respond(401, JSON.stringify({ error: { message: `Key ${KEY} is revoked` } }));
+    const result = await checkKey({ family: "openai", baseUrl: BASE, key: KEY });
+    expect(result.message).not.toContain(KEY);
+    expect(result.message).toContain("Key …abcd is revoked");
+  });
+});
+
+describe("failures to reach the provider", () => {
+  test("a silent server times out with a sentence", async () => {
+    answer = () => new Promise<Response>(() => {});
+    const started = performance.now();
+    const result = await checkKey({ family: "openai", baseUrl: BASE, key: KEY, timeoutMs: 200 });
+    expect(result).toEqual({ status: "unreachable", message: `no answer from 127.0.0.1:${server.port} within 0.2 s` });
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  test("a refused connection", async () => {
+    const closed = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+    const port = closed.port;
+    await closed.stop(true);
+    const result = await checkKey({ family: "openai", baseUrl: `http://127.0.0.1:${port}/v1`, key: KEY });
+    expect(result).toEqual({ status: "unreachable", message: `could not reach 127.0.0.1:${port} (connection refused)` });
+  });
+
+  test("a cancelled check ends at once", async () => {
+    answer = () => new Promise<Response>(() => {});
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 50);
+    expect(await checkKey({ family: "openai", baseUrl: BASE, key: KEY, signal: abort.signal })).toEqual({
+      status: "unreachable",
+      message: "check cancelled",
+    });
+  });
+});
+
+describe("checkTarget", () => {
+  test("the catalog, overridden by <P>_API_BASE; custom providers need their base", () => {
+    expect(checkTarget(new Map(), "groq")).toEqual({ family: "openai", baseUrl: "https://api.groq.com/openai/v1" });
+    expect(checkTarget(new Map([["GEMINI_API_BASE", "http://127.0.0.1:9/v1beta/"]]), "gemini")).toEqual({
+      family: "gemini",
+      baseUrl: "http://127.0.0.1:9/v1beta",
+    });
+    expect(checkTarget(new Map([["LOCAL_API_BASE", "http://h/v1"]]), "local")).toEqual({ family: "openai", baseUrl: "http://h/v1" });
+    expect(checkTarget(new Map(), "local")).toBeUndefined();
+  });
+});
