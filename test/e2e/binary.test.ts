@@ -11,7 +11,7 @@
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
@@ -188,6 +188,35 @@ describe.skipIf(!RUNNABLE_TARGETS.includes(HOST_TARGET))(`the ${HOST_TARGET} bin
     expect(output).toContain(join(installDir, ".env"));
     expect(readdirSync(elsewhere)).toEqual([]);
   });
+
+  test("unconfigured: without a terminal it exits 1 with one sentence; on a terminal it opens the wizard", async () => {
+    const installDir = freshDir("unconfigured-");
+    const installed = join(installDir, BINARY_NAME);
+    writeFileSync(installed, readFileSync(binary));
+    chmodSync(installed, 0o755);
+    const headless = await run([installed], freshDir("headless-"));
+    expect(headless.code).toBe(1);
+    expect(headless.stderr).toContain(join(installDir, ".env"));
+    // `script` gives the binary a pseudo-terminal, as a double-click does; the wizard must greet.
+    const script = Bun.which("script");
+    if (!script) throw new Error("`script` (util-linux) is needed to give the binary a terminal");
+    const proc = Bun.spawn([script, "-qfec", installed, "/dev/null"], { cwd: freshDir("tty-"), stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    let screen = "";
+    const reader = proc.stdout.getReader();
+    const deadline = Date.now() + 15_000;
+    // The prompt itself arrives wrapped in colour codes; the wizard's plain header lines are enough.
+    while (!screen.includes("Nothing is written until you choose") && Date.now() < deadline) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      screen += new TextDecoder().decode(value);
+    }
+    proc.kill("SIGKILL");
+    await proc.exited;
+    expect(screen).toContain("Starting the setup wizard");
+    expect(screen).toContain("llm-key-proxy setup");
+    expect(screen).toContain("Nothing is written until you choose");
+    expect(existsSync(join(installDir, ".env"))).toBe(false);
+  }, 30_000);
 });
 
 describe.skipIf(!Bun.which("unzip"))("zip writer", () => {
