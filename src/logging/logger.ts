@@ -11,6 +11,8 @@ const RESET = "\x1b[0m";
 const DIM = "\x1b[2m";
 
 export interface Logger {
+  /** Whether a message at `level` would be written (lets callers skip building it). */
+  enabled(level: LogLevel): boolean;
   debug(message: string): void;
   info(message: string): void;
   warn(message: string): void;
@@ -36,6 +38,7 @@ export function createLogger(options: LoggerOptions): Logger {
     write(color ? `${DIM}${time}${RESET} ${COLOUR[level]}${tag}${RESET} ${message}` : `${time} ${tag} ${message}`);
   };
   return {
+    enabled: (level) => RANK[level] >= threshold,
     debug: (message) => emit("debug", message),
     info: (message) => emit("info", message),
     warn: (message) => emit("warn", message),
@@ -45,4 +48,4 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /** A logger for tests and embedding: drops everything. */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, print() {} };
+export const silentLogger: Logger = { enabled: () => false, debug() {}, info() {}, warn() {}, error() {}, print() {} };

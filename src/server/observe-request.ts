@@ -23,12 +23,14 @@ export function observeRequests(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
     }
     const status = c.res.status;
     const call = c.get("call");
-    const client = clientAddress(c);
+    // The line is built only when it will be written: at LOG_LEVEL=warn a 2xx costs nothing here.
+    const logged = c.req.path !== "/healthz" && ctx.log.enabled(status >= 500 ? "warn" : "info");
+    const client = logged ? clientAddress(c) : "";
     const done = (): void => {
       ctx.metrics.inFlight(-1);
       const durationMs = performance.now() - started;
       if (call) ctx.metrics.observeRequest({ route: c.req.path, provider: call.provider, model: call.model, status, durationMs });
-      if (c.req.path !== "/healthz") logLine(ctx, { requestId, client, method: c.req.method, path: c.req.path, status, durationMs, call });
+      if (logged) logLine(ctx, { requestId, client, method: c.req.method, path: c.req.path, status, durationMs, call });
     };
     if (call?.ended) call.ended.then(done);
     else done();
