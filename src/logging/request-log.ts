@@ -12,7 +12,7 @@
  */
 
 import type { Dirent } from "node:fs";
-import { appendFile, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createSseParser } from "../formats/sse.ts";
 import type { Redactor } from "./redact.ts";
@@ -156,7 +156,6 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
     const folder = join(root, name);
     const headers = Object.fromEntries(info.headers);
     const body = snapshot(info.body);
-    let created = false;
     let bytes = 0;
     // Set when any write of this request was dropped; the metadata says so.
     let incomplete = false;
@@ -171,12 +170,14 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
     const events = createSseParser();
     const assembler = createStreamAssembler();
 
+    const written = new Set<string>();
     const write = async (file: string, content: string, append = false): Promise<void> => {
-      if (!created) {
-        await mkdir(folder, { recursive: true });
-        created = true;
-      }
-      await (append ? appendFile : writeFile)(join(folder, file), content);
+      const path = join(folder, file);
+      // Bun.write creates the folder itself and costs fewer system calls than mkdir + writeFile;
+      // only later pieces of the chunk file are appended.
+      if (append && written.has(file)) await appendFile(path, content);
+      else await Bun.write(path, content);
+      written.add(file);
       bytes += Buffer.byteLength(content);
       sizes.set(name, bytes);
     };
