@@ -22,6 +22,7 @@
  * leak upstream connections.
  */
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
+import { nextBehavior, resetState, setScript, sleep, stopServer, trackRequest, untilAborted, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -235,14 +236,14 @@ export async function startMockGemini(options: MockGeminiOptions = {}): Promise<
   return {
     url: `http://127.0.0.1:${server.port}/v1beta`,
     calls: state.calls,
-    script: (key, behavior) => setScript(state, key, behavior),
+    script: (key, behavior) => setScript(state, key, behavior, "mock gemini"),
     setDefault: (behavior) => {
       state.fallback = behavior;
     },
     callsFor: (key, pathSuffix) =>
       state.calls.filter((c) => c.key === key && (pathSuffix === undefined || c.path.endsWith(pathSuffix))),
     openConnections: () => state.open,
-    reset: () => resetState(state),
+    reset: () => resetState(state, TEXT),
     stop: () => stopServer(state, server),
   };
 }
@@ -256,107 +257,14 @@ type ToolCallBehavior = Extract<GeminiBehavior, { kind: "tool_call" }>;
 
 const TEXT: TextBehavior = { kind: "text" };
 
-interface Script {
-  behaviors: GeminiBehavior[];
-  next: number;
-}
-
-interface MockState {
-  scripts: Map<string, Script>;
-  fallback: GeminiBehavior;
+interface MockState extends ScriptState<GeminiBehavior>, LifecycleState {
   /** Shared with the returned handle, so it is cleared in place, never replaced. */
   calls: RecordedGeminiCall[];
-  open: number;
-  /** Aborted by stop() to release hung requests and pending delays. */
-  stopping: AbortController;
   /** Feeds response ids, so every response in a run has a distinct one. */
   sequence: number;
   models: any[];
   pageSize: number;
   knownKeys: Set<string> | undefined;
-}
-
-function setScript(state: MockState, key: string, behavior: GeminiBehavior | GeminiBehavior[]): void {
-  const behaviors = Array.isArray(behavior) ? behavior : [behavior];
-  if (behaviors.length === 0) throw new Error(`mock gemini: empty script for key ${key}`);
-  state.scripts.set(key, { behaviors, next: 0 });
-}
-
-/** The behaviour for this call; arrays advance one step per call and then stick on the last. */
-function nextBehavior(state: MockState, key: string): GeminiBehavior {
-  const script = state.scripts.get(key);
-  if (!script) return state.fallback;
-  const behavior = script.behaviors[Math.min(script.next, script.behaviors.length - 1)]!;
-  script.next += 1;
-  return behavior;
-}
-
-function resetState(state: MockState): void {
-  state.scripts.clear();
-  state.calls.length = 0;
-  state.fallback = TEXT;
-}
-
-async function stopServer(state: MockState, server: ReturnType<typeof Bun.serve>): Promise<void> {
-  // Release hangs and cancel delay timers first, so nothing outlives the server.
-  state.stopping.abort();
-  await server.stop(true);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request lifecycle: open-connection count and abort detection (same rules as mock-upstream.ts)
-// ---------------------------------------------------------------------------------------------
-
-interface Lifecycle {
-  /** Fires when the client goes away or the mock is stopped. */
-  signal: AbortSignal;
-  /** The answer is complete (or the mock chose to cut it); no longer counts as open. */
-  done(): void;
-  /** The answer did not reach the client. */
-  abort(): void;
-  /** Set by stream responses, which finish later than the handler returns. */
-  streaming: boolean;
-}
-
-function trackRequest(state: MockState, call: RecordedGeminiCall, clientSignal: AbortSignal): Lifecycle {
-  const signal = AbortSignal.any([clientSignal, state.stopping.signal]);
-  let finished = false;
-  state.open += 1;
-  const finish = (aborted: boolean): void => {
-    if (finished) return;
-    finished = true;
-    if (aborted) call.aborted = true;
-    state.open -= 1;
-    signal.removeEventListener("abort", onAbort);
-  };
-  const onAbort = (): void => finish(true);
-  signal.addEventListener("abort", onAbort);
-  if (signal.aborted) finish(true);
-  return { signal, done: () => finish(false), abort: () => finish(true), streaming: false };
-}
-
-/** Resolve after `ms`, or as soon as `signal` aborts; the timer never outlives an abort. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Resolve when `signal` aborts; uses no timer, so a hang costs nothing once released. */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

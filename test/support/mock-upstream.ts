@@ -19,6 +19,7 @@
  * upstream connections.
  */
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
+import { nextBehavior, resetState, setScript, sleep, stopServer, trackRequest, untilAborted, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -130,13 +131,13 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   return {
     url: `http://127.0.0.1:${server.port}/v1`,
     calls: state.calls,
-    script: (key, behavior) => setScript(state, key, behavior),
+    script: (key, behavior) => setScript(state, key, behavior, "mock upstream"),
     setDefault: (behavior) => {
       state.fallback = behavior;
     },
     callsFor: (key, path) => state.calls.filter((c) => c.key === key && (path === undefined || c.path.endsWith(path))),
     openConnections: () => state.open,
-    reset: () => resetState(state),
+    reset: () => resetState(state, SUCCESS),
     stop: () => stopServer(state, server),
   };
 }
@@ -150,105 +151,12 @@ type RateLimitBehavior = Extract<Behavior, { kind: "rate_limit" }>;
 
 const SUCCESS: SuccessBehavior = { kind: "success" };
 
-interface Script {
-  behaviors: Behavior[];
-  next: number;
-}
-
-interface MockState {
-  scripts: Map<string, Script>;
-  fallback: Behavior;
+interface MockState extends ScriptState<Behavior>, LifecycleState {
   /** Shared with the returned handle, so it is cleared in place, never replaced. */
   calls: RecordedCall[];
-  open: number;
-  /** Aborted by stop() to release hung requests and pending delays. */
-  stopping: AbortController;
   /** Feeds response ids, so every response in a run has a distinct one. */
   sequence: number;
   models: string[] | undefined;
-}
-
-function setScript(state: MockState, key: string, behavior: Behavior | Behavior[]): void {
-  const behaviors = Array.isArray(behavior) ? behavior : [behavior];
-  if (behaviors.length === 0) throw new Error(`mock upstream: empty script for key ${key}`);
-  state.scripts.set(key, { behaviors, next: 0 });
-}
-
-/** The behaviour for this call; arrays advance one step per call and then stick on the last. */
-function nextBehavior(state: MockState, key: string): Behavior {
-  const script = state.scripts.get(key);
-  if (!script) return state.fallback;
-  const behavior = script.behaviors[Math.min(script.next, script.behaviors.length - 1)]!;
-  script.next += 1;
-  return behavior;
-}
-
-function resetState(state: MockState): void {
-  state.scripts.clear();
-  state.calls.length = 0;
-  state.fallback = SUCCESS;
-}
-
-async function stopServer(state: MockState, server: ReturnType<typeof Bun.serve>): Promise<void> {
-  // Release hangs and cancel delay timers first, so nothing outlives the server.
-  state.stopping.abort();
-  await server.stop(true);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Request lifecycle: open-connection count and abort detection
-// ---------------------------------------------------------------------------------------------
-
-interface Lifecycle {
-  /** Fires when the client goes away or the mock is stopped. */
-  signal: AbortSignal;
-  /** The answer is complete (or the mock chose to cut it); no longer counts as open. */
-  done(): void;
-  /** The answer did not reach the client. */
-  abort(): void;
-  /** Set by stream responses, which finish later than the handler returns. */
-  streaming: boolean;
-}
-
-function trackRequest(state: MockState, call: RecordedCall, clientSignal: AbortSignal): Lifecycle {
-  const signal = AbortSignal.any([clientSignal, state.stopping.signal]);
-  let finished = false;
-  state.open += 1;
-  const finish = (aborted: boolean): void => {
-    if (finished) return;
-    finished = true;
-    if (aborted) call.aborted = true;
-    state.open -= 1;
-    signal.removeEventListener("abort", onAbort);
-  };
-  const onAbort = (): void => finish(true);
-  signal.addEventListener("abort", onAbort);
-  if (signal.aborted) finish(true);
-  return { signal, done: () => finish(false), abort: () => finish(true), streaming: false };
-}
-
-/** Resolve after `ms`, or as soon as `signal` aborts; the timer never outlives an abort. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Resolve when `signal` aborts; uses no timer, so a hang costs nothing once released. */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
