@@ -23,7 +23,8 @@ export function detailedLog(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
       route: c.req.path,
       method: c.req.method,
       headers: c.req.raw.headers,
-      body: parseBody(await c.req.raw.clone().text()),
+      // Hono keeps the text it read, so the route's own read costs nothing more (no stream tee).
+      body: parseBody(await c.req.text()),
       startedAt,
     });
     await next();
@@ -32,7 +33,9 @@ export function detailedLog(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
       c.res = new Response(tapStream(c, ctx, entry, startedAt), c.res);
       return;
     }
-    const text = await c.res.clone().text();
+    // Read once and hand the client a fresh response with the same text: cheaper than clone()'s tee.
+    const text = await c.res.text();
+    c.res = new Response(text, c.res);
     entry.finish({ ...outcome(c, ctx), status: c.res.status, body: parseBody(text), timings: { totalMs: Date.now() - startedAt } });
   };
 }
