@@ -9,7 +9,6 @@
  */
 
 import { homedir } from "node:os";
-import { join } from "node:path";
 import { z } from "zod";
 import type { CliArgs } from "./cli-args.ts";
 import { discoverProviders, showValue, type ProviderSettings } from "./discover-providers.ts";

@@ -26,7 +26,7 @@
  * proxy does not leak upstream connections.
  */
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
-import { nextBehavior, resetState, setScript, sleep, stopServer, trackRequest, untilAborted, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
+import { framedResponse, nextBehavior, serveMock, sleep, trackRequest, untilAborted, type FramedOptions, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -264,27 +264,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     knownKeys: options.knownKeys ? new Set(options.knownKeys) : undefined,
     padding: options.padding ?? true,
   };
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    // Hung and slow requests are the point of several behaviours; Bun's default 10 s idle
-    // timeout would cut them on its own and hide what the proxy does.
-    idleTimeout: 0,
-    fetch: (request) => handleRequest(state, request),
-  });
-  return {
-    url: `http://127.0.0.1:${server.port}/v1`,
-    calls: state.calls,
-    script: (key, behavior) => setScript(state, key, behavior, "mock anthropic"),
-    setDefault: (behavior) => {
-      state.fallback = behavior;
-    },
-    callsFor: (key, pathSuffix) =>
-      state.calls.filter((c) => c.key === key && (pathSuffix === undefined || c.path.endsWith(pathSuffix))),
-    openConnections: () => state.open,
-    reset: () => resetState(state, TEXT),
-    stop: () => stopServer(state, server),
-  };
+  return serveMock(state, { name: "mock anthropic", basePath: "/v1", fallback: TEXT, fetch: (request) => handleRequest(state, request) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -910,43 +890,10 @@ function splitFrames(text: string): string[] {
   return frames;
 }
 
-interface SseOptions {
-  chunkDelayMs?: number;
-  /** "reset" destroys the connection after the last frame instead of ending the body. */
-  ending?: "close" | "reset";
-}
+type SseOptions = Omit<FramedOptions, "headers">;
 
-/**
- * Serve frames one by one: each is enqueued on its own pull, with the delay between them, so a
- * client sees separate reads rather than one buffered body.
- */
 function sseResponse(frames: string[], options: SseOptions, exchange: Exchange): Response {
-  const lifecycle = exchange.lifecycle;
-  lifecycle.streaming = true;
-  const encoder = new TextEncoder();
-  let sent = 0;
-  let cancelled = false;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (sent > 0) await sleep(options.chunkDelayMs ?? 0, lifecycle.signal);
-      // The client may have gone while we slept; enqueueing into a cancelled stream throws.
-      if (cancelled) return;
-      if (lifecycle.signal.aborted) return controller.error(undefined); // stop() mid-stream: cut it
-      if (sent < frames.length) {
-        controller.enqueue(encoder.encode(frames[sent]!));
-        sent += 1;
-        return;
-      }
-      lifecycle.done();
-      if (options.ending === "reset") controller.error(undefined);
-      else controller.close();
-    },
-    cancel() {
-      cancelled = true;
-      lifecycle.abort();
-    },
-  });
-  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, "request-id": exchange.requestId } });
+  return framedResponse(frames, { ...options, headers: { ...SSE_HEADERS, "request-id": exchange.requestId } }, exchange.lifecycle);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -99,3 +99,82 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", () => resolve(), { once: true });
   });
 }
+
+/** The handle every mock returns, whatever its wire format. */
+export interface MockHandle<B, C> {
+  /** Base URL including the API version path. */
+  url: string;
+  calls: C[];
+  script(key: string, behavior: B | B[]): void;
+  setDefault(behavior: B): void;
+  callsFor(key: string, pathSuffix?: string): C[];
+  openConnections(): number;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts a mock on a free loopback port and hands back its handle. */
+export function serveMock<B, C extends { key: string; path: string }>(
+  state: ScriptState<B> & LifecycleState & { calls: C[] },
+  options: { name: string; basePath: string; fallback: B; fetch: (request: Request) => Promise<Response> },
+): MockHandle<B, C> {
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    // Hung and slow requests are the point of several behaviours; Bun's default 10 s idle
+    // timeout would cut them on its own and hide what the proxy does.
+    idleTimeout: 0,
+    fetch: options.fetch,
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}${options.basePath}`,
+    calls: state.calls,
+    script: (key, behavior) => setScript(state, key, behavior, options.name),
+    setDefault: (behavior) => {
+      state.fallback = behavior;
+    },
+    callsFor: (key, pathSuffix) => state.calls.filter((c) => c.key === key && (pathSuffix === undefined || c.path.endsWith(pathSuffix))),
+    openConnections: () => state.open,
+    reset: () => resetState(state, options.fallback),
+    stop: () => stopServer(state, server),
+  };
+}
+
+export interface FramedOptions {
+  chunkDelayMs?: number;
+  /** "reset" destroys the connection after the last frame instead of ending the body. */
+  ending?: "close" | "reset";
+  headers: Record<string, string>;
+}
+
+/**
+ * Serve frames one by one: each is enqueued on its own pull, with the delay between them, so a
+ * client sees separate reads rather than one buffered body.
+ */
+export function framedResponse(frames: string[], options: FramedOptions, lifecycle: Lifecycle): Response {
+  lifecycle.streaming = true;
+  const encoder = new TextEncoder();
+  let sent = 0;
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent > 0) await sleep(options.chunkDelayMs ?? 0, lifecycle.signal);
+      // The client may have gone while we slept; enqueueing into a cancelled stream throws.
+      if (cancelled) return;
+      if (lifecycle.signal.aborted) return controller.error(undefined); // stop() mid-stream: cut it
+      if (sent < frames.length) {
+        controller.enqueue(encoder.encode(frames[sent]!));
+        sent += 1;
+        return;
+      }
+      lifecycle.done();
+      if (options.ending === "reset") controller.error(undefined);
+      else controller.close();
+    },
+    cancel() {
+      cancelled = true;
+      lifecycle.abort();
+    },
+  });
+  return new Response(body, { status: 200, headers: options.headers });
+}

@@ -19,7 +19,7 @@
  * upstream connections.
  */
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
-import { nextBehavior, resetState, setScript, sleep, stopServer, trackRequest, untilAborted, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
+import { framedResponse, nextBehavior, serveMock, sleep, trackRequest, untilAborted, type FramedOptions, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -120,26 +120,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     sequence: 0,
     models: options.models,
   };
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    // Hung and slow requests are the point of several behaviours; Bun's default 10 s idle
-    // timeout would cut them on its own and hide what the proxy does.
-    idleTimeout: 0,
-    fetch: (request) => handleRequest(state, request),
-  });
-  return {
-    url: `http://127.0.0.1:${server.port}/v1`,
-    calls: state.calls,
-    script: (key, behavior) => setScript(state, key, behavior, "mock upstream"),
-    setDefault: (behavior) => {
-      state.fallback = behavior;
-    },
-    callsFor: (key, path) => state.calls.filter((c) => c.key === key && (path === undefined || c.path.endsWith(path))),
-    openConnections: () => state.open,
-    reset: () => resetState(state, SUCCESS),
-    stop: () => stopServer(state, server),
-  };
+  return serveMock(state, { name: "mock upstream", basePath: "/v1", fallback: SUCCESS, fetch: (request) => handleRequest(state, request) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -530,42 +511,10 @@ function sseData(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }
 
-interface SseOptions {
-  chunkDelayMs?: number;
-  /** "reset" destroys the connection after the last frame instead of ending the body. */
-  ending?: "close" | "reset";
-}
+type SseOptions = Omit<FramedOptions, "headers">;
 
-/**
- * Serve frames one by one: each is enqueued on its own pull, with the delay between them, so a
- * client sees separate reads rather than one buffered body.
- */
 function sseResponse(frames: string[], options: SseOptions, lifecycle: Lifecycle): Response {
-  lifecycle.streaming = true;
-  const encoder = new TextEncoder();
-  let sent = 0;
-  let cancelled = false;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (sent > 0) await sleep(options.chunkDelayMs ?? 0, lifecycle.signal);
-      // The client may have gone while we slept; enqueueing into a cancelled stream throws.
-      if (cancelled) return;
-      if (lifecycle.signal.aborted) return controller.error(undefined); // stop() mid-stream: cut it
-      if (sent < frames.length) {
-        controller.enqueue(encoder.encode(frames[sent]!));
-        sent += 1;
-        return;
-      }
-      lifecycle.done();
-      if (options.ending === "reset") controller.error(undefined);
-      else controller.close();
-    },
-    cancel() {
-      cancelled = true;
-      lifecycle.abort();
-    },
-  });
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+  return framedResponse(frames, { ...options, headers: SSE_HEADERS }, lifecycle);
 }
 
 /** The recorded text-stream chunks this mock reuses: role opener, one content delta, the stop. */
