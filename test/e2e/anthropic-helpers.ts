@@ -15,13 +15,14 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, expect } from "bun:test";
 import type OpenAI from "openai";
-import { keyId } from "../../src/config/paths.ts";
 import type { KeyStanding } from "../../src/engine/types.ts";
 import { parseSse, type SseEvent } from "../support/fixtures.ts";
 import { startMockAnthropic, type AnthropicBehavior, type MockAnthropic, type MockAnthropicOptions, type RecordedAnthropicCall } from "../support/mock-anthropic.ts";
 import { startMockGemini, type MockGemini, type RecordedGeminiCall } from "../support/mock-gemini.ts";
 import { startMockUpstream, type MockUpstream, type RecordedCall } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
+import { findKeyStanding, keyCoolingUntil } from "../support/key-standing.ts";
+export { waitFor } from "../support/key-standing.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Models and keys
@@ -379,29 +380,14 @@ export function anthropicStanding(proxy: ProxyHarness) {
   return proxy.ctx.providers.get("anthropic")!.pool.standing();
 }
 
-/** The standing of one configured Anthropic key, found by its id (never by the secret). */
-export function anthropicKeyStanding(proxy: ProxyHarness, secret: string): KeyStanding {
-  const found = anthropicStanding(proxy).keys.find((key) => key.id === keyId(secret));
-  if (!found) throw new Error(`no standing for key …${secret.slice(-4)}`);
-  return found;
-}
+export const anthropicKeyStanding = (proxy: ProxyHarness, secret: string): KeyStanding => findKeyStanding(proxy, "anthropic", secret);
 
-/** When (key, model) comes back, or undefined when it is not cooling for that model. */
-export function coolingUntil(proxy: ProxyHarness, secret: string, model: string): number | undefined {
-  return anthropicKeyStanding(proxy, secret).coolingModels.find((cooling) => cooling.model === model)?.until;
-}
+export const coolingUntil = (proxy: ProxyHarness, secret: string, model: string) => keyCoolingUntil(proxy, "anthropic", secret, model);
 
 export function isDisabled(proxy: ProxyHarness, secret: string): boolean {
   return anthropicKeyStanding(proxy, secret).disabledUntil > Date.now();
 }
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Test data

@@ -10,11 +10,12 @@
 
 import { afterEach, expect } from "bun:test";
 import type OpenAI from "openai";
-import { keyId, maskKey } from "../../src/config/paths.ts";
 import type { KeyStanding } from "../../src/engine/types.ts";
 import { parseSse, type SseEvent } from "../support/fixtures.ts";
 import { startMockGemini, type MockGemini, type MockGeminiOptions, type RecordedGeminiCall } from "../support/mock-gemini.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
+import { findKeyStanding, keyCoolingUntil, providerInFlight, providerStanding } from "../support/key-standing.ts";
+export { shownKey, waitFor } from "../support/key-standing.ts";
 
 /** Upstream model ids (what Gemini sees) and the proxy ids clients ask for. */
 export const FLASH = "gemini-2.5-flash";
@@ -169,38 +170,15 @@ export function keysTried(mock: MockGemini): string[] {
 // Key standing
 // ---------------------------------------------------------------------------------------------
 
-export function standing(proxy: ProxyHarness) {
-  return proxy.ctx.providers.get("gemini")!.pool.standing();
-}
+export const standing = (proxy: ProxyHarness) => providerStanding(proxy, "gemini");
 
-/** The standing of one configured key, found by its id (never by the secret). */
-export function keyStanding(proxy: ProxyHarness, secret: string): KeyStanding {
-  const found = standing(proxy).keys.find((key) => key.id === keyId(secret));
-  if (!found) throw new Error(`no standing for key …${secret.slice(-4)}`);
-  return found;
-}
+export const keyStanding = (proxy: ProxyHarness, secret: string): KeyStanding => findKeyStanding(proxy, "gemini", secret);
 
-/** When (key, model) comes back, or undefined when it is not cooling for that model. */
-export function coolingUntil(proxy: ProxyHarness, secret: string, model: string): number | undefined {
-  return keyStanding(proxy, secret).coolingModels.find((cooling) => cooling.model === model)?.until;
-}
+export const coolingUntil = (proxy: ProxyHarness, secret: string, model: string) => keyCoolingUntil(proxy, "gemini", secret, model);
 
-export function totalInFlight(proxy: ProxyHarness): number {
-  return standing(proxy).keys.reduce((sum, key) => sum + key.inFlight, 0);
-}
+export const totalInFlight = (proxy: ProxyHarness) => providerInFlight(proxy, "gemini");
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
-/** The masked form the proxy shows for a key in `x-proxy-key` (ASCII dots). */
-export function shownKey(secret: string): string {
-  return maskKey(secret).replace("…", "...");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Time

@@ -7,11 +7,12 @@
  */
 
 import { afterEach, expect } from "bun:test";
-import { keyId, maskKey } from "../../src/config/paths.ts";
 import type { KeyStanding } from "../../src/engine/types.ts";
 import { parseSse, type SseEvent } from "../support/fixtures.ts";
 import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
+import { findKeyStanding, keyCoolingUntil, providerInFlight, providerStanding } from "../support/key-standing.ts";
+export { shownKey, waitFor } from "../support/key-standing.ts";
 
 /** The model every test asks for, and the name the pool keys its lanes by. */
 export const MODEL = "openai/gpt-4o-mini";
@@ -131,38 +132,16 @@ export function contentPieces(payloads: any[]): string[] {
 // Key standing
 // ---------------------------------------------------------------------------------------------
 
-export function standing(proxy: ProxyHarness) {
-  return proxy.ctx.providers.get("openai")!.pool.standing();
-}
+export const standing = (proxy: ProxyHarness) => providerStanding(proxy, "openai");
 
-/** The standing of one configured key, found by its id (never by the secret). */
-export function keyStanding(proxy: ProxyHarness, secret: string): KeyStanding {
-  const found = standing(proxy).keys.find((key) => key.id === keyId(secret));
-  if (!found) throw new Error(`no standing for key …${secret.slice(-4)}`);
-  return found;
-}
+export const keyStanding = (proxy: ProxyHarness, secret: string): KeyStanding => findKeyStanding(proxy, "openai", secret);
 
 /** When (key, model) comes back, or undefined when it is not cooling. */
-export function coolingUntil(proxy: ProxyHarness, secret: string): number | undefined {
-  return keyStanding(proxy, secret).coolingModels.find((cooling) => cooling.model === UPSTREAM_MODEL)?.until;
-}
+export const coolingUntil = (proxy: ProxyHarness, secret: string) => keyCoolingUntil(proxy, "openai", secret, UPSTREAM_MODEL);
 
-export function totalInFlight(proxy: ProxyHarness): number {
-  return standing(proxy).keys.reduce((sum, key) => sum + key.inFlight, 0);
-}
+export const totalInFlight = (proxy: ProxyHarness) => providerInFlight(proxy, "openai");
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
-/** The masked display form the proxy shows for a key in `x-proxy-key` (ASCII dots). */
-export function shownKey(secret: string): string {
-  return maskKey(secret).replace("…", "...");
-}
 
 /** `n` distinct provider keys whose last four characters differ, so their masked forms do too. */
 export function testKeys(n: number): string[] {
