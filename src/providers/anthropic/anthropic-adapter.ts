@@ -73,15 +73,4 @@ export const anthropicAdapter: ProviderAdapter = {
     throw new UnsupportedRequestError("Anthropic has no embeddings API; use an embedding model of another provider (for example openai/text-embedding-3-small).", "model");
   },
   listModels: listAnthropicModels,
-  planCountTokens(body, model, baseUrl) {
-    const { max_tokens: _maxTokens, stream: _stream, ...countable } = convertOrExplain(body, model);
-    const json = JSON.stringify(countable);
-    return {
-      request: (key) => ({ url: `${baseUrl}/messages/count_tokens`, headers: anthropicHeaders(key, "application/json"), body: json }),
-      read: (answer) => {
-        const count = (answer as { input_tokens?: unknown }).input_tokens;
-        return typeof count === "number" ? count : undefined;
-      },
-    };
-  },
 };

@@ -180,9 +180,7 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
   const canonical = canonicalRequest({ ...body, max_tokens: body.max_tokens ?? 1 });
   if (!canonical.ok) return canonical.response;
   const { chat } = canonical;
-  // An Anthropic model was already counted natively above; asking its keys again only doubles the
-  // wait (and the load on a provider that is failing) before the same local estimate.
-  const plan = runtime.settings.family === "anthropic" ? undefined : runtime.adapter.planCountTokens?.(forFamily(chat, runtime), model, runtime.settings.baseUrl);
+  const plan = runtime.adapter.planCountTokens?.(forFamily(chat, runtime), model, runtime.settings.baseUrl);
   if (plan) {
     const call = beginCall(c, ctx, runtime, model);
     const result = await call.run((lease, signal) =>
