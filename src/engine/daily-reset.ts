@@ -19,9 +19,16 @@ export function nextDailyReset(now: number, resetMinuteUtc: number): number {
   return lastDailyReset(now, resetMinuteUtc) + DAY_MS;
 }
 
+// Every attempt asks for its usage day; the answer changes once a day, so the last one is kept.
+let cachedDay = { resetMinuteUtc: -1, from: 0, until: 0, day: "" };
+
 /** The usage day (`YYYY-MM-DD`) that `now` belongs to. */
 export function usageDay(now: number, resetMinuteUtc: number): string {
-  return new Date(lastDailyReset(now, resetMinuteUtc)).toISOString().slice(0, 10);
+  const cached = cachedDay;
+  if (cached.resetMinuteUtc === resetMinuteUtc && now >= cached.from && now < cached.until) return cached.day;
+  const from = lastDailyReset(now, resetMinuteUtc);
+  cachedDay = { resetMinuteUtc, from, until: from + DAY_MS, day: new Date(from).toISOString().slice(0, 10) };
+  return cachedDay.day;
 }
 
 /**

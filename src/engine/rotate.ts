@@ -42,7 +42,12 @@ export interface RotationRequest<T> {
   deadline: number;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
-  attempt(lease: Lease, signal: AbortSignal): Promise<AttemptResult<T>>;
+  /**
+   * One try with one key. `controller` is the attempt's own: the rotator aborts it at the deadline
+   * or when the client leaves, and the attempt may abort it too (its phase timeouts); a committed
+   * stream keeps it, so the client leaving still ends the upstream call.
+   */
+  attempt(lease: Lease, controller: AbortController): Promise<AttemptResult<T>>;
 }
 
 export type RotationResult<T> =
@@ -226,12 +231,14 @@ export function createRotator(options: RotatorOptions): Rotator {
 
 /** Run one attempt with an abort that fires at the deadline or when the client leaves. */
 async function attemptWithinDeadline<T>(request: RotationRequest<T>, lease: Lease, deadline: number): Promise<AttemptResult<T>> {
+  // One controller per attempt, shared with the attempt's own timeouts: fetch takes one signal,
+  // and linking a second controller to it for every request cost a measurable share of the proxy.
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   request.signal.addEventListener("abort", abort, { once: true });
   const timer = setTimeout(abort, Math.max(0, deadline - Date.now()));
   try {
-    return await request.attempt(lease, controller.signal);
+    return await request.attempt(lease, controller);
   } finally {
     // Past this point a committed stream lives on: only the client's own abort may end it.
     clearTimeout(timer);

@@ -64,7 +64,7 @@ export interface StreamStart {
 export async function attemptJson(
   requests: UpstreamRequest[],
   decode: DecodeAnswers,
-  signal: AbortSignal,
+  controller: AbortController,
   timeouts: AttemptTimeouts,
 ): Promise<AttemptResult<JsonAnswer>> {
   const started = Date.now();
@@ -73,9 +73,9 @@ export async function attemptJson(
   let status = 200;
   for (const request of requests) {
     const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
-    const reply = await callUpstream({ ...request, signal, headersTimeoutMs: remaining() });
+    const reply = await callUpstream({ ...request, controller, headersTimeoutMs: remaining() });
     if (!reply.ok) return reply;
-    const body = await readBodyText(reply.response, reply.controller, remaining());
+    const body = await readBodyText(reply.response, controller, remaining());
     if (!body.ok) return body;
     const { response } = reply;
     if (response.status < 200 || response.status >= 300) {
@@ -109,15 +109,15 @@ export function embeddedErrorOf(body: unknown, headers: Headers): Failure | unde
  */
 export async function attemptStream(
   request: UpstreamRequest,
-  signal: AbortSignal,
+  controller: AbortController,
   timeouts: AttemptTimeouts,
   options: { translate?: StreamTranslator; inspect?: EventInspector } = {},
 ): Promise<AttemptResult<StreamStart>> {
   const { translate, inspect = inspectOpenAIEvent } = options;
   const started = Date.now();
-  const reply = await callUpstream({ ...request, signal, headersTimeoutMs: Math.min(timeouts.connectMs, timeouts.firstByteMs) });
+  const reply = await callUpstream({ ...request, controller, headersTimeoutMs: Math.min(timeouts.connectMs, timeouts.firstByteMs) });
   if (!reply.ok) return reply;
-  const { response, controller } = reply;
+  const { response } = reply;
   const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
   if (response.status < 200 || response.status >= 300 || !isEventStream(response)) {
     const body = await readBodyText(response, controller, remaining());

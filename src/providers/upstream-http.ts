@@ -1,7 +1,8 @@
 /**
- * Talking to an upstream with per-attempt time limits. `fetch` has one abort signal, so each phase
- * (waiting for response headers, waiting for the next body piece) arms its own timer and turns a
- * timeout into a classified network failure instead of an exception.
+ * Talking to an upstream with per-attempt time limits. `fetch` has one abort signal — the
+ * attempt's controller, which the engine also aborts at the deadline or when the client leaves —
+ * so each phase (waiting for response headers, waiting for the next body piece) arms its own timer
+ * on it and turns a timeout into a classified network failure instead of an exception.
  */
 
 import { classifyHttpFailure, networkFailure } from "../engine/classify-failure.ts";
@@ -12,25 +13,21 @@ export interface UpstreamCall {
   method?: "GET" | "POST";
   headers: Record<string, string>;
   body?: string;
-  /** Aborted by the engine at the deadline or when the client leaves. */
-  signal: AbortSignal;
+  /**
+   * The attempt's controller: aborted by the engine at the deadline or when the client leaves, and
+   * here when a phase times out. Aborting it also ends the response body.
+   */
+  controller: AbortController;
   /** Longest wait for response headers. */
   headersTimeoutMs: number;
 }
 
-export type UpstreamReply =
-  | { ok: true; response: Response; controller: AbortController }
-  | { ok: false; failure: Failure };
+export type UpstreamReply = { ok: true; response: Response } | { ok: false; failure: Failure };
 
-/**
- * Send one request. The returned controller aborts this call alone (its body included): callers
- * use it for body-phase timeouts and to stop reading when the client leaves.
- */
+/** Send one request and wait for the response headers. */
 export async function callUpstream(call: UpstreamCall): Promise<UpstreamReply> {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  if (call.signal.aborted) return { ok: false, failure: networkFailure("the request was cancelled before it was sent") };
-  call.signal.addEventListener("abort", abort, { once: true });
+  const { controller } = call;
+  if (controller.signal.aborted) return { ok: false, failure: networkFailure("the request was cancelled before it was sent") };
   const timer = armTimeout(controller, call.headersTimeoutMs);
   try {
     const response = await fetch(call.url, {
@@ -41,11 +38,11 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamReply> {
       // Upstream errors must reach the classifier, not be followed somewhere else.
       redirect: "manual",
     });
-    return { ok: true, response, controller };
+    return { ok: true, response };
   } catch (error) {
     const what = timer.fired()
       ? `no response headers within ${formatSeconds(call.headersTimeoutMs)}`
-      : call.signal.aborted
+      : controller.signal.aborted
         ? "the request deadline passed or the client left while waiting for response headers"
         : describeNetworkError(error);
     return { ok: false, failure: networkFailure(what) };
@@ -142,9 +139,12 @@ export async function getUpstreamJson(options: {
   what: string;
 }): Promise<{ ok: true; body: unknown } | { ok: false; failure: Failure }> {
   const started = Date.now();
-  const reply = await callUpstream({ url: options.url, method: "GET", headers: options.headers, signal: options.signal, headersTimeoutMs: options.timeoutMs });
+  const controller = new AbortController();
+  options.signal.addEventListener("abort", () => controller.abort(), { once: true });
+  if (options.signal.aborted) controller.abort();
+  const reply = await callUpstream({ url: options.url, method: "GET", headers: options.headers, controller, headersTimeoutMs: options.timeoutMs });
   if (!reply.ok) return reply;
-  const text = await readBodyText(reply.response, reply.controller, Math.max(1, options.timeoutMs - (Date.now() - started)));
+  const text = await readBodyText(reply.response, controller, Math.max(1, options.timeoutMs - (Date.now() - started)));
   if (!text.ok) return text;
   const { status, headers } = reply.response;
   if (status < 200 || status >= 300) return { ok: false, failure: classifyHttpFailure({ status, headers, body: text.text, now: Date.now() }) };

@@ -7,7 +7,7 @@
 import { timingSafeEqual } from "node:crypto";
 
 function digest(text: string): Buffer {
-  return Buffer.from(new Bun.CryptoHasher("sha256").update(text).digest());
+  return Bun.CryptoHasher.hash("sha256", text);
 }
 
 export function createKeyCheck(proxyApiKey: string): (headers: Headers) => boolean {

@@ -47,21 +47,22 @@ export function createMetrics(): Metrics {
   const histograms = new Map<string, Map<string, Histogram>>();
   let inFlight = 0;
 
-  const add = (name: string, labels: Record<string, string>, value: number): void => {
+  // Series are keyed by their label values joined with NUL (which cannot occur in them); the label
+  // object is built only the first time a series is seen, so an update is one concatenation, one
+  // lookup and an add.
+  const add = (name: string, id: string, labels: () => Record<string, string>, value: number): void => {
     let series = counters.get(name);
     if (!series) counters.set(name, (series = new Map()));
-    const id = seriesId(labels);
     const counter = series.get(id);
     if (counter) counter.value += value;
-    else series.set(id, { labels, value });
+    else series.set(id, { labels: labels(), value });
   };
 
-  const observe = (name: string, labels: Record<string, string>, seconds: number): void => {
+  const observe = (name: string, id: string, labels: () => Record<string, string>, seconds: number): void => {
     let series = histograms.get(name);
     if (!series) histograms.set(name, (series = new Map()));
-    const id = seriesId(labels);
     let histogram = series.get(id);
-    if (!histogram) series.set(id, (histogram = { labels, buckets: LATENCY_BUCKETS_S.map(() => 0), sum: 0, count: 0 }));
+    if (!histogram) series.set(id, (histogram = { labels: labels(), buckets: LATENCY_BUCKETS_S.map(() => 0), sum: 0, count: 0 }));
     for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) if (seconds <= LATENCY_BUCKETS_S[i]!) histogram.buckets[i]! += 1;
     histogram.sum += seconds;
     histogram.count += 1;
@@ -69,16 +70,17 @@ export function createMetrics(): Metrics {
 
   return {
     observeRequest(o) {
-      const labels = { route: o.route, provider: o.provider, model: o.model, status: String(o.status) };
-      add("llm_proxy_requests_total", labels, 1);
-      observe("llm_proxy_request_duration_seconds", { route: o.route, provider: o.provider, model: o.model }, o.durationMs / 1000);
-      if (o.firstByteMs !== undefined) observe("llm_proxy_time_to_first_byte_seconds", { route: o.route, provider: o.provider, model: o.model }, o.firstByteMs / 1000);
+      const id = `${o.route}\0${o.provider}\0${o.model}`;
+      const labels = () => ({ route: o.route, provider: o.provider, model: o.model });
+      add("llm_proxy_requests_total", `${id}\0${o.status}`, () => ({ ...labels(), status: String(o.status) }), 1);
+      observe("llm_proxy_request_duration_seconds", id, labels, o.durationMs / 1000);
+      if (o.firstByteMs !== undefined) observe("llm_proxy_time_to_first_byte_seconds", id, labels, o.firstByteMs / 1000);
     },
     observeAttempt(provider, model, outcome) {
-      add("llm_proxy_upstream_attempts_total", { provider, model, outcome }, 1);
+      add("llm_proxy_upstream_attempts_total", `${provider}\0${model}\0${outcome}`, () => ({ provider, model, outcome }), 1);
     },
     observeTokens(provider, model, kind, count) {
-      if (count > 0) add("llm_proxy_tokens_total", { provider, model, kind }, count);
+      if (count > 0) add("llm_proxy_tokens_total", `${provider}\0${model}\0${kind}`, () => ({ provider, model, kind }), count);
     },
     inFlight(delta) {
       inFlight += delta;
@@ -120,16 +122,6 @@ const HISTOGRAM_HELP: [string, string][] = [
   ["llm_proxy_request_duration_seconds", "Time from request to the end of the answer (for streams, the end of the stream)."],
   ["llm_proxy_time_to_first_byte_seconds", "Time from request to the first byte sent to the client."],
 ];
-
-/**
- * A map key for one label set, cheap on the request path: the values joined by a separator that
- * cannot occur in them (label names come from this module, in a fixed order per metric).
- */
-function seriesId(labels: Record<string, string>): string {
-  let id = "";
-  for (const key in labels) id += `${labels[key]}\u0000`;
-  return id;
-}
 
 /** `{a="1",b="2"}` with values escaped as the exposition format requires; "" without labels. */
 function labelText(labels: Record<string, string>): string {

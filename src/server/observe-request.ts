@@ -10,9 +10,20 @@ import type { AppEnv } from "./app-env.ts";
 import type { CallRecord } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 
+/**
+ * `req_` and 24 hex digits: a random half drawn once per process and a counter, so ids are unique
+ * across restarts without drawing random bytes for every request.
+ */
+export function createRequestIds(): () => string {
+  const processPart = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  let counter = 0;
+  return () => `req_${processPart}${(counter++).toString(16).padStart(12, "0")}`;
+}
+
 export function observeRequests(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
+  const nextRequestId = createRequestIds();
   return async (c, next) => {
-    const requestId = `req_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+    const requestId = nextRequestId();
     c.set("requestId", requestId);
     const started = performance.now();
     ctx.metrics.inFlight(1);

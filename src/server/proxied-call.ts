@@ -24,7 +24,7 @@ export interface CallRecord {
 }
 
 export interface ProxiedCall {
-  run<T>(attempt: (lease: Lease, signal: AbortSignal) => Promise<AttemptResult<T>>): Promise<RotationResult<T>>;
+  run<T>(attempt: (lease: Lease, controller: AbortController) => Promise<AttemptResult<T>>): Promise<RotationResult<T>>;
   /** A non-stream answer was delivered: settle the lease with its usage. */
   succeed(lease: Lease, usage: TokenUsage | undefined): void;
   /** The handler a stream relay calls once, when the stream is over. */

@@ -29,13 +29,13 @@ export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
     const call = beginCall(c, ctx, runtime, model);
 
     if (!plan.stream) {
-      const result = await call.run((lease, signal) => attemptJson([plan.request(lease.secret)], plan.decode, signal, timeouts));
+      const result = await call.run((lease, controller) => attemptJson([plan.request(lease.secret)], plan.decode, controller, timeouts));
       if (!result.ok) return errorResponse(result.error, call.headers(result));
       call.succeed(result.lease, result.value.usage);
       return new Response(result.value.text, { status: result.value.status, headers: { "content-type": "application/json", ...call.headers(result) } });
     }
 
-    const result = await call.run((lease, signal) => attemptStream(plan.request(lease.secret), signal, timeouts, { translate: plan.translateStream }));
+    const result = await call.run((lease, controller) => attemptStream(plan.request(lease.secret), controller, timeouts, { translate: plan.translateStream }));
     if (!result.ok) return errorResponse(result.error, call.headers(result));
     const { lease } = result;
     const body = relayStream({

@@ -20,7 +20,7 @@ export function embeddingsRoutes(ctx: ProxyContext): Hono<AppEnv> {
     const { plan } = planned;
     const timeouts = attemptTimeouts(ctx);
     const call = beginCall(c, ctx, runtime, model);
-    const result = await call.run((lease, signal) => attemptJson(plan.requests(lease.secret), plan.decode, signal, timeouts));
+    const result = await call.run((lease, controller) => attemptJson(plan.requests(lease.secret), plan.decode, controller, timeouts));
     if (!result.ok) return errorResponse(result.error, call.headers(result));
     call.succeed(result.lease, result.value.usage);
     return new Response(result.value.text, { status: result.value.status, headers: { "content-type": "application/json", ...call.headers(result) } });

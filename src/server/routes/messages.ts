@@ -83,15 +83,15 @@ async function nativeMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime: Pr
   const timeouts = attemptTimeouts(ctx);
   const call = beginCall(c, ctx, runtime, model);
   if (body.stream !== true) {
-    const result = await call.run((lease, signal) =>
-      attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", beta), body: json }], nativeDecode, signal, timeouts),
+    const result = await call.run((lease, controller) =>
+      attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", beta), body: json }], nativeDecode, controller, timeouts),
     );
     if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
     call.succeed(result.lease, result.value.usage);
     return new Response(result.value.text, { status: result.value.status, headers: { "content-type": "application/json", ...call.headers(result) } });
   }
-  const result = await call.run((lease, signal) =>
-    attemptStream({ url, headers: anthropicHeaders(lease.secret, "text/event-stream", beta), body: json }, signal, timeouts, { inspect: inspectAnthropicEvent }),
+  const result = await call.run((lease, controller) =>
+    attemptStream({ url, headers: anthropicHeaders(lease.secret, "text/event-stream", beta), body: json }, controller, timeouts, { inspect: inspectAnthropicEvent }),
   );
   if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
   const { lease } = result;
@@ -134,14 +134,14 @@ async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime
   const call = beginCall(c, ctx, runtime, model);
   if (!plan.stream) {
     const chatPlan = plan;
-    const result = await call.run((lease, signal) => attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, signal, timeouts));
+    const result = await call.run((lease, controller) => attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, controller, timeouts));
     if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
     call.succeed(result.lease, result.value.usage);
     const message = convertCompletionToMessage(JSON.parse(result.value.text), body.model);
     return new Response(JSON.stringify(message), { status: 200, headers: { "content-type": "application/json", ...call.headers(result) } });
   }
   const streamPlan = plan;
-  const result = await call.run((lease, signal) => attemptStream(streamPlan.request(lease.secret), signal, timeouts, { translate: streamPlan.translateStream }));
+  const result = await call.run((lease, controller) => attemptStream(streamPlan.request(lease.secret), controller, timeouts, { translate: streamPlan.translateStream }));
   if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
   const { lease } = result;
   const openAIStream = relayStream({
@@ -167,8 +167,8 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
     const json = nativeBody(countable as AnthropicRequest, model);
     const url = `${runtime.settings.baseUrl}/messages/count_tokens`;
     const call = beginCall(c, ctx, runtime, model);
-    const result = await call.run((lease, signal) =>
-      attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", c.req.header("anthropic-beta")), body: json }], nativeDecode, signal, timeouts),
+    const result = await call.run((lease, controller) =>
+      attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", c.req.header("anthropic-beta")), body: json }], nativeDecode, controller, timeouts),
     );
     if (result.ok) {
       call.succeed(result.lease, undefined);
@@ -183,14 +183,14 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
   const plan = runtime.adapter.planCountTokens?.(forFamily(chat, runtime), model, runtime.settings.baseUrl);
   if (plan) {
     const call = beginCall(c, ctx, runtime, model);
-    const result = await call.run((lease, signal) =>
+    const result = await call.run((lease, controller) =>
       attemptJson(
         [plan.request(lease.secret)],
         ([reply]) => {
           const count = plan.read(reply!.body);
           return count === undefined ? { ok: false, failure: { class: "transient", status: 200, message: "the provider's token count answer had no count" } } : { ok: true, text: String(count) };
         },
-        signal,
+        controller,
         timeouts,
       ),
     );
