@@ -36,10 +36,13 @@ export interface JsonAnswer {
 
 export type Decoded = { ok: true; text: string; usage?: TokenUsage } | { ok: false; failure: Failure };
 
-/** One upstream answer of an attempt: parsed, and as received (so it can pass through untouched). */
+/**
+ * One upstream answer of an attempt: as received (so it can pass through untouched), and parsed —
+ * on first read of `body`, so a decoder that needs only the text never pays for parsing.
+ */
 export interface UpstreamAnswer {
-  body: unknown;
-  text: string;
+  readonly body: unknown;
+  readonly text: string;
 }
 
 /** Turns the upstream answers of one attempt into the client's answer, or a failure. */
@@ -81,17 +84,31 @@ export async function attemptJson(
     if (response.status < 200 || response.status >= 300) {
       return { ok: false, failure: classifyHttpFailure({ status: response.status, headers: response.headers, body: body.text, now: Date.now() }) };
     }
-    try {
-      answers.push({ body: JSON.parse(body.text), text: body.text });
-    } catch {
-      return { ok: false, failure: { ...networkFailure("the upstream answered HTTP 200 with a body that is not valid JSON"), status: 200 } };
-    }
+    answers.push(lazyAnswer(body.text));
     headers = response.headers;
     status = response.status;
   }
-  const decoded = decode(answers, headers);
+  let decoded: Decoded;
+  try {
+    decoded = decode(answers, headers);
+  } catch (error) {
+    // Decoders are pure data mapping: a SyntaxError can only be a body that is not JSON.
+    if (!(error instanceof SyntaxError)) throw error;
+    return { ok: false, failure: { ...networkFailure("the upstream answered HTTP 200 with a body that is not valid JSON"), status: 200 } };
+  }
   if (!decoded.ok) return decoded;
   return { ok: true, value: { status, text: decoded.text, usage: decoded.usage } };
+}
+
+function lazyAnswer(text: string): UpstreamAnswer {
+  let parsed: { value: unknown } | undefined;
+  return {
+    text,
+    get body() {
+      parsed ??= { value: JSON.parse(text) };
+      return parsed.value;
+    },
+  };
 }
 
 /** A 200 body that is an error object, as OpenRouter answers when a request fails after all. */

@@ -334,8 +334,9 @@ function migrate(db: Database, path: string): void {
   }).immediate();
 }
 
+/** Day, provider and key id never contain NUL, and the model comes last, so the join is unambiguous. */
 function usageId(row: Pick<UsageDelta, "day" | "provider" | "keyId" | "model">): string {
-  return JSON.stringify([row.day, row.provider, row.keyId, row.model]);
+  return `${row.day}\u0000${row.provider}\u0000${row.keyId}\u0000${row.model}`;
 }
 
 function keyStateId(scope: KeyStateScope): string {

@@ -6,6 +6,7 @@
 
 import type { ProviderAdapter } from "../adapter.ts";
 import { embeddedErrorOf, type DecodeAnswers } from "../attempts.ts";
+import { findUsage } from "./find-usage.ts";
 import { listOpenAIModels } from "./list-models.ts";
 import { prepareChatBody, prepareEmbeddingsBody } from "./prepare-request.ts";
 import { readOpenAIUsage } from "./read-usage.ts";
@@ -14,12 +15,27 @@ export function openAIHeaders(key: string, accept: string): Record<string, strin
   return { authorization: `Bearer ${key}`, "content-type": "application/json", accept };
 }
 
-/** The upstream body is already the client's answer; only usage and embedded errors are read. */
+/**
+ * The upstream body is already the client's answer; only usage and embedded errors are read. An
+ * answer that never says "error" cannot be an error object, so it passes on its text alone (its
+ * usage found in place); anything else is parsed whole.
+ */
 const passThrough: DecodeAnswers = ([answer], headers) => {
+  const { text } = answer!;
+  if (!text.includes('"error"') && isObjectText(text)) {
+    const usage = findUsage(text);
+    if (usage.found) return { ok: true, text, usage: readOpenAIUsage(usage.value) };
+  }
   const failure = embeddedErrorOf(answer!.body, headers);
   if (failure) return { ok: false, failure };
-  return { ok: true, text: answer!.text, usage: readOpenAIUsage((answer!.body as { usage?: unknown }).usage) };
+  return { ok: true, text, usage: readOpenAIUsage((answer!.body as { usage?: unknown }).usage) };
 };
+
+/** Starts with `{` and ends with `}`: what a complete JSON object does (a cut-off body does not). */
+function isObjectText(text: string): boolean {
+  const trimmed = text.trim();
+  return trimmed.startsWith("{") && trimmed.endsWith("}");
+}
 
 export const openAIAdapter: ProviderAdapter = {
   planChat(body, model, baseUrl) {
