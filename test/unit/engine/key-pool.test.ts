@@ -62,6 +62,37 @@ describe("key pool selection", () => {
     expect(pool.standing().keys.every((k) => k.inFlight === 0)).toBe(true);
   });
 
+  test("least recently used holds across models: a key used for one model goes last for the others", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(4) });
+    const models = ["m1", "m2", "m3"];
+    const used: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const l = await lease(pool, models[i % models.length]!);
+      used.push(l.slot);
+      l.release();
+    }
+    expect(used).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
+  });
+
+  test("a key busy on another model comes back to the front once it is released", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(3) });
+    const first = await lease(pool, "m1"); // slot 0, so m1 now exists
+    first.release();
+    const long = await lease(pool, "m2"); // slot 1, held
+    const whileBusy = await lease(pool, "m1"); // slot 2: least recently used and not busy
+    expect([long.slot, whileBusy.slot]).toEqual([1, 2]);
+    whileBusy.release();
+    long.release();
+    // Slot 0 is the least recently used; slot 1 was released after slot 2 was used.
+    const order: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const l = await lease(pool, "m1");
+      order.push(l.slot);
+      l.release();
+    }
+    expect(order).toEqual([0, 1, 2]);
+  });
+
   test("skips keys this request already tried, and reports exhaustion", async () => {
     const pool = createKeyPool({ provider: "p", keys: keys(2) });
     const first = await lease(pool, "m");
