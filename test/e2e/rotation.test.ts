@@ -185,6 +185,9 @@ describe("transient failures", () => {
     ["HTTP 500", { kind: "server_error", status: 500 } as Behavior],
     ["HTTP 502", { kind: "server_error", status: 502 } as Behavior],
     ["a connection reset", { kind: "reset_mid_stream", afterChunks: 0 } as Behavior],
+    ["a 200 with half a JSON body", { kind: "malformed_json" } as Behavior],
+    ["a 200 that is not JSON at all", { kind: "raw", status: 200, headers: { "content-type": "application/json" }, body: "<html>gateway</html>" } as Behavior],
+    ["a 200 that ends mid-usage", { kind: "raw", status: 200, headers: { "content-type": "application/json" }, body: '{"choices":[],"usage":{"prompt_tokens":1' } as Behavior],
   ])("%s once, then success: the same key is retried and the client gets 200", async (_name, failure) => {
     const { mock, proxy, keys } = await rig.start();
     const [a, b] = keys as [string, string];

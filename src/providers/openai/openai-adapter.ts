@@ -33,8 +33,11 @@ const passThrough: DecodeAnswers = ([answer], headers) => {
 
 /** Starts with `{` and ends with `}`: what a complete JSON object does (a cut-off body does not). */
 function isObjectText(text: string): boolean {
-  const trimmed = text.trim();
-  return trimmed.startsWith("{") && trimmed.endsWith("}");
+  let first = 0;
+  let last = text.length - 1;
+  while (first < last && text.charCodeAt(first) <= 32) first++;
+  while (last > first && text.charCodeAt(last) <= 32) last--;
+  return text[first] === "{" && text[last] === "}";
 }
 
 export const openAIAdapter: ProviderAdapter = {
