@@ -58,6 +58,14 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
+/** A key that cannot serve a model now, and why. */
+export interface PassedOver {
+  masked: string;
+  why: "disabled" | "cooling";
+  until: number;
+  reason: string;
+}
+
 export interface PoolStanding {
   keys: KeyStanding[];
   healthy: number;
@@ -89,6 +97,8 @@ export interface KeyPool {
   earliestAvailable(model: string): number;
   /** Up to `limit` enabled keys in configured order, for side calls such as model listing. */
   healthyKeys(limit: number): PoolKey[];
+  /** Keys disabled, or cooling for `model`, in configured order: O(such keys), not O(all keys). */
+  passedOver(model: string): PassedOver[];
   standing(): PoolStanding;
 }
 
@@ -394,6 +404,21 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
         if (disabledUntil[slot] === 0 || disabledUntil[slot]! <= clock()) found.push(keys[slot]!);
       }
       return found;
+    },
+
+    passedOver(model) {
+      const now = clock();
+      const found = new Map<number, PassedOver>();
+      for (const slot of disabled.ids()) {
+        if (disabledUntil[slot]! > now) found.set(slot, { masked: keys[slot]!.masked, why: "disabled", until: disabledUntil[slot]!, reason: disabledReason.get(slot) ?? "" });
+      }
+      const lane = lanes.get(model);
+      for (const slot of lane?.cooling.ids() ?? []) {
+        if (!found.has(slot) && lane!.coolUntil[slot]! > now) {
+          found.set(slot, { masked: keys[slot]!.masked, why: "cooling", until: lane!.coolUntil[slot]!, reason: lane!.reasons.get(slot) ?? "" });
+        }
+      }
+      return [...found].sort(([a], [b]) => a - b).map(([, entry]) => entry);
     },
 
     standing() {

@@ -68,12 +68,8 @@ function tapStream(c: Context<AppEnv>, ctx: ProxyContext, entry: RequestLogEntry
 function outcome(c: Context<AppEnv>, ctx: ProxyContext) {
   const call = c.get("call");
   if (!call) return {};
-  const pool = ctx.providers.get(call.provider)?.pool;
-  const skipped = (pool?.standing().keys ?? []).flatMap((key) => {
-    if (key.disabledUntil) return [{ key: key.masked, why: "disabled", until: new Date(key.disabledUntil).toISOString(), reason: key.disabledReason }];
-    const cooling = key.coolingModels.find((entry) => entry.model === call.model);
-    return cooling ? [{ key: key.masked, why: "cooling", until: new Date(cooling.until).toISOString(), reason: cooling.reason }] : [];
-  });
+  const passedOver = ctx.providers.get(call.provider)?.pool.passedOver(call.model) ?? [];
+  const skipped = passedOver.map(({ masked, why, until, reason }) => ({ key: masked, why, until: new Date(until).toISOString(), reason }));
   return { provider: call.provider, model: call.model, usage: call.usage, trace: call.trace, skipped };
 }
 

@@ -127,6 +127,20 @@ describe("key pool selection", () => {
     expect(result).toEqual({ kind: "cooling", retryAt: now + 40_000 });
   });
 
+  test("lists the keys passed over for a model, disabled or cooling, in configured order", () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(5) });
+    const later = Date.now() + 60_000;
+    pool.coolDown(3, "m", later, "rate limited");
+    pool.coolDown(1, "other", later, "rate limited");
+    pool.disable(2, later, "invalid");
+    pool.coolDown(0, "m", Date.now() - 1, "already over");
+    expect(pool.passedOver("m")).toEqual([
+      { masked: "…2", why: "disabled", until: later, reason: "invalid" },
+      { masked: "…3", why: "cooling", until: later, reason: "rate limited" },
+    ]);
+    expect(pool.passedOver("never-asked")).toEqual([{ masked: "…2", why: "disabled", until: later, reason: "invalid" }]);
+  });
+
   test("waits for a key whose cooldown ends before the deadline", async () => {
     const pool = createKeyPool({ provider: "p", keys: keys(1) });
     pool.coolDown(0, "m", Date.now() + 150, "x");
