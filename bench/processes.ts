@@ -37,9 +37,9 @@ export interface StartOptions {
 
 const createdDirs: string[] = [];
 
-/** A fresh temporary directory for one run's files; removeTempDirs() deletes it. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `lkp-bench-${prefix}-`));
+/** A fresh temporary directory for one run's files (under `parent`, default the OS's); removeTempDirs() deletes it. */
+export function tempDir(prefix: string, parent = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, `lkp-bench-${prefix}-`));
   createdDirs.push(dir);
   return dir;
 }

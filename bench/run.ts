@@ -24,6 +24,7 @@
  * Where a proxy spends its time under one of these loads: `bun bench/profile.ts <scenario>`.
  */
 
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { measureBinary } from "./binary.ts";
 import { opsPerSecond } from "./key-selection.ts";
@@ -41,6 +42,8 @@ const SKIP_BINARY = process.argv.includes("--skip-binary");
 const RUN_SECONDS = QUICK ? 1 : 2;
 const ROUNDS = QUICK ? 2 : 5;
 const CONNECTIONS = 64;
+/** A memory file system for the logging comparison (Linux). */
+const TMPFS = "/dev/shm";
 
 interface Servers {
   mock: Child;
@@ -57,6 +60,8 @@ interface Servers {
   failing100: Child;
   loggingOff: Child;
   logging: Child;
+  /** Logging into a memory file system (/dev/shm), when the machine has one: the disk's share of 7. */
+  loggingTmpfs?: Child;
 }
 
 interface Collected {
@@ -69,7 +74,7 @@ interface Collected {
 // ---------------------------------------------------------------------------------------------
 
 async function startServers(): Promise<{ servers: Servers; idleRssMb: number }> {
-  const [mockPort, referencePort, ...ports] = freePorts(9);
+  const [mockPort, referencePort, ...ports] = freePorts(10);
   const mock = await startChild({ name: "mock", cmd: [BUN, "bench/fast-mock.ts", String(mockPort)], cores: LOAD_CORE, port: mockPort!, timeoutMs: 10_000 });
   const reference = await startChild({
     name: "reference",
@@ -81,15 +86,18 @@ async function startServers(): Promise<{ servers: Servers; idleRssMb: number }> 
   // Idle RSS: after start and a moment to settle, before any request.
   await Bun.sleep(1_000);
   const idleRssMb = memoryMb(proxy.pid).rss;
-  const [keys1, keys10k, healthy100, failing100, loggingOff, logging] = await Promise.all([
+  const [keys1, keys10k, healthy100, failing100, loggingOff, logging, loggingTmpfs] = await Promise.all([
     startProxy("keys1", proxyEnv(mock.url, keyList(1)), ports[1]!),
     startProxy("keys10k", proxyEnv(mock.url, keyList(10_000)), ports[2]!),
     startProxy("healthy100", proxyEnv(mock.url, keyList(100)), ports[3]!),
     startProxy("failing100", proxyEnv(mock.url, [...keyList(50), ...keyList(50, "fail-bench")]), ports[4]!),
     startProxy("logging-off", proxyEnv(mock.url, ["sk-bench-only"]), ports[5]!),
     startProxy("logging", proxyEnv(mock.url, ["sk-bench-only"], { REQUEST_LOGGING: "true" }), ports[6]!),
+    existsSync(TMPFS)
+      ? startProxy("logging-tmpfs", proxyEnv(mock.url, ["sk-bench-only"], { REQUEST_LOGGING: "true", LOG_DIR: tempDir("logs", TMPFS) }), ports[7]!)
+      : undefined,
   ]);
-  return { servers: { mock, reference, proxy, keys1, keys10k, healthy100, failing100, loggingOff, logging }, idleRssMb };
+  return { servers: { mock, reference, proxy, keys1, keys10k, healthy100, failing100, loggingOff, logging, loggingTmpfs }, idleRssMb };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -687,12 +695,14 @@ async function measureLongRun(servers: Servers, collected: Collected): Promise<v
 async function measureLogging(servers: Servers, collected: Collected): Promise<void> {
   const off: LoadTarget = { name: "logging off", server: servers.loggingOff, url: `${servers.loggingOff.url}/v1/chat/completions`, bodies: [chatBody("openai/gpt-bench")], headers: PROXY_HEADERS };
   const on: LoadTarget = { ...off, name: "logging on", server: servers.logging, url: `${servers.logging.url}/v1/chat/completions` };
+  const tmpfs: LoadTarget | undefined = servers.loggingTmpfs && { ...off, name: "logging on, LOG_DIR in /dev/shm", server: servers.loggingTmpfs, url: `${servers.loggingTmpfs.url}/v1/chat/completions` };
   // Log writes run on a background queue after the answer, so a run is followed by a wait (up to
   // 20 s) until the proxy is idle; 1 s runs keep the backlog below the queue's 10,000-write bound,
   // past which writes would be dropped rather than cost time.
-  const stats = await compareThroughput([off, on], collected, "7. request logging", { seconds: 1, rounds: 3, warmupSeconds: 1, settleMaxMs: 20_000 });
+  const stats = await compareThroughput(tmpfs ? [off, on, tmpfs] : [off, on], collected, "7. request logging", { seconds: 1, rounds: 3, warmupSeconds: 1, settleMaxMs: 20_000 });
   const offStats = stats.get("logging off")!;
   const onStats = stats.get("logging on")!;
+  const tmpfsStats = tmpfs && stats.get(tmpfs.name)!;
   collected.rows.push(
     {
       id: "7a",
@@ -713,6 +723,28 @@ async function measureLogging(servers: Servers, collected: Collected): Promise<v
       pass: onStats.sustainedRps >= 0.85 * offStats.sustainedRps,
     },
   );
+  // The same proxy writing into memory: what is left is the proxy's own logging work, the rest of
+  // 7a/7b is the file system creating and removing request folders.
+  if (tmpfsStats) {
+    collected.rows.push(
+      {
+        id: "7c",
+        what: "Throughput with LOG_DIR in /dev/shm (memory file system) vs off, as the client sees it",
+        measured: `on ${fmt.rps(tmpfsStats.rps)}`,
+        against: `off ${fmt.rps(offStats.rps)}`,
+        judged: fmt.pct(tmpfsStats.rps / offStats.rps),
+        target: "(7a on tmpfs)",
+      },
+      {
+        id: "7d",
+        what: "Sustained throughput with LOG_DIR in /dev/shm vs off",
+        measured: `on ${fmt.rps(tmpfsStats.sustainedRps)}`,
+        against: `off ${fmt.rps(offStats.sustainedRps)}`,
+        judged: fmt.pct(tmpfsStats.sustainedRps / offStats.sustainedRps),
+        target: "(7b on tmpfs)",
+      },
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -54,8 +54,10 @@ export type StreamTranslator = (body: ReadableStream<Uint8Array>) => ReadableStr
 export interface StreamStart {
   reader: ChunkReader;
   parser: SseParser;
-  /** Events received before the stream was committed, to be sent first. */
+  /** Events received before the stream was committed, up to the one that committed it: sent first. */
   held: SseEvent[];
+  /** Events that came in the same read after the committing one: sent next, before reading on. */
+  rest: SseEvent[];
   /** Upstream response headers, for classifying an error that arrives later in the stream. */
   headers: Headers;
 }
@@ -158,9 +160,9 @@ export async function attemptStream(
       }
       held.push(event);
       if (verdict.kind === "substantive") {
-        // Events that arrived in the same read belong to the committed stream too.
-        held.push(...events.slice(index + 1));
-        return { ok: true, value: { reader, parser, held, headers: response.headers } };
+        // Events that arrived in the same read belong to the committed stream too; they go out
+        // after the first bytes, so a read holding a whole answer does not delay them.
+        return { ok: true, value: { reader, parser, held, rest: events.slice(index + 1), headers: response.headers } };
       }
     }
     if (read.done) {

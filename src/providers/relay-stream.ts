@@ -35,6 +35,7 @@ export interface RelayOptions {
 
 export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
   const { reader, parser, held, headers } = options.start;
+  let rest = options.start.rest;
   const { dialect } = options;
   const encoder = new TextEncoder();
   let finished = false;
@@ -84,6 +85,12 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
       settleBatch(controller, out, dialect.render(held, out, headers), false);
     },
     async pull(controller) {
+      if (rest.length > 0) {
+        const out: string[] = [];
+        const events = rest;
+        rest = [];
+        if (settleBatch(controller, out, dialect.render(events, out, headers), false) || out.length > 0) return;
+      }
       while (!finished) {
         const read = await reader.next(options.idleTimeoutMs);
         if (finished) return;

@@ -8,6 +8,9 @@
 import { SSE_DONE, createSseParser, sseData, type SseEvent } from "../formats/sse.ts";
 import type { StreamTranslator } from "./attempts.ts";
 
+/** Enough events per enqueue to keep per-chunk overhead low, few enough to show the first at once. */
+const EVENTS_PER_PULL = 16;
+
 export interface EventConverter {
   /** OpenAI payloads for one upstream event (its parsed JSON and the event itself). */
   push(data: unknown, event: SseEvent): string[];
@@ -47,17 +50,37 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
       }
       return out;
     };
-    return body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          const out = translate(parser.push(decoder.decode(chunk, { stream: true })));
-          if (out) controller.enqueue(encoder.encode(out));
-        },
-        flush(controller) {
-          const rest = translate([...parser.push(decoder.decode()), ...parser.end()]);
-          controller.enqueue(encoder.encode(rest + converter.finish().map(sseData).join("") + SSE_DONE));
-        },
-      }),
-    );
+    // Pulled by the reader downstream, at most EVENTS_PER_PULL events at a time: a read that
+    // brings a whole answer at once (a fast host, a buffered proxy) still shows its first event
+    // without waiting for the translation of all the others.
+    const reader = body.getReader();
+    let queued: SseEvent[] = [];
+    let upstreamDone = false;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        for (;;) {
+          if (queued.length > 0) {
+            const batch = queued.length > EVENTS_PER_PULL ? queued.splice(0, EVENTS_PER_PULL) : queued.splice(0);
+            const out = translate(batch);
+            if (out) return controller.enqueue(encoder.encode(out));
+            continue;
+          }
+          if (upstreamDone) {
+            controller.enqueue(encoder.encode(converter.finish().map(sseData).join("") + SSE_DONE));
+            return controller.close();
+          }
+          const { done, value } = await reader.read();
+          if (done) {
+            upstreamDone = true;
+            queued = [...parser.push(decoder.decode()), ...parser.end()];
+          } else {
+            queued = parser.push(decoder.decode(value, { stream: true }));
+          }
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
   };
 }
