@@ -48,7 +48,10 @@ export interface RequestStart {
   route: string;
   method: string;
   headers: Headers;
-  /** The parsed client body; snapshotted at once, so later changes to it are not logged. */
+  /**
+   * The client body: its text as received (logged as JSON when it is JSON), or a value, which is
+   * snapshotted at once so later changes to it are not logged.
+   */
   body: unknown;
   /** Epoch ms. */
   startedAt: number;
@@ -232,7 +235,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
             // its closing blank line can still be in the parser.
             for (const event of events.end()) assembler.add(event.data);
             const streamed = result.streamed === true && chunkCount > 0;
-            await write(FINAL_FILE, serialise(streamed ? assembler.result() : responseBody(result.body), 2));
+            await write(FINAL_FILE, serialise(streamed ? assembler.result() : jsonOrText(result.body), 2));
             const metadata = {
               requestId: info.requestId,
               route: info.route,
@@ -284,6 +287,8 @@ export function folderName(startedAt: number, requestId: string): string {
  * parsed body afterwards, and the log should show what the client sent.
  */
 function snapshot(body: unknown): () => unknown {
+  // Text as the client sent it is immutable already; it is parsed when written, off the request path.
+  if (typeof body === "string") return () => jsonOrText(body);
   let text: string | undefined;
   try {
     text = JSON.stringify(body);
@@ -294,8 +299,8 @@ function snapshot(body: unknown): () => unknown {
   return () => (text === undefined ? null : JSON.parse(text));
 }
 
-/** A non-stream response as JSON when it is JSON text, else as it came. */
-function responseBody(body: unknown): unknown {
+/** A body as JSON when it is JSON text, else as it came. */
+function jsonOrText(body: unknown): unknown {
   if (typeof body !== "string") return body ?? null;
   try {
     return JSON.parse(body);

@@ -23,8 +23,9 @@ export function detailedLog(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
       route: c.req.path,
       method: c.req.method,
       headers: c.req.raw.headers,
-      // Hono keeps the text it read, so the route's own read costs nothing more (no stream tee).
-      body: parseBody(await c.req.text()),
+      // Hono keeps the text it read, so the route's own read costs nothing more (no stream tee);
+      // the log parses it later, off the request path.
+      body: await c.req.text(),
       startedAt,
     });
     await next();
@@ -36,7 +37,7 @@ export function detailedLog(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
     // Read once and hand the client a fresh response with the same text: cheaper than clone()'s tee.
     const text = await c.res.text();
     c.res = new Response(text, c.res);
-    entry.finish({ ...outcome(c, ctx), status: c.res.status, body: parseBody(text), timings: { totalMs: Date.now() - startedAt } });
+    entry.finish({ ...outcome(c, ctx), status: c.res.status, body: text, timings: { totalMs: Date.now() - startedAt } });
   };
 }
 
@@ -71,12 +72,4 @@ function outcome(c: Context<AppEnv>, ctx: ProxyContext) {
   const passedOver = ctx.providers.get(call.provider)?.pool.passedOver(call.model) ?? [];
   const skipped = passedOver.map(({ masked, why, until, reason }) => ({ key: masked, why, until: new Date(until).toISOString(), reason }));
   return { provider: call.provider, model: call.model, usage: call.usage, trace: call.trace, skipped };
-}
-
-function parseBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
