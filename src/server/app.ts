@@ -44,10 +44,11 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   app.use("*", observeRequests(ctx));
 
   const browserAccess = cors({ origin: "*", allowHeaders: [], exposeHeaders: EXPOSED_HEADERS, maxAge: 600 });
-  // Only browsers send Origin, and only they read CORS headers. Hono's cors prepares a response
-  // before the route runs, which makes Hono copy the route's response afterwards: skipping it for
-  // the SDKs and agents that make up nearly all traffic saves that copy on every request.
-  app.use("*", (c, next) => (c.req.raw.headers.has("origin") ? browserAccess(c, next) : next()));
+  // Only browsers send Origin, and only they read CORS headers (preflights are answered for anyone).
+  // Hono's cors prepares a response before the route runs, which makes Hono copy the route's
+  // response afterwards: skipping it for the SDKs and agents that make up nearly all traffic saves
+  // that copy on every request.
+  app.use("*", (c, next) => (c.req.method === "OPTIONS" || c.req.raw.headers.has("origin") ? browserAccess(c, next) : next()));
 
   const health = { status: "ok", service: "llm-key-proxy", version: VERSION };
   app.get("/", (c) => c.json(health));

@@ -568,6 +568,16 @@ describe("auth, request ids and CORS", () => {
     const exposed = (response.headers.get("access-control-expose-headers") ?? "").toLowerCase();
     for (const header of ["x-request-id", "x-proxy-attempts", "retry-after"]) expect(exposed).toContain(header);
   });
+
+  test("a call without Origin (an SDK, curl) gets no CORS headers; an OPTIONS without Origin is still a 204", async () => {
+    const response = await proxy.request("/v1/chat/completions", { method: "POST", body: JSON.stringify(chatBody()) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+    expect(response.headers.get("x-request-id")).toMatch(REQUEST_ID);
+
+    const preflight = await proxy.request("/v1/chat/completions", { method: "OPTIONS", auth: false });
+    expect(preflight.status).toBe(204);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
