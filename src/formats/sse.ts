@@ -18,6 +18,8 @@ export interface SseParser {
   push(text: string): SseEvent[];
   /** End of input: returns a final event that had no trailing blank line. */
   end(): SseEvent[];
+  /** No part of an event is waiting for more text. */
+  idle(): boolean;
 }
 
 export function createSseParser(): SseParser {
@@ -45,6 +47,7 @@ export function createSseParser(): SseParser {
       buffer += text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
       return take();
     },
+    idle: () => buffer.length === 0 && !pendingCr,
     end() {
       if (pendingCr) buffer += "\n";
       pendingCr = false;

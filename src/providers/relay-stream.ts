@@ -16,6 +16,11 @@ import type { StreamStart } from "./attempts.ts";
 export interface RelayDialect {
   /** Append the outgoing text for `events`; returns "done" at the terminator or a failure. */
   render(events: SseEvent[], out: string[], headers: Headers): Failure | "done" | undefined;
+  /**
+   * Whether whole events in this text would be rendered exactly as they came, with nothing to note
+   * (no usage, error or terminator): then their bytes go out untouched, without parsing.
+   */
+  passesUnchanged?(text: string): boolean;
   /** The text that ends a failed stream (one error event, plus a terminator where the format has one). */
   failureText(failure: Failure): string;
   /** The upstream closed without its terminator: text to finish well, or the failure it means. */
@@ -96,6 +101,10 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
         if (finished) return;
         const out: string[] = [];
         if ("failed" in read) return fail(controller, out, read.failure);
+        if (!read.done && read.startsClean && endsAtEvent(read.bytes) && parser.idle() && dialect.passesUnchanged?.(read.text)) {
+          controller.enqueue(read.bytes);
+          return;
+        }
         const events = read.done ? parser.end() : parser.push(read.text);
         if (settleBatch(controller, out, dialect.render(events, out, headers), read.done)) return;
         if (out.length > 0) return;
@@ -108,3 +117,11 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
     },
   });
 }
+
+/** The piece ends with a blank line, so it holds whole events only (given nothing was pending). */
+function endsAtEvent(bytes: Uint8Array): boolean {
+  const length = bytes.length;
+  return length >= 2 && bytes[length - 1] === NEWLINE && bytes[length - 2] === NEWLINE;
+}
+
+const NEWLINE = 10;

@@ -68,7 +68,17 @@ export async function readBodyText(
   }
 }
 
-export type ChunkRead = { done: false; text: string } | { done: true } | { failed: true; failure: Failure };
+export type ChunkRead =
+  | {
+      done: false;
+      text: string;
+      /** The piece as received, for passing on untouched. */
+      bytes: Uint8Array;
+      /** The decoder held no partial character from the piece before, so `text` is exactly `bytes`. */
+      startsClean: boolean;
+    }
+  | { done: true }
+  | { failed: true; failure: Failure };
 
 /**
  * Reads a body stream as text pieces with an idle limit between pieces. On a timeout the call is
@@ -77,6 +87,8 @@ export type ChunkRead = { done: false; text: string } | { done: true } | { faile
 export function createChunkReader(body: ReadableStream<Uint8Array>, controller: AbortController) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
+  // Whether the last piece may have ended inside a multi-byte character (its last byte not ASCII).
+  let maybeSplit = false;
   return {
     async next(idleTimeoutMs: number): Promise<ChunkRead> {
       const timer = armTimeout(controller, idleTimeoutMs);
@@ -84,9 +96,11 @@ export function createChunkReader(body: ReadableStream<Uint8Array>, controller: 
         const { done, value } = await reader.read();
         if (done) {
           const tail = decoder.decode();
-          return tail.length > 0 ? { done: false, text: tail } : { done: true };
+          return tail.length > 0 ? { done: false, text: tail, bytes: new TextEncoder().encode(tail), startsClean: false } : { done: true };
         }
-        return { done: false, text: decoder.decode(value, { stream: true }) };
+        const startsClean = !maybeSplit;
+        maybeSplit = value.length > 0 && value[value.length - 1]! >= 0x80;
+        return { done: false, text: decoder.decode(value, { stream: true }), bytes: value, startsClean };
       } catch (error) {
         const what = timer.fired() ? `the upstream stream went silent for ${formatSeconds(idleTimeoutMs)}` : describeNetworkError(error);
         return { failed: true, failure: networkFailure(what) };

@@ -41,6 +41,9 @@ export function openAIRelayDialect(options: { stripUsageChunk: boolean }): Relay
       }
       return undefined;
     },
+    // Events pass as they came unless one may carry usage, an error or the terminator; CR line ends
+    // go through the parser, which normalises them.
+    passesUnchanged: (text) => !text.includes("\r") && !text.includes("[DONE]") && !text.includes('"usage"') && !text.includes('"error"'),
     failureText: (failure) =>
       sseData(JSON.stringify({ error: { message: failure.message, type: "upstream_error", code: failure.code ?? failure.class, param: null } })) + SSE_DONE,
     // An upstream that closes cleanly without `[DONE]` still gets a well-formed ending.
