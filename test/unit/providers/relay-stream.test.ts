@@ -11,6 +11,7 @@ import { openAIRelayDialect } from "../../../src/providers/openai/openai-relay-d
 import { relayStream } from "../../../src/providers/relay-stream.ts";
 import { createChunkReader } from "../../../src/providers/upstream-http.ts";
 import { readFixtureText } from "../../support/fixtures.ts";
+import { piecewiseBody } from "../../support/piecewise-body.ts";
 
 const STREAMS = [
   "openai/chat-stream-text.sse.txt",
@@ -20,21 +21,10 @@ const STREAMS = [
 ];
 const PIECE_SIZES = [1, 2, 3, 5, 7, 13, 64, 100, 1000, 1_000_000];
 
-function bodyOf(bytes: Uint8Array, pieceSize: number): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + pieceSize));
-      at += pieceSize;
-    },
-  });
-}
-
 async function relay(bytes: Uint8Array, pieceSize: number): Promise<{ out: Uint8Array; settlements: Settlement[] }> {
   const settlements: Settlement[] = [];
   const stream = relayStream({
-    start: { reader: createChunkReader(bodyOf(bytes, pieceSize), new AbortController()), parser: createSseParser(), held: [], rest: [], headers: new Headers() },
+    start: { reader: createChunkReader(piecewiseBody(bytes, pieceSize), new AbortController()), parser: createSseParser(), held: [], rest: [], headers: new Headers() },
     dialect: openAIRelayDialect({ stripUsageChunk: false }),
     idleTimeoutMs: 5_000,
     redact: (failure) => failure,

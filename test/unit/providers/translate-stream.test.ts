@@ -8,24 +8,13 @@
 import { describe, expect, test } from "bun:test";
 import { geminiStreamTranslator } from "../../../src/providers/gemini/translate-gemini-stream.ts";
 import { parseSse, readFixtureText } from "../../support/fixtures.ts";
+import { piecewiseBody } from "../../support/piecewise-body.ts";
 
 const CONTEXT = { id: "chatcmpl-translate", model: "gemini-test", created: 1_760_000_000 };
 const recorded = readFixtureText("google/stream-basic.sse.txt");
 const [first, middle, last] = recorded.split("\r\n\r\n").filter((event) => event.trim().length > 0) as [string, string, string];
 /** 1 + 60 + 1 events in the recorded framing. */
 const longStream = [first, ...Array.from({ length: 60 }, () => middle), last].map((event) => `${event}\r\n\r\n`).join("");
-
-function bodyOf(text: string, pieceSize: number): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + pieceSize));
-      at += pieceSize;
-    },
-  });
-}
 
 async function reads(stream: ReadableStream<Uint8Array>): Promise<string[]> {
   const decoder = new TextDecoder();
@@ -36,9 +25,9 @@ async function reads(stream: ReadableStream<Uint8Array>): Promise<string[]> {
 
 describe("stream translation", () => {
   test("the output does not depend on how the upstream body is cut", async () => {
-    const whole = (await reads(geminiStreamTranslator(CONTEXT)(bodyOf(longStream, longStream.length)))).join("");
+    const whole = (await reads(geminiStreamTranslator(CONTEXT)(piecewiseBody(longStream, longStream.length)))).join("");
     for (const pieceSize of [1, 7, 64, 1000]) {
-      const pieces = (await reads(geminiStreamTranslator(CONTEXT)(bodyOf(longStream, pieceSize)))).join("");
+      const pieces = (await reads(geminiStreamTranslator(CONTEXT)(piecewiseBody(longStream, pieceSize)))).join("");
       expect(pieces).toBe(whole);
     }
     const events = parseSse(whole);
@@ -51,7 +40,7 @@ describe("stream translation", () => {
   });
 
   test("a whole answer in one read comes out in small batches, the first at once", async () => {
-    const out = await reads(geminiStreamTranslator(CONTEXT)(bodyOf(longStream, longStream.length)));
+    const out = await reads(geminiStreamTranslator(CONTEXT)(piecewiseBody(longStream, longStream.length)));
     expect(out.length).toBeGreaterThan(3);
     const eventsIn = (piece: string) => parseSse(piece).length;
     // 16 upstream events at most; the first of them also yields the role chunk.
