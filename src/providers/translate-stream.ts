@@ -55,13 +55,14 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
     // without waiting for the translation of all the others.
     const reader = body.getReader();
     let queued: SseEvent[] = [];
+    let next = 0;
     let upstreamDone = false;
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
         for (;;) {
-          if (queued.length > 0) {
-            const batch = queued.length > EVENTS_PER_PULL ? queued.splice(0, EVENTS_PER_PULL) : queued.splice(0);
-            const out = translate(batch);
+          if (next < queued.length) {
+            const out = translate(queued.slice(next, next + EVENTS_PER_PULL));
+            next += EVENTS_PER_PULL;
             if (out) return controller.enqueue(encoder.encode(out));
             continue;
           }
@@ -70,6 +71,7 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
             return controller.close();
           }
           const { done, value } = await reader.read();
+          next = 0;
           if (done) {
             upstreamDone = true;
             queued = [...parser.push(decoder.decode()), ...parser.end()];
