@@ -11,7 +11,8 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: ProxyError 
 
 export async function readJsonRequest<S extends z.ZodType>(c: Context, schema: S): Promise<Parsed<z.infer<S>>> {
   const text = await c.req.text();
-  if (text.trim().length === 0) return { ok: false, error: invalidRequest("The request body is empty; send a JSON object.") };
+  // A test for any non-blank character stops at the first one; trim() would copy the whole body.
+  if (!/\S/.test(text)) return { ok: false, error: invalidRequest("The request body is empty; send a JSON object.") };
   let body: unknown;
   try {
     body = JSON.parse(text);

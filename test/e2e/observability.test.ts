@@ -123,6 +123,16 @@ describe("/v1/stats and /v1/keys/reset", () => {
     expect((await proxy.request("/v1/stats?provider=nope")).status).toBe(404);
     expect((await proxy.request("/v1/stats", { auth: false })).status).toBe(401);
   });
+
+  test("a last-4 shared by two keys is refused rather than resetting the wrong one; the id still works", async () => {
+    proxy = await startProxy({ env: { OPENAI_API_KEY_1: "sk-first-key-0000-same", OPENAI_API_KEY_2: "sk-second-key-1111-same", OPENAI_API_BASE: mock.url } });
+    const ambiguous = await proxy.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai", key: "same" }) });
+    expect(ambiguous.status).toBe(400);
+    expect((await json(ambiguous)).error).toMatchObject({ code: "ambiguous_key", param: "key" });
+    const [, second] = (await json(await proxy.request("/v1/stats"))).providers[0].keys;
+    const byId = await proxy.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai", key: second.id }) });
+    expect(await json(byId)).toEqual({ object: "keys.reset", reset: 1 });
+  });
 });
 
 describe("failures.log", () => {

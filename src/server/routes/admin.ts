@@ -55,9 +55,11 @@ export function adminRoutes(ctx: ProxyContext): Hono<AppEnv> {
         ctx.incidents.clear(runtime.settings.name);
         continue;
       }
-      const keyId = findKeyId(runtime, key);
-      if (keyId === undefined) return errorResponse(notFound(`No ${runtime.settings.name} key matches "${key}" (use its id from /v1/stats or its last 4 characters).`, "unknown_key", "key"));
-      reset += runtime.pool.reset({ keyId });
+      const matches = matchingKeyIds(runtime, key);
+      if (matches.length === 0) return errorResponse(notFound(`No ${runtime.settings.name} key matches "${key}" (use its id from /v1/stats or its last 4 characters).`, "unknown_key", "key"));
+      // Resetting the wrong key is worse than asking again: two keys may end in the same characters.
+      if (matches.length > 1) return errorResponse(invalidRequest(`${matches.length} ${runtime.settings.name} keys end in "${key}"; name one by its id from /v1/stats.`, "key", "ambiguous_key"));
+      reset += runtime.pool.reset({ keyId: matches[0] });
     }
     ctx.log.info(`Key reset by API: ${provider ?? "all providers"}${key ? ` key ${key}` : ""} (${reset} key${reset === 1 ? "" : "s"}).`);
     return c.json({ object: "keys.reset", reset });
@@ -66,10 +68,12 @@ export function adminRoutes(ctx: ProxyContext): Hono<AppEnv> {
   return app;
 }
 
-function findKeyId(runtime: ProviderRuntime, key: string): string | undefined {
-  const suffix = key.replace(/^…|^\.\.\./, "");
+/** The key with this id, or else every key whose masked form ends in the given characters (at least 4). */
+function matchingKeyIds(runtime: ProviderRuntime, key: string): string[] {
   const keys = runtime.pool.standing().keys;
-  return (keys.find((k) => k.id === key) ?? keys.find((k) => k.masked.endsWith(suffix) && suffix.length >= 4))?.id;
+  if (keys.some((k) => k.id === key)) return [key];
+  const suffix = key.replace(/^…|^\.\.\./, "");
+  return suffix.length >= 4 ? keys.filter((k) => k.masked.endsWith(suffix)).map((k) => k.id) : [];
 }
 
 function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today: string) {
