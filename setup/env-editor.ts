@@ -9,7 +9,8 @@
  * with the proxy's own reader (`parseEnvFile`), so the editor and the server never disagree
  * about what a line means.
  *
- * `readEnvText` and `writeEnvFileAtomic` are the only functions here that touch the disk.
+ * `readEnvText`, `loadEnvDocument` and `writeEnvFileAtomic` are the only functions here that
+ * touch the disk.
  */
 
 import { randomBytes } from "node:crypto";
@@ -268,6 +269,16 @@ export async function readEnvText(path: string): Promise<string | null> {
     if (code === "ENOENT") return null;
     throw new ConfigError(`${path} could not be read (${code ?? String(error)}).`);
   }
+}
+
+/**
+ * Opens a `.env` for editing: its text as it was (null when there is no file yet, which then
+ * starts from NEW_ENV_TEXT) and the document. The wizard and `setup --flags` both start here,
+ * so they read, create and refuse files alike.
+ */
+export async function loadEnvDocument(path: string): Promise<{ original: string | null; doc: EnvDocument }> {
+  const original = await readEnvText(path);
+  return { original, doc: parseEnvDocument(original ?? NEW_ENV_TEXT, path) };
 }
 
 /**

@@ -21,12 +21,10 @@ import {
   envVars,
   generateProxyKey,
   getVar,
-  NEW_ENV_TEXT,
-  parseEnvDocument,
+  loadEnvDocument,
   PERMISSIONS_NOTE,
   providerKeys,
   proxyKeyMissing,
-  readEnvText,
   removeProviderKey,
   renderEnvDocument,
   setVar,
@@ -236,8 +234,8 @@ function hasAction(flags: SetupFlags): boolean {
 }
 
 async function applyFlags(flags: SetupFlags, envPath: string, options: SetupCommandOptions, out: Writer, err: Writer): Promise<void> {
-  const original = await readEnvText(envPath);
-  let doc = parseEnvDocument(original ?? NEW_ENV_TEXT, envPath);
+  const loaded = await loadEnvDocument(envPath);
+  let doc = loaded.doc;
   const report: string[] = [];
 
   let newProxyKey: string | undefined;
@@ -262,7 +260,7 @@ async function applyFlags(flags: SetupFlags, envPath: string, options: SetupComm
   if (flags.requestLogging !== undefined) doc = setVar(doc, "REQUEST_LOGGING", String(parseOnOff(flags.requestLogging)));
 
   const text = renderEnvDocument(doc);
-  if (text !== (original ?? NEW_ENV_TEXT)) {
+  if (text !== renderEnvDocument(loaded.doc)) {
     await writeEnvFileAtomic(envPath, text);
     report.push(`Wrote ${envPath}${PERMISSIONS_NOTE}.`);
   } else if (edits) {
@@ -276,7 +274,7 @@ async function applyFlags(flags: SetupFlags, envPath: string, options: SetupComm
         `Clients send it as "Authorization: Bearer <key>". Try: ${curlCommand(doc, "<key>")}\n`,
     );
   }
-  if (flags.list) out.write(listing(doc, envPath, original === null && newProxyKey === undefined));
+  if (flags.list) out.write(listing(doc, envPath, loaded.original === null && newProxyKey === undefined));
   if (flags.showProxyKey) {
     const key = getVar(doc, "PROXY_API_KEY");
     if (proxyKeyMissing(key)) throw new ConfigError(`${envPath} has no proxy key yet; llm-key-proxy setup --rotate-proxy-key creates one.`);

@@ -40,8 +40,7 @@ import {
   envVars,
   generateProxyKey,
   getVar,
-  NEW_ENV_TEXT,
-  parseEnvDocument,
+  loadEnvDocument,
   PERMISSIONS_NOTE,
   readEnvText,
   providerKeys,
@@ -116,11 +115,11 @@ const SPINNER_FRAMES = unicode ? ["◐", "◓", "◑", "◒"] : ["-", "\\", "|",
 /** Runs the wizard until the user saves, quits or cancels. Throws ConfigError for an unreadable or broken file. */
 export async function runSetupWizard(options: SetupWizardOptions): Promise<SetupWizardResult> {
   const io: Io = { input: options.stdin ?? process.stdin, output: options.stdout ?? process.stdout };
-  const original = await readEnvText(options.envPath);
+  const { original, doc } = await loadEnvDocument(options.envPath);
   const session: Session = {
     envPath: options.envPath,
     original,
-    doc: parseEnvDocument(original ?? NEW_ENV_TEXT, options.envPath),
+    doc,
     proxyKeyIsNew: false,
     edits: 0,
     lastChoice: "add",

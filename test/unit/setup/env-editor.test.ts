@@ -16,6 +16,7 @@ import {
   envVars,
   generateProxyKey,
   getVar,
+  loadEnvDocument,
   NEW_ENV_TEXT,
   parseEnvDocument,
   providerKeys,
@@ -338,5 +339,22 @@ describe("writeEnvFileAtomic", () => {
     expect(await readEnvText(join(dir, ".env"))).toBeNull();
     writeFileSync(join(dir, ".env"), "\uFEFFA=1\r\n");
     expect(await readEnvText(join(dir, ".env"))).toBe("\uFEFFA=1\r\n");
+  });
+
+  test("loadEnvDocument starts a missing file from the new-file text, and refuses a broken one by line number", async () => {
+    const dir = tempDir();
+    const path = join(dir, ".env");
+    const missing = await loadEnvDocument(path);
+    expect(missing.original).toBeNull();
+    expect(renderEnvDocument(missing.doc)).toBe(NEW_ENV_TEXT);
+
+    writeFileSync(path, "A=1\r\n# note\r\n");
+    const existing = await loadEnvDocument(path);
+    expect(existing.original).toBe("A=1\r\n# note\r\n");
+    expect(renderEnvDocument(existing.doc)).toBe(existing.original!);
+    expect(getVar(existing.doc, "A")).toBe("1");
+
+    writeFileSync(path, "A=1\nsk-pasted-on-its-own\n");
+    await expect(loadEnvDocument(path)).rejects.toThrow(`Line 2 of ${path} is not a KEY=value line.`);
   });
 });
