@@ -11,6 +11,7 @@
 import { parseDurationMs, retryAfterFromHeaders, retryAfterFromMessage } from "./retry-hints.ts";
 import type { Failure, FailureClass } from "./types.ts";
 import { nextMidnightIn } from "./zone-time.ts";
+import { isRecord } from "../formats/is-record.ts";
 
 /** Gemini's daily quotas reset at midnight Pacific time (ai.google.dev rate-limits page). */
 const GOOGLE_QUOTA_ZONE = "America/Los_Angeles";
@@ -66,10 +67,6 @@ const KEY_ECHO = /(API key provided:\s*)\S+?(?=[.,;]?(?:\s|$))/gi;
 const KEY_LIKE =
   /\b(?:sk|gsk|csk|xai|pplx|nvapi|fw)[-_][A-Za-z0-9*._-]{8,}|\bAIza[A-Za-z0-9_-]{20,}/g;
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value.trim() !== "" ? value : undefined;
 }
@@ -116,9 +113,9 @@ function absorb(outer: UpstreamError, nested: UpstreamError, keepOuterMessage: b
 
 function readError(value: unknown, depth: number): UpstreamError {
   const root = Array.isArray(value) ? value[0] : value;
-  if (!isObject(root)) return { message: text(root), details: [], moderated: false };
-  const inner = isObject(root.error) ? root.error : root;
-  const metadata = isObject(inner.metadata) ? inner.metadata : {};
+  if (!isRecord(root)) return { message: text(root), details: [], moderated: false };
+  const inner = isRecord(root.error) ? root.error : root;
+  const metadata = isRecord(inner.metadata) ? inner.metadata : {};
   const numeric = typeof inner.code === "number" ? inner.code : inner.status;
   let parsed: UpstreamError = {
     message: text(inner.message) ?? text(root.error) ?? text(inner.detail) ?? text(inner.title),
@@ -128,7 +125,7 @@ function readError(value: unknown, depth: number): UpstreamError {
     param: text(inner.param),
     // Only canonical names: hosts also send `"status":"error"` or a number here.
     googleStatus: typeof inner.status === "string" && /^[A-Z_]+$/.test(inner.status) ? inner.status : undefined,
-    details: Array.isArray(inner.details) ? inner.details.filter(isObject) : [],
+    details: Array.isArray(inner.details) ? inner.details.filter(isRecord) : [],
     providerName: text(metadata.provider_name),
     moderated: Array.isArray(metadata.reasons) || metadata.flagged_input !== undefined,
   };
@@ -136,7 +133,7 @@ function readError(value: unknown, depth: number): UpstreamError {
   const nestedInMessage = parseJson(parsed.message);
   if (nestedInMessage !== undefined) parsed = absorb(parsed, readError(nestedInMessage, depth + 1), false);
   const raw = metadata.raw;
-  const nestedInRaw = isObject(raw) ? raw : parseJson(text(raw));
+  const nestedInRaw = isRecord(raw) ? raw : parseJson(text(raw));
   if (nestedInRaw !== undefined) return absorb(parsed, readError(nestedInRaw, depth + 1), true);
   return { ...parsed, upstreamMessage: text(raw) };
 }
@@ -156,12 +153,12 @@ function errorInfoReasons(err: UpstreamError): string[] {
 }
 
 function errorInfoMetadata(err: UpstreamError): JsonObject[] {
-  return detailsOfType(err, "ErrorInfo").flatMap((d) => (isObject(d.metadata) ? [d.metadata] : []));
+  return detailsOfType(err, "ErrorInfo").flatMap((d) => (isRecord(d.metadata) ? [d.metadata] : []));
 }
 
 function quotaIds(err: UpstreamError): string[] {
   return detailsOfType(err, "QuotaFailure").flatMap((d) =>
-    Array.isArray(d.violations) ? d.violations.flatMap((v) => (isObject(v) ? (text(v.quotaId) ?? []) : [])) : [],
+    Array.isArray(d.violations) ? d.violations.flatMap((v) => (isRecord(v) ? (text(v.quotaId) ?? []) : [])) : [],
   );
 }
 

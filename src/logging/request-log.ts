@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { createSseParser } from "../formats/sse.ts";
 import type { Redactor } from "./redact.ts";
 import { createWriteQueue, type WriteQueue } from "./write-queue.ts";
+import { isRecord } from "../formats/is-record.ts";
 
 export const DETAILED_LOGS_DIR = "detailed_logs";
 
@@ -460,8 +461,4 @@ async function treeBytes(path: string): Promise<number> {
     else total += await stat(child).then((info) => info.size, () => 0);
   }
   return total;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -8,6 +8,8 @@
  * images, tool schemas and other vendors' tokenizers are approximated.
  */
 
+import { isRecord } from "../formats/is-record.ts";
+
 export type EncodingName = "o200k_base" | "cl100k_base" | "o200k_harmony";
 
 export interface ChatMessageLike {
@@ -119,8 +121,4 @@ function countToolCalls(toolCalls: unknown, text: (value: string) => number): nu
     else if (isRecord(args)) total += text(JSON.stringify(args));
   }
   return total;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }

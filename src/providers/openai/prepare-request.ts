@@ -5,6 +5,8 @@
  * account for them (the extra usage chunk is stripped again when the client did not ask for it).
  */
 
+import { isRecord } from "../../formats/is-record.ts";
+
 /** Never forwarded: `api_key`/`api_base`/`base_url` would let a client redirect a provider key; the
  * others are this proxy's own extensions that OpenAI-compatible hosts reject. */
 const PROXY_ONLY_FIELDS = ["api_key", "api_base", "base_url", "custom_reasoning_budget", "safety_settings"] as const;
@@ -22,7 +24,7 @@ export function prepareChatBody(body: Record<string, unknown>, upstreamModel: st
   const stream = body.stream === true;
   let stripUsageChunk = false;
   if (stream) {
-    const options = isObject(body.stream_options) ? body.stream_options : {};
+    const options = isRecord(body.stream_options) ? body.stream_options : {};
     if (options.include_usage !== true) {
       upstream.stream_options = { ...options, include_usage: true };
       stripUsageChunk = true;
@@ -37,8 +39,4 @@ export function prepareEmbeddingsBody(body: Record<string, unknown>, upstreamMod
   const upstream: Record<string, unknown> = { ...body, model: upstreamModel };
   for (const field of PROXY_ONLY_FIELDS) delete upstream[field];
   return JSON.stringify(upstream);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
