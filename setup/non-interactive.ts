@@ -32,7 +32,7 @@ import {
   type EnvDocument,
 } from "./env-editor.ts";
 import { baseUrlProblem, normaliseBaseUrl, parsePastedKeys, providerNameProblem } from "./key-input.ts";
-import { curlCommand, describeProviders, runSetupWizard } from "./wizard.ts";
+import { curlCommand, describeAdded, describeProviders, describeRemoval, runSetupWizard } from "./wizard.ts";
 
 export interface SetupCommandOptions {
   /** The `.env` to edit when `--env-file` is not given (main resolves it as for serving). */
@@ -321,7 +321,7 @@ async function addFromFlags(doc: EnvDocument, flags: SetupFlags, provider: strin
 
   const result = addProviderKeys(doc, provider, keys, baseUrl === undefined ? {} : { baseUrl });
   if (result.added.length > 0) {
-    report.push(`Added ${result.added.length} ${provider} key${result.added.length === 1 ? "" : "s"}: ${result.added.map((a) => `${a.name} ${maskKey(a.key)}`).join(", ")}.`);
+    report.push(`Added ${result.added.length} ${provider} key${result.added.length === 1 ? "" : "s"}: ${describeAdded(result.added)}.`);
   }
   if (result.skipped.length > 0) report.push(`Skipped ${result.skipped.length} already configured: ${result.skipped.map(maskKey).join(", ")}.`);
   return result.doc;
@@ -337,9 +337,9 @@ function removeFromFlags(doc: EnvDocument, provider: string, suffix: string, rep
   if (matches.length > 1) {
     throw new ConfigError(`${matches.length} ${provider} keys end with "${suffix}" (${matches.map((k) => k.name).join(", ")}); give more of the end of the key.`);
   }
-  const result = removeProviderKey(doc, provider, matches[0]!.key);
-  const base = result.removedBase === undefined ? "" : ` and ${result.removedBase} (no keys left for this custom provider)`;
-  report.push(`Removed ${result.removed.join(", ")} ${maskKey(matches[0]!.key)}${base}.`);
+  const key = matches[0]!.key;
+  const result = removeProviderKey(doc, provider, key);
+  report.push(`${describeRemoval(result, key)}.`);
   return result.doc;
 }
 

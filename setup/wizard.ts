@@ -49,7 +49,9 @@ import {
   renderEnvDocument,
   setVar,
   writeEnvFileAtomic,
+  type AddedKey,
   type EnvDocument,
+  type RemoveKeyResult,
 } from "./env-editor.ts";
 import {
   BRACKETED_PASTE_OFF,
@@ -168,6 +170,17 @@ export function describeProviders(doc: EnvDocument): string[] {
   return lines;
 }
 
+/** The keys just added, each as `VARIABLE …last4`. */
+export function describeAdded(added: readonly AddedKey[]): string {
+  return added.map((a) => `${a.name} ${maskKey(a.key)}`).join(", ");
+}
+
+/** What removing `key` did: its variables, the key masked, and a custom base that went with it. */
+export function describeRemoval(result: RemoveKeyResult, key: string): string {
+  const base = result.removedBase === undefined ? "" : ` and ${result.removedBase} (no keys left for this custom provider)`;
+  return `Removed ${result.removed.join(", ")} ${maskKey(key)}${base}`;
+}
+
 /** Base URL, which key to send, and model naming, for a proxy started with this file. */
 export function howToCall(doc: EnvDocument, options: HowToCallOptions): string[] {
   const baseUrl = `${callableOrigin(doc)}/v1`;
@@ -188,7 +201,7 @@ export function curlCommand(doc: EnvDocument, proxyKey: string): string {
 async function menuStep(s: Session, io: Io): Promise<SetupWizardResult | undefined> {
   const providers = configuredProviders(s.doc);
   const keyCount = providers.reduce((n, p) => n + providerKeys(s.doc, p).length, 0);
-  const vars = envVars(s.doc);
+  const { host, port } = listenAddress(s.doc);
   const choice = await ask(
     select<MenuChoice>({
       ...io,
@@ -201,7 +214,7 @@ async function menuStep(s: Session, io: Io): Promise<SetupWizardResult | undefin
         {
           value: "server",
           label: "Server settings",
-          hint: `${vars.get("HOST") || DEFAULT_HOST}:${vars.get("PORT") || DEFAULT_PORT}, request logging ${requestLogging(s.doc) ? "on" : "off"}`,
+          hint: `${host}:${port}, request logging ${requestLogging(s.doc) ? "on" : "off"}`,
         },
         { value: "rotate", label: "Rotate the proxy key" },
         { value: "call", label: "How to call the proxy" },
@@ -281,7 +294,7 @@ async function addKeysStep(s: Session, io: Io): Promise<void> {
   const result = addProviderKeys(s.doc, provider, keys, baseUrl === undefined ? {} : { baseUrl });
   s.doc = result.doc;
   s.edits++;
-  log.success(`Added ${result.added.map((a) => `${a.name} ${maskKey(a.key)}`).join(", ")} (saved when you choose "Save and exit").`, io);
+  log.success(`Added ${describeAdded(result.added)} (saved when you choose "Save and exit").`, io);
 }
 
 /** The provider to add keys to; a custom one also gets its base URL. Undefined means "back". */
@@ -396,15 +409,12 @@ async function removeKeyStep(s: Session, io: Io): Promise<void> {
   const result = removeProviderKey(s.doc, provider, key);
   s.doc = result.doc;
   s.edits++;
-  const base = result.removedBase === undefined ? "" : ` and ${result.removedBase} (no keys left for this custom provider)`;
-  log.success(`Removed ${result.removed.join(", ")} ${maskKey(key)}${base} (saved when you choose "Save and exit").`, io);
+  log.success(`${describeRemoval(result, key)} (saved when you choose "Save and exit").`, io);
 }
 
 async function serverStep(s: Session, io: Io): Promise<void> {
   for (;;) {
-    const vars = envVars(s.doc);
-    const host = vars.get("HOST") || DEFAULT_HOST;
-    const port = vars.get("PORT") || DEFAULT_PORT;
+    const { host, port } = listenAddress(s.doc);
     const logging = requestLogging(s.doc);
     const choice = await ask(
       select<"host" | "port" | "logging" | typeof BACK>({
@@ -626,14 +636,18 @@ function configProblem(doc: EnvDocument): string | undefined {
   }
 }
 
+/** HOST and PORT as the proxy will use them: the file's values, else the proxy's defaults. */
+function listenAddress(doc: EnvDocument): { host: string; port: string } {
+  const vars = envVars(doc);
+  return { host: vars.get("HOST")?.trim() || DEFAULT_HOST, port: vars.get("PORT")?.trim() || DEFAULT_PORT };
+}
+
 /** Where clients reach a proxy started with this file: a wildcard listen address is reached via loopback. */
 function callableOrigin(doc: EnvDocument): string {
-  const vars = envVars(doc);
-  let host = vars.get("HOST")?.trim() || DEFAULT_HOST;
-  if (host === "0.0.0.0") host = "127.0.0.1";
-  if (host === "::") host = "::1";
-  if (host.includes(":") && !host.startsWith("[")) host = `[${host}]`;
-  return `http://${host}:${vars.get("PORT")?.trim() || DEFAULT_PORT}`;
+  const { host, port } = listenAddress(doc);
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  // An IPv6 address goes in brackets in a URL.
+  return `http://${reachable.includes(":") && !reachable.startsWith("[") ? `[${reachable}]` : reachable}:${port}`;
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time; results keep the input order. */

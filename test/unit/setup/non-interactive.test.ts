@@ -144,7 +144,16 @@ describe("other edits", () => {
     const r = await run(dir, ["--remove", "groq", "--key-suffix", "XB12"]);
     expect(r.code).toBe(0);
     expect(readFileSync(r.envPath, "utf8")).toBe(`PROXY_API_KEY=${PROXY_KEY}\nGROQ_API_KEY=gsk_first_AB12\n`);
+    expect(r.stdout).toContain("Removed GROQ_API_KEY_2 …XB12.");
     expect(r.stdout).not.toContain("gsk_second");
+  });
+
+  test("removing the last key of a custom provider takes its base URL too, and says so", async () => {
+    const dir = folder(`PROXY_API_KEY=${PROXY_KEY}\nLOCAL_API_BASE=http://h/v1\nLOCAL_API_KEY=local-key-9999\n`);
+    const r = await run(dir, ["--remove", "local", "--key-suffix", "9999"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Removed LOCAL_API_KEY …9999 and LOCAL_API_BASE (no keys left for this custom provider).");
+    expect(readFileSync(r.envPath, "utf8")).toBe(`PROXY_API_KEY=${PROXY_KEY}\n`);
   });
 
   test("--host, --port and --request-logging", async () => {
