@@ -3,6 +3,8 @@
  * commit, `message_start` and pings are held back and an `event: error` rotates; the stream
  * commits at the first content. After commit events go out as they came; usage is read from
  * `message_start` and `message_delta`, and a failure ends the stream with one `event: error`.
+ * Anthropic names every event in its `event:` line, so only those few events are parsed: the
+ * deltas that make up nearly all of a stream pass as they came.
  */
 
 import { classifyEmbeddedError, networkFailure } from "../../engine/classify-failure.ts";
@@ -29,6 +31,9 @@ function nameOf(event: SseEvent, payload: Record<string, unknown> | undefined): 
   return event.event ?? (typeof payload?.type === "string" ? payload.type : undefined);
 }
 
+/** Events the relay must look inside: the two that carry usage, the error, and the terminator. */
+const NOTED = new Set(["message_start", "message_delta", "message_stop", "error"]);
+
 export function inspectAnthropicEvent(event: SseEvent, headers: Headers): EventVerdict {
   if (event.data === undefined) return { kind: "skip" };
   const payload = parse(event.data);
@@ -48,20 +53,22 @@ export function anthropicRelayDialect(): RelayDialect {
   return {
     render(events, out, headers) {
       for (const event of events) {
-        if (event.data === undefined) {
-          out.push(`${event.raw}\n\n`);
-          continue;
+        let name = event.event;
+        // Only an event that may be a noted one is parsed; one without an `event:` line is named by its payload.
+        if (event.data !== undefined && (name === undefined || NOTED.has(name))) {
+          const payload = parse(event.data);
+          name = nameOf(event, payload);
+          if (name === "error") return classifyEmbeddedError(payload ?? {}, headers, Date.now());
+          if (name === "message_start") usage = readAnthropicUsage((payload?.message as { usage?: unknown } | undefined)?.usage, usage);
+          if (name === "message_delta") usage = readAnthropicUsage(payload?.usage, usage);
         }
-        const payload = parse(event.data);
-        const name = nameOf(event, payload);
-        if (name === "error") return classifyEmbeddedError(payload ?? {}, headers, Date.now());
-        if (name === "message_start") usage = readAnthropicUsage((payload?.message as { usage?: unknown } | undefined)?.usage, usage);
-        if (name === "message_delta") usage = readAnthropicUsage(payload?.usage, usage);
         out.push(`${event.raw}\n\n`);
         if (name === "message_stop") return "done";
       }
       return undefined;
     },
+    // Every noted event has its name in the text, so a piece without those names holds none.
+    passesUnchanged: (text) => !text.includes("\r") && !text.includes("message_") && !text.includes("error"),
     failureText: (failure: Failure) => anthropicErrorEvent(anthropicErrorType(failure), failure.message),
     cleanEnd: () => ({ failure: networkFailure("Anthropic closed the stream before message_stop") }),
     usage: () => usage,
