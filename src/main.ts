@@ -30,10 +30,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`llm-key-proxy ${VERSION}\n`);
     return 0;
   }
-  if (cli.command === "setup") {
-    const envPath = cli.envFile !== undefined ? resolve(process.cwd(), cli.envFile) : defaultEnvPath();
-    return runSetupCommand([], { envPath, stdin: process.stdin, isTTY: isInteractive() });
-  }
+  if (cli.command === "setup") return runSetupCommand([], { envPath: wizardEnvPath(cli), stdin: process.stdin, isTTY: isInteractive() });
   const settings = await settingsOrWizard(cli);
   if (!settings) return 1;
   const log = createLogger({ level: settings.logLevel });
@@ -55,7 +52,7 @@ async function settingsOrWizard(cli: CliArgs): Promise<Settings | undefined> {
     return await load();
   } catch (error) {
     if (!(error instanceof ConfigError) || error.kind !== "missing" || !isInteractive()) throw error;
-    const envPath = cli.envFile !== undefined ? resolve(process.cwd(), cli.envFile) : defaultEnvPath();
+    const envPath = wizardEnvPath(cli);
     process.stdout.write(`${error.message}\nStarting the setup wizard for ${envPath}.\n\n`);
     const outcome = await runSetupWizard({ envPath });
     if (outcome !== "saved") {
@@ -64,6 +61,11 @@ async function settingsOrWizard(cli: CliArgs): Promise<Settings | undefined> {
     }
     return load();
   }
+}
+
+/** The file the wizard edits: the one `--env-file` names, else the default. */
+function wizardEnvPath(cli: CliArgs): string {
+  return cli.envFile !== undefined ? resolve(process.cwd(), cli.envFile) : defaultEnvPath();
 }
 
 /** The `.env` this run reads, or where the wizard writes one (beside a double-clicked binary). */
