@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
@@ -76,8 +76,8 @@ describe("start-up errors", () => {
 
   test("an unknown flag is refused", async () => {
     const { code, stderr } = await runToExit(["--frobnicate"], folderWithEnv([]));
-    expect(code).not.toBe(0);
-    expect(stderr).toContain("--frobnicate");
+    expect(code).toBe(1);
+    expect(stderr).toBe("llm-key-proxy: Unknown option --frobnicate. Run llm-key-proxy --help.\n");
   });
 });
 
@@ -92,17 +92,25 @@ describe("setup without a terminal", () => {
     expect(text).toContain("GROQ_API_KEY_1=gsk_cli_setup_key_0001");
     expect(text).toContain("GROQ_API_KEY_2=gsk_cli_setup_key_0002");
     const proxyKey = /^PROXY_API_KEY=(\S+)$/m.exec(text)?.[1] ?? "";
-    expect(proxyKey.length).toBeGreaterThanOrEqual(40);
+    expect(proxyKey).toMatch(/^lkp-[A-Za-z0-9_-]{43}$/);
+    // The new proxy key is printed once, to be copied; the provider keys only masked.
+    expect(added.stdout).toContain("New proxy key (shown once; copy it now)");
+    expect(added.stdout.split(proxyKey).length - 1).toBe(1);
+    expect(added.stdout).toContain("Added 2 groq keys: GROQ_API_KEY_1 …0001, GROQ_API_KEY_2 …0002.");
+    expect(added.stdout).not.toContain("gsk_cli_setup_key_");
     const listed = await runToExit(["setup", "--list"], dir);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain("…0002");
     expect(listed.stdout).not.toContain("gsk_cli_setup_key_0002");
   });
 
-  test("`setup` with no flags and no terminal exits 2 with a sentence", async () => {
-    const { code, stderr } = await runToExit(["setup"], mkdtempSync(join(tmpdir(), "lkp-cli-setup-")));
+  test("`setup` with no flags and no terminal exits 2 with a sentence saying what to do, and writes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lkp-cli-setup-"));
+    const { code, stderr } = await runToExit(["setup"], dir);
     expect(code).toBe(2);
-    expect(stderr.length).toBeGreaterThan(10);
+    expect(stderr).toStartWith("llm-key-proxy setup: there is no terminal for the interactive wizard.");
+    expect(stderr).toContain("llm-key-proxy setup --add gemini --key <key>");
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 
