@@ -41,7 +41,7 @@ describe("relaying a recorded Anthropic stream", () => {
     ["anthropic/stream-tool-use.sse.txt", { promptTokens: 543, completionTokens: 40 }],
   ])("%s: the recorded bytes, and the usage message_start and message_delta state", async (path, tokens) => {
     const recorded = readFixtureText(path);
-    const expected = { kind: "success", usage: { ...tokens, cachedTokens: 0, reasoningTokens: 0 } };
+    const expected: Settlement = { kind: "success", usage: { ...tokens, cachedTokens: 0, reasoningTokens: 0 } };
     for (const body of [eventByEvent(recorded), ...PIECE_SIZES.map((size) => piecewiseBody(recorded, size))]) {
       const { out, settlements } = relay(body);
       expect(await out).toBe(recorded);
