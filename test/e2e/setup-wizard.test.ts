@@ -139,6 +139,35 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   throw new Error(`Timed out waiting until ${what}.`);
 }
 
+/** From the provider search: picks "custom", names it, gives its base URL and pastes `keys`. */
+async function addCustomProvider(t: Terminal, name: string, baseUrl: string, keys: string): Promise<void> {
+  await t.waitFor("Which provider? Type to search.");
+  await t.type("custom");
+  await t.waitFor("(1 match)");
+  await t.keys("Enter");
+  await t.waitFor("Name for this provider");
+  await t.type(name);
+  await t.keys("Enter");
+  await t.waitFor(`Base URL of ${name}`);
+  await t.type(baseUrl);
+  await t.keys("Enter");
+  await t.waitFor(`Paste your ${name} key(s)`);
+  await t.paste(keys);
+  await t.keys("Enter");
+}
+
+/** From the main menu: changes the port from its default and goes back to the menu. */
+async function setPort(t: Terminal, port: number): Promise<void> {
+  await t.choose("What would you like to do?", "Server settings");
+  await t.choose("Server settings", "Port: 8000");
+  await t.waitFor("Port to listen on");
+  await t.keys("BSpace", "BSpace", "BSpace", "BSpace");
+  await t.type(String(port));
+  await t.keys("Enter");
+  await t.waitFor(`Port: ${port}`);
+  await t.choose("Server settings", "Back to the menu");
+}
+
 async function mockUpstream(): Promise<MockUpstream> {
   const mock = await startMockUpstream();
   cleanups.push(() => mock.stop());
@@ -156,32 +185,13 @@ describe("setup wizard on a terminal", () => {
       const t = await openWizard(envPath);
 
       // No .env yet: the wizard goes straight to adding a provider.
-      await t.waitFor("Which provider? Type to search.");
-      await t.type("custom");
-      await t.waitFor("(1 match)");
-      await t.keys("Enter");
-      await t.waitFor("Name for this provider");
-      await t.type("mock");
-      await t.keys("Enter");
-      await t.waitFor("Base URL of mock");
-      await t.type(mock.url);
-      await t.keys("Enter");
-      await t.waitFor("Paste your mock key(s)");
-      await t.paste(`${KEY_A}\n${KEY_B}\n${KEY_A}\n`);
-      await t.keys("Enter");
+      await addCustomProvider(t, "mock", mock.url, `${KEY_A}\n${KEY_B}\n${KEY_A}\n`);
       await t.waitFor("2 keys read; 1 repeated in the paste, dropped.");
       await t.waitFor("Check the 2 keys with mock now?");
       await t.keys("Enter");
       await t.waitFor("…2222  accepted by 127.0.0.1");
 
-      await t.choose("What would you like to do?", "Server settings");
-      await t.choose("Server settings", "Port: 8000");
-      await t.waitFor("Port to listen on");
-      await t.keys("BSpace", "BSpace", "BSpace", "BSpace");
-      await t.type("8123");
-      await t.keys("Enter");
-      await t.waitFor("Port: 8123");
-      await t.choose("Server settings", "Back to the menu");
+      await setPort(t, 8123);
       await t.choose("What would you like to do?", "Save and exit");
       expect(await t.result()).toBe("saved");
 
@@ -253,19 +263,7 @@ describe("setup wizard on a terminal", () => {
       await t.type("y");
       await t.waitFor("New proxy key generated");
       await t.choose("What would you like to do?", "Add provider keys");
-      await t.waitFor("Which provider? Type to search.");
-      await t.type("custom");
-      await t.waitFor("(1 match)");
-      await t.keys("Enter");
-      await t.waitFor("Name for this provider");
-      await t.type("slow");
-      await t.keys("Enter");
-      await t.waitFor("Base URL of slow");
-      await t.type(mock.url);
-      await t.keys("Enter");
-      await t.waitFor("Paste your slow key(s)");
-      await t.paste(KEY_A);
-      await t.keys("Enter");
+      await addCustomProvider(t, "slow", mock.url, KEY_A);
       await t.waitFor("Check the key with slow now?");
       await t.keys("Enter");
       await t.waitFor("Checking the key with slow");
@@ -296,33 +294,17 @@ describe("setup wizard on a terminal", () => {
       cleanups.push(() => t.keys("C-c"));
 
       await t.waitFor("Starting the setup wizard for");
-      await t.waitFor("Which provider? Type to search.");
-      await t.type("custom");
-      await t.waitFor("(1 match)");
-      await t.keys("Enter");
-      await t.waitFor("Name for this provider");
-      await t.type("mock");
-      await t.keys("Enter");
-      await t.waitFor("Base URL of mock");
-      await t.type(mock.url);
-      await t.keys("Enter");
-      await t.waitFor("Paste your mock key(s)");
-      await t.paste(`${KEY_A}\n`);
-      await t.keys("Enter");
+      await addCustomProvider(t, "mock", mock.url, `${KEY_A}\n`);
       await t.waitFor("Check the key with mock now?");
       await t.keys("Enter");
-      await t.choose("What would you like to do?", "Server settings");
-      await t.choose("Server settings", "Port: 8000");
-      await t.waitFor("Port to listen on");
-      await t.keys("BSpace", "BSpace", "BSpace", "BSpace");
-      await t.type(String(port));
-      await t.keys("Enter");
-      await t.choose("Server settings", "Back to the menu");
+      await setPort(t, port);
       await t.choose("What would you like to do?", "Save and exit");
 
       // Same window: the banner follows the wizard and the proxy answers with the saved key.
       await t.waitFor(`http://127.0.0.1:${port}`);
+      expect(statSync(join(dir, ".env")).mode & 0o777).toBe(0o600);
       const vars = parseEnvFile(readFileSync(join(dir, ".env"), "utf8"));
+      expect(vars.get("MOCK_API_KEY_1")).toBe(KEY_A);
       const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${vars.get("PROXY_API_KEY")}`, "content-type": "application/json" },
