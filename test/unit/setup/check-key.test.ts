@@ -5,7 +5,8 @@
  */
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { checkKey, checkTarget } from "../../../setup/check-key.ts";
+import { checkKey, checkTarget, type KeyCheckStatus } from "../../../setup/check-key.ts";
+import type { WireFamily } from "../../../src/providers/catalog.ts";
 import { readFixtureText } from "../../support/fixtures.ts";
 
 interface Seen {
@@ -64,41 +65,59 @@ describe("requests per family", () => {
 });
 
 describe("answers", () => {
-  test("401 is a rejected key, with the provider's message", async () => {
-    respond(401, readFixtureText("openai/error-401-invalid-api-key.json"));
-    const result = await checkKey({ family: "openai", baseUrl: BASE, key: KEY });
-    expect(result.status).toBe("rejected");
-    expect(result.message).toContain("refused the key (HTTP 401): Incorrect API key provided");
-  });
-
-  test("Gemini's 400 API_KEY_INVALID is a rejected key", async () => {
-    respond(400, readFixtureText("google/error-400-api-key-invalid.json"));
-    const result = await checkKey({ family: "gemini", baseUrl: BASE, key: "AIzaBad" });
-    expect(result.status).toBe("rejected");
-    expect(result.message).toContain("API key not valid");
-  });
-
-  test("403 (Gemini API disabled for the key's project) is rejected and says why", async () => {
-    respond(403, readFixtureText("google/error-403-service-disabled.json"));
-    const result = await checkKey({ family: "gemini", baseUrl: BASE, key: "AIzaX" });
-    expect(result.status).toBe("rejected");
-    expect(result.message).toContain("Generative Language API has not been used");
-    expect(result.message.length).toBeLessThan(260);
-  });
-
-  test("429 means the provider knows the key: ok, with a warning", async () => {
-    respond(429, readFixtureText("google/error-429-paid-tier-quota-full.json"));
-    const result = await checkKey({ family: "gemini", baseUrl: BASE, key: "AIzaX" });
-    expect(result.status).toBe("ok");
-    expect(result.message).toContain("rate-limited or out of quota");
-  });
-
-  test("a server error neither accepts nor rejects: reported as not checked", async () => {
-    respond(503, readFixtureText("google/error-503-unavailable-overloaded.json"));
-    const result = await checkKey({ family: "gemini", baseUrl: BASE, key: "AIzaX" });
-    expect(result.status).toBe("unreachable");
-    expect(result.message).toContain("answered HTTP 503");
-  });
+  // Recorded provider answers, and what the user is told about the key.
+  const answers: { what: string; family: WireFamily; status: number; fixture: string; verdict: KeyCheckStatus; says: string }[] = [
+    {
+      what: "401 is a rejected key, with the provider's message",
+      family: "openai",
+      status: 401,
+      fixture: "openai/error-401-invalid-api-key.json",
+      verdict: "rejected",
+      says: "refused the key (HTTP 401): Incorrect API key provided",
+    },
+    {
+      what: "Gemini's 400 API_KEY_INVALID is a rejected key",
+      family: "gemini",
+      status: 400,
+      fixture: "google/error-400-api-key-invalid.json",
+      verdict: "rejected",
+      says: "says the key is not valid (HTTP 400): API key not valid",
+    },
+    {
+      what: "403 (Gemini API disabled for the key's project) is rejected and says why",
+      family: "gemini",
+      status: 403,
+      fixture: "google/error-403-service-disabled.json",
+      verdict: "rejected",
+      says: "Generative Language API has not been used",
+    },
+    {
+      what: "429 means the provider knows the key: ok, with a warning",
+      family: "gemini",
+      status: 429,
+      fixture: "google/error-429-paid-tier-quota-full.json",
+      verdict: "ok",
+      says: "rate-limited or out of quota",
+    },
+    {
+      what: "a server error neither accepts nor rejects: reported as not checked",
+      family: "gemini",
+      status: 503,
+      fixture: "google/error-503-unavailable-overloaded.json",
+      verdict: "unreachable",
+      says: "answered HTTP 503",
+    },
+  ];
+  for (const answer of answers) {
+    test(answer.what, async () => {
+      respond(answer.status, readFixtureText(answer.fixture));
+      const result = await checkKey({ family: answer.family, baseUrl: BASE, key: KEY });
+      expect(result.status).toBe(answer.verdict);
+      expect(result.message).toContain(answer.says);
+      // The provider's text is cut short: one line on the user's screen, not a page of JSON.
+      expect(result.message.length).toBeLessThan(260);
+    });
+  }
 
   test("a redirect is not followed, so the key goes nowhere else", async () => {
     answer = () => new Response(null, { status: 302, headers: { location: "http://127.0.0.1:1/elsewhere" } });
