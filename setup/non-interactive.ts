@@ -105,19 +105,26 @@ const NO_TERMINAL =
   "llm-key-proxy setup --add gemini --key <key> (keys can also come from standard input with --key -); " +
   "llm-key-proxy setup --help lists them all.\n";
 
-type ValueFlag = "--add" | "--key" | "--base-url" | "--remove" | "--key-suffix" | "--host" | "--port" | "--request-logging" | "--env-file";
-const VALUE_FLAGS: ReadonlySet<string> = new Set<ValueFlag>([
-  "--add",
-  "--key",
-  "--base-url",
-  "--remove",
-  "--key-suffix",
-  "--host",
-  "--port",
-  "--request-logging",
-  "--env-file",
-]);
-const SWITCHES: ReadonlySet<string> = new Set(["--check", "--list", "--rotate-proxy-key", "--show-proxy-key", "--help", "-h"]);
+/** Switches, and the field each turns on. */
+const SWITCHES = {
+  "--check": "check",
+  "--list": "list",
+  "--rotate-proxy-key": "rotateProxyKey",
+  "--show-proxy-key": "showProxyKey",
+  "--help": "help",
+  "-h": "help",
+} as const satisfies Record<string, keyof SetupFlags>;
+/** Flags that take one value, and the field it goes to. `--key` is apart: it repeats, and `-` means standard input. */
+const VALUE_FLAGS = {
+  "--add": "add",
+  "--remove": "remove",
+  "--base-url": "baseUrl",
+  "--key-suffix": "keySuffix",
+  "--host": "host",
+  "--port": "port",
+  "--request-logging": "requestLogging",
+  "--env-file": "envFile",
+} as const satisfies Record<string, keyof SetupFlags>;
 
 /**
  * Runs `setup` with the arguments after the word `setup` (a leading `setup` is skipped too).
@@ -164,15 +171,13 @@ export function parseSetupFlags(argv: readonly string[]): SetupFlags | string {
     const arg = argv[i]!;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const flag = eq === -1 ? arg : arg.slice(0, eq);
-    if (SWITCHES.has(flag) && eq === -1) {
-      if (flag === "--check") flags.check = true;
-      else if (flag === "--list") flags.list = true;
-      else if (flag === "--rotate-proxy-key") flags.rotateProxyKey = true;
-      else if (flag === "--show-proxy-key") flags.showProxyKey = true;
-      else flags.help = true;
+    if (Object.hasOwn(SWITCHES, flag) && eq === -1) {
+      flags[SWITCHES[flag as keyof typeof SWITCHES]] = true;
       continue;
     }
-    if (!VALUE_FLAGS.has(flag)) return flag.startsWith("-") ? `Unknown option ${flag}.` : `Unexpected argument "${arg}".`;
+    if (flag !== "--key" && !Object.hasOwn(VALUE_FLAGS, flag)) {
+      return flag.startsWith("-") ? `Unknown option ${flag}.` : `Unexpected argument "${arg}".`;
+    }
     let value = eq === -1 ? argv[i + 1] : arg.slice(eq + 1);
     if (eq === -1) {
       // `--key -` means standard input; any other following flag means the value was forgotten.
@@ -181,36 +186,14 @@ export function parseSetupFlags(argv: readonly string[]): SetupFlags | string {
     }
     if (value === undefined || value.trim() === "") return `Option ${flag} needs a value.`;
     value = value.trim();
-    switch (flag as ValueFlag) {
-      case "--key":
-        if (value === "-") flags.keysFromStdin = true;
-        else flags.keys.push(value);
-        break;
-      case "--add":
-        flags.add = value.toLowerCase();
-        break;
-      case "--remove":
-        flags.remove = value.toLowerCase();
-        break;
-      case "--base-url":
-        flags.baseUrl = value;
-        break;
-      case "--key-suffix":
-        flags.keySuffix = value;
-        break;
-      case "--host":
-        flags.host = value;
-        break;
-      case "--port":
-        flags.port = value;
-        break;
-      case "--request-logging":
-        flags.requestLogging = value;
-        break;
-      case "--env-file":
-        flags.envFile = value;
-        break;
+    if (flag === "--key") {
+      if (value === "-") flags.keysFromStdin = true;
+      else flags.keys.push(value);
+      continue;
     }
+    const field = VALUE_FLAGS[flag as keyof typeof VALUE_FLAGS];
+    // A provider name is its model prefix, which is lower case.
+    flags[field] = field === "add" || field === "remove" ? value.toLowerCase() : value;
   }
   if (flags.add === undefined && (flags.keys.length > 0 || flags.keysFromStdin || flags.baseUrl !== undefined || flags.check)) {
     return "--key, --base-url and --check go with --add PROVIDER.";

@@ -245,6 +245,26 @@ describe("parseSetupFlags", () => {
     expect(parseSetupFlags(["-h"])).toMatchObject({ help: true });
   });
 
+  test("every other flag lands in its field", () => {
+    const argv = ["--remove=GROQ", "--key-suffix", "Xy12", "--host", "0.0.0.0", "--port=9100", "--request-logging", "off", "--env-file", "a.env"];
+    expect(parseSetupFlags([...argv, "--list", "--rotate-proxy-key", "--show-proxy-key"])).toEqual({
+      keys: [],
+      keysFromStdin: false,
+      check: false,
+      list: true,
+      rotateProxyKey: true,
+      showProxyKey: true,
+      help: false,
+      remove: "groq",
+      keySuffix: "Xy12",
+      host: "0.0.0.0",
+      port: "9100",
+      requestLogging: "off",
+      envFile: "a.env",
+    });
+    expect(parseSetupFlags(["--list=yes"])).toBe("Unknown option --list.");
+  });
+
   test("a flag where a value belongs is a forgotten value", () => {
     expect(parseSetupFlags(["--add", "--key", "x"])).toBe("Option --add needs a value.");
   });
