@@ -5,7 +5,6 @@
  */
 
 import { networkFailure } from "../../engine/classify-failure.ts";
-import type { ChatRequest } from "../../formats/openai-requests.ts";
 import { UnsupportedRequestError, type ProviderAdapter } from "../adapter.ts";
 import { embeddedErrorOf, type DecodeAnswers, type StreamTranslator } from "../attempts.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";
@@ -13,7 +12,7 @@ import { converterTranslator } from "../translate-stream.ts";
 import { anthropicHeaders } from "./anthropic-headers.ts";
 import { convertAnthropicResponse, type AnthropicConversionContext } from "./convert-anthropic-response.ts";
 import { createAnthropicStreamConverter } from "./convert-anthropic-stream.ts";
-import { AnthropicRequestError, convertToAnthropicRequest } from "./convert-to-anthropic-request.ts";
+import { convertToAnthropicRequest } from "./convert-to-anthropic-request.ts";
 import { listAnthropicModels } from "./list-anthropic-models.ts";
 import { createThinkingMemory } from "./thinking-memory.ts";
 import type { AnthropicMessage } from "../../formats/anthropic/types.ts";
@@ -23,15 +22,6 @@ const thinkingMemory = createThinkingMemory();
 
 function newContext(model: string): AnthropicConversionContext {
   return { id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`, model, created: Math.floor(Date.now() / 1000) };
-}
-
-function convertOrExplain(body: ChatRequest, model: string) {
-  try {
-    return convertToAnthropicRequest(body, model, thinkingMemory);
-  } catch (error) {
-    if (error instanceof AnthropicRequestError) throw new UnsupportedRequestError(error.message, error.param);
-    throw error;
-  }
 }
 
 function decodeChat(context: AnthropicConversionContext): DecodeAnswers {
@@ -57,7 +47,7 @@ function anthropicStreamTranslator(context: AnthropicConversionContext): StreamT
 
 export const anthropicAdapter: ProviderAdapter = {
   planChat(body, model, baseUrl) {
-    const json = JSON.stringify(convertOrExplain(body, model));
+    const json = JSON.stringify(convertToAnthropicRequest(body, model, thinkingMemory));
     const stream = body.stream === true;
     const context = newContext(model);
     const accept = stream ? "text/event-stream" : "application/json";

@@ -37,7 +37,7 @@
  *   that still comes back in the shape the client expects.
  *
  * Input that has no Anthropic form (audio, OpenAI file ids, a tool message answering no earlier
- * tool call…) throws `AnthropicRequestError`, naming the offending field the way OpenAI does
+ * tool call…) throws `UnsupportedRequestError`, naming the offending field the way OpenAI does
  * (`messages[3].tool_call_id`), so the client gets a 400 instead of a vaguer upstream one.
  */
 
@@ -55,18 +55,8 @@ import type {
   AnthropicToolUseBlock,
 } from "../../formats/anthropic/types.ts";
 import type { ChatRequest } from "../../formats/openai-requests.ts";
+import { UnsupportedRequestError } from "../adapter.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
-
-/** A request Anthropic cannot express. `param` is the OpenAI-style path of the field at fault. */
-export class AnthropicRequestError extends Error {
-  readonly param: string | null;
-
-  constructor(message: string, param: string | null) {
-    super(message);
-    this.name = "AnthropicRequestError";
-    this.param = param;
-  }
-}
 
 type Message = ChatRequest["messages"][number];
 type MediaBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicDocumentBlock;
@@ -118,7 +108,7 @@ const TOOL_CHOICES = new Map<string, AnthropicToolChoice>([
 ]);
 
 export function convertToAnthropicRequest(body: ChatRequest, model: string, memory: ThinkingMemory): AnthropicRequest {
-  if (body.n != null && body.n > 1) throw new AnthropicRequestError("Anthropic gives one answer per request; n must be 1.", "n");
+  if (body.n != null && body.n > 1) throw new UnsupportedRequestError("Anthropic gives one answer per request; n must be 1.", "n");
 
   const tools = convertTools(body.tools);
   const toolChoice = tools.length > 0 ? convertToolChoice(body.tool_choice, body.parallel_tool_calls) : undefined;
@@ -130,7 +120,7 @@ export function convertToAnthropicRequest(body: ChatRequest, model: string, memo
     converted = convertMessages(body.messages, memory, false);
   }
   const { system, messages } = converted;
-  if (messages.length === 0) throw new AnthropicRequestError("Anthropic needs at least one user or assistant message besides the system prompt.", "messages");
+  if (messages.length === 0) throw new UnsupportedRequestError("Anthropic needs at least one user or assistant message besides the system prompt.", "messages");
 
   const request: AnthropicRequest = { model, max_tokens: maxTokens(body, model, thinking), messages };
   const jsonOutput = requestedJsonOutput(body.response_format);
@@ -169,7 +159,7 @@ function convertMessages(messages: Message[], memory: ThinkingMemory, withThinki
         appendTurn(turns, "user", [toolResult(message, at, callIds)]);
         break;
       default:
-        throw new AnthropicRequestError(`${at}.role "${message.role}" is not one of system, developer, user, assistant, tool.`, `${at}.role`);
+        throw new UnsupportedRequestError(`${at}.role "${message.role}" is not one of system, developer, user, assistant, tool.`, `${at}.role`);
     }
   });
   return { system, messages: turns.map(toolResultsFirst) };
@@ -198,7 +188,7 @@ function textOnlyBlocks(content: Message["content"], path: string): AnthropicTex
   return content.flatMap((part, index) => {
     const at = `${path}[${index}]`;
     if (isRecord(part) && part.type === "text") return textBlock(requireString(part.text, `${at}.text`), part);
-    throw new AnthropicRequestError(`${at} must be a text part here.`, `${at}.type`);
+    throw new UnsupportedRequestError(`${at} must be a text part here.`, `${at}.type`);
   });
 }
 
@@ -221,7 +211,7 @@ function mediaBlocks(content: Message["content"], path: string): MediaBlock[] {
 }
 
 function mediaBlock(part: unknown, path: string): MediaBlock[] {
-  if (!isRecord(part)) throw new AnthropicRequestError(`${path} must be a content part object.`, path);
+  if (!isRecord(part)) throw new UnsupportedRequestError(`${path} must be a content part object.`, path);
   switch (part.type) {
     case "text":
       return textBlock(requireString(part.text, `${path}.text`), part);
@@ -230,9 +220,9 @@ function mediaBlock(part: unknown, path: string): MediaBlock[] {
     case "file":
       return [withCacheControl(fileBlock(part.file, `${path}.file`), part)];
     case "input_audio":
-      throw new AnthropicRequestError(`${path}: Anthropic models do not take audio input.`, `${path}.type`);
+      throw new UnsupportedRequestError(`${path}: Anthropic models do not take audio input.`, `${path}.type`);
     default:
-      throw new AnthropicRequestError(`${path}.type "${String(part.type)}" cannot be sent to Anthropic.`, `${path}.type`);
+      throw new UnsupportedRequestError(`${path}.type "${String(part.type)}" cannot be sent to Anthropic.`, `${path}.type`);
   }
 }
 
@@ -240,12 +230,12 @@ function mediaBlock(part: unknown, path: string): MediaBlock[] {
 function imageBlock(imageUrl: unknown, path: string): AnthropicImageBlock | AnthropicDocumentBlock {
   const url = typeof imageUrl === "string" ? imageUrl : isRecord(imageUrl) ? imageUrl.url : undefined;
   const urlPath = `${path}.url`;
-  if (typeof url !== "string") throw new AnthropicRequestError(`${urlPath} is required.`, urlPath);
+  if (typeof url !== "string") throw new UnsupportedRequestError(`${urlPath} is required.`, urlPath);
   if (url.startsWith("data:")) {
     const { mediaType, data } = parseDataUrl(url, urlPath);
     return base64Block(mediaType, data, urlPath);
   }
-  if (!/^https?:\/\//i.test(url)) throw new AnthropicRequestError(`${urlPath} must be a base64 data URL or an http(s):// URL.`, urlPath);
+  if (!/^https?:\/\//i.test(url)) throw new UnsupportedRequestError(`${urlPath} must be a base64 data URL or an http(s):// URL.`, urlPath);
   // Anthropic fetches URL sources itself; a PDF link has to be a document to be read as one.
   if (/\.pdf(?:[?#]|$)/i.test(url)) return { type: "document", source: { type: "url", url } };
   return { type: "image", source: { type: "url", url } };
@@ -253,11 +243,11 @@ function imageBlock(imageUrl: unknown, path: string): AnthropicImageBlock | Anth
 
 /** `file_data` is a data URL or bare base64; bare base64 takes its type from `filename`, else it is a PDF (OpenAI's only file type). */
 function fileBlock(file: unknown, path: string): AnthropicImageBlock | AnthropicDocumentBlock {
-  if (!isRecord(file)) throw new AnthropicRequestError(`${path} must be {file_data, filename}.`, path);
+  if (!isRecord(file)) throw new UnsupportedRequestError(`${path} must be {file_data, filename}.`, path);
   const data = file.file_data;
   if (typeof data !== "string") {
-    if (file.file_id !== undefined) throw new AnthropicRequestError(`${path}.file_id refers to an OpenAI upload Anthropic cannot read; send file_data instead.`, `${path}.file_id`);
-    throw new AnthropicRequestError(`${path}.file_data is required.`, `${path}.file_data`);
+    if (file.file_id !== undefined) throw new UnsupportedRequestError(`${path}.file_id refers to an OpenAI upload Anthropic cannot read; send file_data instead.`, `${path}.file_id`);
+    throw new UnsupportedRequestError(`${path}.file_data is required.`, `${path}.file_data`);
   }
   if (data.startsWith("data:")) {
     const parsed = parseDataUrl(data, `${path}.file_data`);
@@ -273,13 +263,13 @@ function base64Block(mediaType: string, data: string, path: string): AnthropicIm
   if (mediaType === PDF_TYPE) return { type: "document", source: { type: "base64", media_type: PDF_TYPE, data } };
   // Anthropic takes plain text documents as text, not base64.
   if (mediaType === TEXT_TYPE) return { type: "document", source: { type: "text", media_type: TEXT_TYPE, data: Buffer.from(data, "base64").toString("utf8") } };
-  throw new AnthropicRequestError(`${path} is ${mediaType}; Anthropic takes JPEG, PNG, GIF and WebP images, PDF and plain text documents.`, path);
+  throw new UnsupportedRequestError(`${path} is ${mediaType}; Anthropic takes JPEG, PNG, GIF and WebP images, PDF and plain text documents.`, path);
 }
 
 /** `data:<mime>[;param…];base64,<data>`. `image/jpg` is a common misspelling Anthropic would refuse. */
 function parseDataUrl(url: string, path: string): { mediaType: string; data: string } {
   const match = /^data:([^;,]+)[^,]*;base64,(.*)$/is.exec(url);
-  if (!match) throw new AnthropicRequestError(`${path} must be a base64 data URL (data:<mime>;base64,<data>).`, path);
+  if (!match) throw new UnsupportedRequestError(`${path} must be a base64 data URL (data:<mime>;base64,<data>).`, path);
   const mediaType = match[1]!.toLowerCase();
   return { mediaType: mediaType === "image/jpg" ? "image/jpeg" : mediaType, data: match[2]! };
 }
@@ -322,20 +312,20 @@ function assistantText(content: Message["content"], path: string): AnthropicText
     const at = `${path}[${index}]`;
     if (isRecord(part) && part.type === "text") return textBlock(requireString(part.text, `${at}.text`), part);
     if (isRecord(part) && part.type === "refusal") return textBlock(requireString(part.refusal, `${at}.refusal`));
-    throw new AnthropicRequestError(`${at} must be a text or refusal part in an assistant message.`, `${at}.type`);
+    throw new UnsupportedRequestError(`${at} must be a text or refusal part in an assistant message.`, `${at}.type`);
   });
 }
 
 function toolUseBlocks(toolCalls: unknown, path: string, callIds: Set<string>): AnthropicToolUseBlock[] {
   if (toolCalls == null) return [];
-  if (!Array.isArray(toolCalls)) throw new AnthropicRequestError(`${path} must be an array.`, path);
+  if (!Array.isArray(toolCalls)) throw new UnsupportedRequestError(`${path} must be an array.`, path);
   return toolCalls.map((call, index) => toolUseBlock(call, `${path}[${index}]`, callIds));
 }
 
 /** `type` may be missing (Mistral-style histories omit it). */
 function toolUseBlock(call: unknown, path: string, callIds: Set<string>): AnthropicToolUseBlock {
-  if (!isRecord(call)) throw new AnthropicRequestError(`${path} must be a tool call object.`, path);
-  if (call.type !== undefined && call.type !== "function") throw new AnthropicRequestError(`${path}.type "${String(call.type)}" cannot be sent to Anthropic; only function calls can.`, `${path}.type`);
+  if (!isRecord(call)) throw new UnsupportedRequestError(`${path} must be a tool call object.`, path);
+  if (call.type !== undefined && call.type !== "function") throw new UnsupportedRequestError(`${path}.type "${String(call.type)}" cannot be sent to Anthropic; only function calls can.`, `${path}.type`);
   const id = requireString(call.id, `${path}.id`);
   const fn = isRecord(call.function) ? call.function : {};
   const name = requireString(fn.name, `${path}.function.name`);
@@ -355,14 +345,14 @@ function anthropicToolId(id: string): string {
 function parseArguments(raw: unknown, path: string): Record<string, unknown> {
   if (raw === undefined || (typeof raw === "string" && raw.trim() === "")) return {};
   if (isRecord(raw)) return raw;
-  if (typeof raw !== "string") throw new AnthropicRequestError(`${path} must be a JSON string.`, path);
+  if (typeof raw !== "string") throw new UnsupportedRequestError(`${path} must be a JSON string.`, path);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new AnthropicRequestError(`${path} is not valid JSON.`, path);
+    throw new UnsupportedRequestError(`${path} is not valid JSON.`, path);
   }
-  if (!isRecord(parsed)) throw new AnthropicRequestError(`${path} must encode a JSON object.`, path);
+  if (!isRecord(parsed)) throw new UnsupportedRequestError(`${path} must encode a JSON object.`, path);
   return parsed;
 }
 
@@ -373,7 +363,7 @@ function parseArguments(raw: unknown, path: string): Record<string, unknown> {
  */
 function toolResult(message: Message, at: string, callIds: Set<string>): AnthropicToolResultBlock {
   const id = requireString(message.tool_call_id, `${at}.tool_call_id`);
-  if (!callIds.has(id)) throw new AnthropicRequestError(`${at}.tool_call_id "${id}" matches no tool call of an earlier assistant message.`, `${at}.tool_call_id`);
+  if (!callIds.has(id)) throw new UnsupportedRequestError(`${at}.tool_call_id "${id}" matches no tool call of an earlier assistant message.`, `${at}.tool_call_id`);
   const result: AnthropicToolResultBlock = { type: "tool_result", tool_use_id: anthropicToolId(id) };
   const content = typeof message.content === "string" ? message.content : mediaBlocks(message.content, `${at}.content`);
   if (content.length > 0) result.content = content;
@@ -399,7 +389,7 @@ function isNewUserTurn(turn: Turn): boolean {
 function convertTools(tools: ChatRequest["tools"]): AnthropicTool[] {
   return (tools ?? []).map((tool, index) => {
     const path = `tools[${index}]`;
-    if (tool.type !== "function") throw new AnthropicRequestError(`${path}.type "${tool.type}" cannot be sent to Anthropic; only function tools can.`, `${path}.type`);
+    if (tool.type !== "function") throw new UnsupportedRequestError(`${path}.type "${tool.type}" cannot be sent to Anthropic; only function tools can.`, `${path}.type`);
     const fn = isRecord(tool.function) ? tool.function : {};
     const converted: AnthropicTool = { name: requireString(fn.name, `${path}.function.name`) };
     if (typeof fn.description === "string") converted.description = fn.description;
@@ -419,18 +409,18 @@ function convertToolChoice(choice: ChatRequest["tool_choice"], parallelToolCalls
 function baseToolChoice(choice: NonNullable<ChatRequest["tool_choice"]>): AnthropicToolChoice {
   if (typeof choice === "string") {
     const converted = TOOL_CHOICES.get(choice);
-    if (converted === undefined) throw new AnthropicRequestError(`tool_choice "${choice}" is not one of auto, none, required.`, "tool_choice");
+    if (converted === undefined) throw new UnsupportedRequestError(`tool_choice "${choice}" is not one of auto, none, required.`, "tool_choice");
     return { ...converted };
   }
   const name = choice.type === "function" && isRecord(choice.function) ? choice.function.name : undefined;
-  if (typeof name !== "string") throw new AnthropicRequestError('tool_choice must be "auto", "none", "required" or {"type": "function", "function": {"name": …}}.', "tool_choice");
+  if (typeof name !== "string") throw new UnsupportedRequestError('tool_choice must be "auto", "none", "required" or {"type": "function", "function": {"name": …}}.', "tool_choice");
   return { type: "tool", name };
 }
 
 /** The thinking the client asked for, before any decision to turn it off. */
 function requestedThinking(body: ChatRequest): AnthropicThinking | undefined {
   if (body.thinking != null) {
-    if (!isRecord(body.thinking) || typeof body.thinking.type !== "string") throw new AnthropicRequestError('thinking must be an object like {"type": "enabled", "budget_tokens": 2048}.', "thinking");
+    if (!isRecord(body.thinking) || typeof body.thinking.type !== "string") throw new UnsupportedRequestError('thinking must be an object like {"type": "enabled", "budget_tokens": 2048}.', "thinking");
     return { ...body.thinking } as AnthropicThinking;
   }
   const effort = body.reasoning_effort;
@@ -438,7 +428,7 @@ function requestedThinking(body: ChatRequest): AnthropicThinking | undefined {
   const budget = typeof effort === "string" ? EFFORT_BUDGETS.get(effort) : undefined;
   if (budget !== undefined) return { type: "enabled", budget_tokens: budget };
   if (typeof effort === "string" && NO_THINKING_EFFORTS.has(effort)) return undefined;
-  throw new AnthropicRequestError(`reasoning_effort "${String(effort)}" is not one of none, minimal, low, medium, high.`, "reasoning_effort");
+  throw new UnsupportedRequestError(`reasoning_effort "${String(effort)}" is not one of none, minimal, low, medium, high.`, "reasoning_effort");
 }
 
 function isThinkingOn(thinking: AnthropicThinking | undefined): boolean {
@@ -475,13 +465,13 @@ function convertStop(stop: ChatRequest["stop"]): string[] {
 function requestedJsonOutput(format: ChatRequest["response_format"]): { type: "json_schema"; schema: unknown } | "any" | undefined {
   if (format == null || format.type === "text") return undefined;
   if (format.type === "json_object") return "any";
-  if (format.type !== "json_schema") throw new AnthropicRequestError(`response_format.type "${format.type}" is not one of text, json_object, json_schema.`, "response_format.type");
+  if (format.type !== "json_schema") throw new UnsupportedRequestError(`response_format.type "${format.type}" is not one of text, json_object, json_schema.`, "response_format.type");
   const schema = isRecord(format.json_schema) ? format.json_schema.schema : undefined;
   return isRecord(schema) ? { type: "json_schema", schema } : "any";
 }
 
 function requireString(value: unknown, path: string): string {
-  if (typeof value !== "string") throw new AnthropicRequestError(`${path} must be a string.`, path);
+  if (typeof value !== "string") throw new UnsupportedRequestError(`${path} must be a string.`, path);
   return value;
 }
 

@@ -8,27 +8,17 @@
  * `metadata`, `service_tier`, `parallel_tool_calls`, `stream`, `stream_options`, …) are not read, so
  * they are dropped; whether to stream is the caller's choice of endpoint.
  *
- * Input that has no Gemini form throws `GeminiRequestError`, naming the offending field the way
+ * Input that has no Gemini form throws `UnsupportedRequestError`, naming the offending field the way
  * OpenAI does (`messages[3].tool_call_id`), so the client gets a 400 instead of a vaguer upstream one.
  */
 
 import type { ChatRequest } from "../../formats/openai-requests.ts";
+import { UnsupportedRequestError } from "../adapter.ts";
 import { cleanJsonSchemaForGemini } from "./clean-json-schema.ts";
 import type { GeminiContent, GeminiFunctionDeclaration, GeminiPart, GeminiRequest } from "./gemini-types.ts";
 import { mapSafetySettings, type GeminiSafetySetting } from "./map-safety-settings.ts";
 import { isGemini3OrLater, thinkingConfigFor } from "./map-thinking.ts";
 import { signatureFromToolCallId } from "./tool-call-id.ts";
-
-/** A request Gemini cannot express. `param` is the OpenAI-style path of the field at fault. */
-export class GeminiRequestError extends Error {
-  readonly param: string | null;
-
-  constructor(message: string, param: string | null) {
-    super(message);
-    this.name = "GeminiRequestError";
-    this.param = param;
-  }
-}
 
 type Message = ChatRequest["messages"][number];
 type GenerationConfig = NonNullable<GeminiRequest["generationConfig"]>;
@@ -92,7 +82,7 @@ export function convertToGeminiRequest(body: ChatRequest, model: string): Gemini
     if (model.includes("gemma")) foldSystemIntoFirstUserTurn(system, contents);
     else request.systemInstruction = { parts: system };
   }
-  if (contents.length === 0) throw new GeminiRequestError("Gemini needs at least one user or assistant message besides the system prompt.", "messages");
+  if (contents.length === 0) throw new UnsupportedRequestError("Gemini needs at least one user or assistant message besides the system prompt.", "messages");
   if (isGemini3OrLater(model)) signFirstFunctionCalls(contents);
 
   const declarations = convertTools(body.tools);
@@ -138,7 +128,7 @@ function convertMessages(messages: Message[]): { system: GeminiPart[]; contents:
         appendTurn(contents, "model", assistantParts(message, index, calls));
         break;
       default:
-        throw new GeminiRequestError(`${at}.role "${message.role}" is not one of system, developer, user, assistant, tool.`, `${at}.role`);
+        throw new UnsupportedRequestError(`${at}.role "${message.role}" is not one of system, developer, user, assistant, tool.`, `${at}.role`);
     }
   });
   flushResponses();
@@ -171,7 +161,7 @@ function textOnlyParts(content: Message["content"], path: string): GeminiPart[] 
   return content.flatMap((part, index) => {
     const at = `${path}[${index}]`;
     if (isRecord(part) && part.type === "text") return textPart(requireString(part.text, `${at}.text`));
-    throw new GeminiRequestError(`${at} must be a text part here.`, `${at}.type`);
+    throw new UnsupportedRequestError(`${at} must be a text part here.`, `${at}.type`);
   });
 }
 
@@ -187,7 +177,7 @@ function userParts(content: Message["content"], path: string): GeminiPart[] {
 }
 
 function userPart(part: unknown, path: string): GeminiPart[] {
-  if (!isRecord(part)) throw new GeminiRequestError(`${path} must be a content part object.`, path);
+  if (!isRecord(part)) throw new UnsupportedRequestError(`${path} must be a content part object.`, path);
   switch (part.type) {
     case "text":
       return textPart(requireString(part.text, `${path}.text`));
@@ -198,7 +188,7 @@ function userPart(part: unknown, path: string): GeminiPart[] {
     case "file":
       return [filePart(part.file, `${path}.file`)];
     default:
-      throw new GeminiRequestError(`${path}.type "${String(part.type)}" cannot be sent to Gemini.`, `${path}.type`);
+      throw new UnsupportedRequestError(`${path}.type "${String(part.type)}" cannot be sent to Gemini.`, `${path}.type`);
   }
 }
 
@@ -206,14 +196,14 @@ function userPart(part: unknown, path: string): GeminiPart[] {
 function imagePart(imageUrl: unknown, path: string): GeminiPart {
   const url = typeof imageUrl === "string" ? imageUrl : isRecord(imageUrl) ? imageUrl.url : undefined;
   const urlPath = `${path}.url`;
-  if (typeof url !== "string") throw new GeminiRequestError(`${urlPath} is required.`, urlPath);
+  if (typeof url !== "string") throw new UnsupportedRequestError(`${urlPath} is required.`, urlPath);
   if (url.startsWith("data:")) return { inlineData: parseDataUrl(url, urlPath) };
   if (/^(?:https?|gs):\/\//i.test(url)) return { fileData: { fileUri: url, mimeType: mimeFromName(url) ?? DEFAULT_IMAGE_MIME } };
-  throw new GeminiRequestError(`${urlPath} must be a base64 data URL or an http(s):// or gs:// URL.`, urlPath);
+  throw new UnsupportedRequestError(`${urlPath} must be a base64 data URL or an http(s):// or gs:// URL.`, urlPath);
 }
 
 function audioPart(audio: unknown, path: string): GeminiPart {
-  if (!isRecord(audio)) throw new GeminiRequestError(`${path} must be {data, format}.`, path);
+  if (!isRecord(audio)) throw new UnsupportedRequestError(`${path} must be {data, format}.`, path);
   const data = requireString(audio.data, `${path}.data`);
   const format = requireString(audio.format, `${path}.format`).toLowerCase();
   return { inlineData: { mimeType: `audio/${format}`, data } };
@@ -221,11 +211,11 @@ function audioPart(audio: unknown, path: string): GeminiPart {
 
 /** `file_data` is a data URL or bare base64; bare base64 takes its type from `filename`. */
 function filePart(file: unknown, path: string): GeminiPart {
-  if (!isRecord(file)) throw new GeminiRequestError(`${path} must be {file_data, filename}.`, path);
+  if (!isRecord(file)) throw new UnsupportedRequestError(`${path} must be {file_data, filename}.`, path);
   const data = file.file_data;
   if (typeof data !== "string") {
-    if (file.file_id !== undefined) throw new GeminiRequestError(`${path}.file_id refers to an OpenAI upload Gemini cannot read; send file_data instead.`, `${path}.file_id`);
-    throw new GeminiRequestError(`${path}.file_data is required.`, `${path}.file_data`);
+    if (file.file_id !== undefined) throw new UnsupportedRequestError(`${path}.file_id refers to an OpenAI upload Gemini cannot read; send file_data instead.`, `${path}.file_id`);
+    throw new UnsupportedRequestError(`${path}.file_data is required.`, `${path}.file_data`);
   }
   if (data.startsWith("data:")) return { inlineData: parseDataUrl(data, `${path}.file_data`) };
   const mimeType = (typeof file.filename === "string" ? mimeFromName(file.filename) : undefined) ?? DEFAULT_FILE_MIME;
@@ -235,7 +225,7 @@ function filePart(file: unknown, path: string): GeminiPart {
 /** `data:<mime>[;param…];base64,<data>`. Percent-encoded data URLs would need re-encoding; none are seen in practice. */
 function parseDataUrl(url: string, path: string): { mimeType: string; data: string } {
   const match = /^data:([^;,]+)[^,]*;base64,(.*)$/is.exec(url);
-  if (!match) throw new GeminiRequestError(`${path} must be a base64 data URL (data:<mime>;base64,<data>).`, path);
+  if (!match) throw new UnsupportedRequestError(`${path} must be a base64 data URL (data:<mime>;base64,<data>).`, path);
   return { mimeType: match[1]!.toLowerCase(), data: match[2]! };
 }
 
@@ -252,7 +242,7 @@ function assistantParts(message: Message, index: number, calls: Map<string, Tool
   const parts = assistantTextParts(message.content, `${at}.content`);
   const toolCalls = message.tool_calls;
   if (toolCalls == null) return parts;
-  if (!Array.isArray(toolCalls)) throw new GeminiRequestError(`${at}.tool_calls must be an array.`, `${at}.tool_calls`);
+  if (!Array.isArray(toolCalls)) throw new UnsupportedRequestError(`${at}.tool_calls must be an array.`, `${at}.tool_calls`);
   toolCalls.forEach((call, callIndex) => parts.push(functionCallPart(call, `${at}.tool_calls[${callIndex}]`, { messageIndex: index, callIndex }, calls)));
   return parts;
 }
@@ -265,7 +255,7 @@ function assistantTextParts(content: Message["content"], path: string): GeminiPa
     const at = `${path}[${index}]`;
     if (isRecord(part) && part.type === "text") return textPart(requireString(part.text, `${at}.text`));
     if (isRecord(part) && part.type === "refusal") return textPart(requireString(part.refusal, `${at}.refusal`));
-    throw new GeminiRequestError(`${at} must be a text or refusal part in an assistant message.`, `${at}.type`);
+    throw new UnsupportedRequestError(`${at} must be a text or refusal part in an assistant message.`, `${at}.type`);
   });
 }
 
@@ -274,8 +264,8 @@ function assistantTextParts(content: Message["content"], path: string): GeminiPa
  * the id when Gemini made the call. `type` may be missing (Mistral-style histories omit it).
  */
 function functionCallPart(call: unknown, path: string, place: { messageIndex: number; callIndex: number }, calls: Map<string, ToolCallOrigin>): GeminiPart {
-  if (!isRecord(call)) throw new GeminiRequestError(`${path} must be a tool call object.`, path);
-  if (call.type !== undefined && call.type !== "function") throw new GeminiRequestError(`${path}.type "${String(call.type)}" cannot be sent to Gemini; only function calls can.`, `${path}.type`);
+  if (!isRecord(call)) throw new UnsupportedRequestError(`${path} must be a tool call object.`, path);
+  if (call.type !== undefined && call.type !== "function") throw new UnsupportedRequestError(`${path}.type "${String(call.type)}" cannot be sent to Gemini; only function calls can.`, `${path}.type`);
   const fn = isRecord(call.function) ? call.function : {};
   const name = requireString(fn.name, `${path}.function.name`);
   const part: GeminiPart = { functionCall: { name, args: parseArguments(fn.arguments, `${path}.function.arguments`) } };
@@ -291,14 +281,14 @@ function functionCallPart(call: unknown, path: string, place: { messageIndex: nu
 function parseArguments(raw: unknown, path: string): Record<string, unknown> {
   if (raw === undefined || (typeof raw === "string" && raw.trim() === "")) return {};
   if (isRecord(raw)) return structuredClone(raw);
-  if (typeof raw !== "string") throw new GeminiRequestError(`${path} must be a JSON string.`, path);
+  if (typeof raw !== "string") throw new UnsupportedRequestError(`${path} must be a JSON string.`, path);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new GeminiRequestError(`${path} is not valid JSON.`, path);
+    throw new UnsupportedRequestError(`${path} is not valid JSON.`, path);
   }
-  if (!isRecord(parsed)) throw new GeminiRequestError(`${path} must encode a JSON object.`, path);
+  if (!isRecord(parsed)) throw new UnsupportedRequestError(`${path} must encode a JSON object.`, path);
   return parsed;
 }
 
@@ -319,7 +309,7 @@ function signFirstFunctionCalls(contents: GeminiContent[]): void {
 function toolResponse(message: Message, at: string, calls: Map<string, ToolCallOrigin>): PendingResponse {
   const id = requireString(message.tool_call_id, `${at}.tool_call_id`);
   const origin = calls.get(id);
-  if (origin === undefined) throw new GeminiRequestError(`${at}.tool_call_id "${id}" matches no tool call of an earlier assistant message.`, `${at}.tool_call_id`);
+  if (origin === undefined) throw new UnsupportedRequestError(`${at}.tool_call_id "${id}" matches no tool call of an earlier assistant message.`, `${at}.tool_call_id`);
   const output = toolOutput(textOnlyParts(message.content, `${at}.content`).map((part) => part.text).join(""));
   return { origin, part: { functionResponse: { name: origin.name, response: { output } } } };
 }
@@ -341,7 +331,7 @@ function convertTools(tools: ChatRequest["tools"]): GeminiFunctionDeclaration[] 
 }
 
 function functionDeclaration(tool: NonNullable<ChatRequest["tools"]>[number], path: string): GeminiFunctionDeclaration {
-  if (tool.type !== "function") throw new GeminiRequestError(`${path}.type "${tool.type}" cannot be sent to Gemini; only function tools can.`, `${path}.type`);
+  if (tool.type !== "function") throw new UnsupportedRequestError(`${path}.type "${tool.type}" cannot be sent to Gemini; only function tools can.`, `${path}.type`);
   const fn = isRecord(tool.function) ? tool.function : {};
   const declaration: GeminiFunctionDeclaration = { name: requireString(fn.name, `${path}.function.name`) };
   if (typeof fn.description === "string") declaration.description = fn.description;
@@ -352,18 +342,18 @@ function functionDeclaration(tool: NonNullable<ChatRequest["tools"]>[number], pa
 function convertToolChoice(choice: NonNullable<ChatRequest["tool_choice"]>): ToolConfig {
   if (typeof choice === "string") {
     const mode = MODE_BY_TOOL_CHOICE.get(choice);
-    if (mode === undefined) throw new GeminiRequestError(`tool_choice "${choice}" is not one of auto, none, required.`, "tool_choice");
+    if (mode === undefined) throw new UnsupportedRequestError(`tool_choice "${choice}" is not one of auto, none, required.`, "tool_choice");
     return { functionCallingConfig: { mode } };
   }
   const name = choice.type === "function" && isRecord(choice.function) ? choice.function.name : undefined;
-  if (typeof name !== "string") throw new GeminiRequestError('tool_choice must be "auto", "none", "required" or {"type": "function", "function": {"name": …}}.', "tool_choice");
+  if (typeof name !== "string") throw new UnsupportedRequestError('tool_choice must be "auto", "none", "required" or {"type": "function", "function": {"name": …}}.', "tool_choice");
   return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [name] } };
 }
 
 function convertSafetySettings(settings: unknown): GeminiSafetySetting[] {
   if (settings == null) return [];
   const mapped = mapSafetySettings(settings);
-  if (mapped === undefined) throw new GeminiRequestError('safety_settings must be a dict like {"harassment": "block_none"} or a list of {category, threshold}.', "safety_settings");
+  if (mapped === undefined) throw new UnsupportedRequestError('safety_settings must be a dict like {"harassment": "block_none"} or a list of {category, threshold}.', "safety_settings");
   return mapped;
 }
 
@@ -398,11 +388,11 @@ function responseFormat(format: ChatRequest["response_format"]): Pick<Generation
     if (schema == null) return { responseMimeType: "application/json" };
     return { responseMimeType: "application/json", responseJsonSchema: cleanJsonSchemaForGemini(schema) };
   }
-  throw new GeminiRequestError(`response_format.type "${format.type}" is not one of text, json_object, json_schema.`, "response_format.type");
+  throw new UnsupportedRequestError(`response_format.type "${format.type}" is not one of text, json_object, json_schema.`, "response_format.type");
 }
 
 function requireString(value: unknown, path: string): string {
-  if (typeof value !== "string") throw new GeminiRequestError(`${path} must be a string.`, path);
+  if (typeof value !== "string") throw new UnsupportedRequestError(`${path} must be a string.`, path);
   return value;
 }
 

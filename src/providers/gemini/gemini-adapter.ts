@@ -4,15 +4,13 @@
  * models from the paginated `models` listing. The key goes in `x-goog-api-key`.
  */
 
-import type { ChatRequest } from "../../formats/openai-requests.ts";
-import { UnsupportedRequestError, type ProviderAdapter } from "../adapter.ts";
-import type { DecodeAnswers } from "../attempts.ts";
-import { embeddedErrorOf } from "../attempts.ts";
+import type { ProviderAdapter } from "../adapter.ts";
+import { embeddedErrorOf, type DecodeAnswers } from "../attempts.ts";
 import { networkFailure } from "../../engine/classify-failure.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";
 import { embeddingInputs, fromBatchEmbedResponses, toBatchEmbedRequests } from "./convert-embeddings.ts";
 import { convertGeminiResponse, isEmptyGeminiResponse, type GeminiConversionContext } from "./convert-gemini-response.ts";
-import { GeminiRequestError, convertToGeminiRequest } from "./convert-to-gemini-request.ts";
+import { convertToGeminiRequest } from "./convert-to-gemini-request.ts";
 import { geminiHeaders } from "./gemini-headers.ts";
 import type { GeminiResponse } from "./gemini-types.ts";
 import { listGeminiModels } from "./list-gemini-models.ts";
@@ -34,19 +32,9 @@ function decodeChat(context: GeminiConversionContext): DecodeAnswers {
   };
 }
 
-/** The converter's own error names what cannot be expressed; the routes answer it as a 400. */
-function convertOrExplain(body: ChatRequest, model: string) {
-  try {
-    return convertToGeminiRequest(body, model);
-  } catch (error) {
-    if (error instanceof GeminiRequestError) throw new UnsupportedRequestError(error.message, error.param);
-    throw error;
-  }
-}
-
 export const geminiAdapter: ProviderAdapter = {
   planChat(body, model, baseUrl) {
-    const json = JSON.stringify(convertOrExplain(body, model));
+    const json = JSON.stringify(convertToGeminiRequest(body, model));
     const stream = body.stream === true;
     const context = newContext(model);
     const url = stream
@@ -80,7 +68,7 @@ export const geminiAdapter: ProviderAdapter = {
   listModels: listGeminiModels,
 
   planCountTokens(body, model, baseUrl) {
-    const converted = convertOrExplain(body, model);
+    const converted = convertToGeminiRequest(body, model);
     // countTokens takes the full request only in its generateContentRequest form; generation
     // settings do not change the prompt's token count, so only what is counted is sent.
     const json = JSON.stringify({

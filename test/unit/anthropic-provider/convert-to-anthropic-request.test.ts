@@ -3,9 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import type { ChatRequest } from "../../../src/formats/openai-requests.ts";
 import { createAnthropicStreamConverter, type AnthropicStreamEvent } from "../../../src/providers/anthropic/convert-anthropic-stream.ts";
-import { AnthropicRequestError, convertToAnthropicRequest } from "../../../src/providers/anthropic/convert-to-anthropic-request.ts";
+import { convertToAnthropicRequest } from "../../../src/providers/anthropic/convert-to-anthropic-request.ts";
 import { createThinkingMemory, type ThinkingMemory } from "../../../src/providers/anthropic/thinking-memory.ts";
 import { readSseFixture } from "../../support/fixtures.ts";
+import { UnsupportedRequestError } from "../../../src/providers/adapter.ts";
 
 const MODEL = "claude-sonnet-4-5";
 
@@ -18,14 +19,14 @@ function convert(fields: Record<string, unknown>, memory: ThinkingMemory = creat
 }
 
 /** The error the conversion throws, for asserting its message and param. */
-function conversionError(fields: Record<string, unknown>): AnthropicRequestError {
+function conversionError(fields: Record<string, unknown>): UnsupportedRequestError {
   try {
     convert(fields);
   } catch (error) {
-    if (error instanceof AnthropicRequestError) return error;
+    if (error instanceof UnsupportedRequestError) return error;
     throw error;
   }
-  throw new Error("expected an AnthropicRequestError");
+  throw new Error("expected an UnsupportedRequestError");
 }
 
 const text = (value: string) => ({ type: "text", text: value });

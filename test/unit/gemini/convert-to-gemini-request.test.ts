@@ -2,10 +2,11 @@
 
 import { describe, expect, test } from "bun:test";
 import type { ChatRequest } from "../../../src/formats/openai-requests.ts";
-import { GeminiRequestError, convertToGeminiRequest } from "../../../src/providers/gemini/convert-to-gemini-request.ts";
+import { convertToGeminiRequest } from "../../../src/providers/gemini/convert-to-gemini-request.ts";
 import type { GeminiPart, GeminiResponse } from "../../../src/providers/gemini/gemini-types.ts";
 import { encodeToolCallId } from "../../../src/providers/gemini/tool-call-id.ts";
 import { readFixtureJson, readSseJson } from "../../support/fixtures.ts";
+import { UnsupportedRequestError } from "../../../src/providers/adapter.ts";
 
 /** A model with no default thinking, so outputs hold only what the test is about. */
 const PLAIN_MODEL = "gemini-2.0-flash";
@@ -19,14 +20,14 @@ function convert(fields: Record<string, unknown>, model = PLAIN_MODEL) {
 }
 
 /** The error the conversion throws, for asserting its message and param. */
-function conversionError(fields: Record<string, unknown>, model = PLAIN_MODEL): GeminiRequestError {
+function conversionError(fields: Record<string, unknown>, model = PLAIN_MODEL): UnsupportedRequestError {
   try {
     convert(fields, model);
   } catch (error) {
-    if (error instanceof GeminiRequestError) return error;
+    if (error instanceof UnsupportedRequestError) return error;
     throw error;
   }
-  throw new Error("expected a GeminiRequestError");
+  throw new Error("expected an UnsupportedRequestError");
 }
 
 /** The functionCall parts (with signatures) of a recorded Gemini answer, as the client saw them: OpenAI tool calls. */
