@@ -529,25 +529,18 @@ async function saveStep(s: Session, io: Io): Promise<SetupWizardResult | undefin
  * terminals without it).
  */
 async function askPastedKeys(io: Io, message: string): Promise<string | symbol> {
-  const tty = io.input as Readable & Partial<Pick<ReadStream, "isTTY" | "setRawMode">>;
-  if (tty.isTTY !== true || typeof tty.setRawMode !== "function") return password({ ...io, message });
-
   const relay = new PassThrough();
   const decoder = new StringDecoder("utf8");
   const state = newPasteState();
-  const forward = (chunk: Buffer | string) => {
+  const stop = readRaw(io.input, (chunk) => {
     relay.write(foldPastedLineBreaks(typeof chunk === "string" ? chunk : decoder.write(chunk), state));
-  };
+  });
+  if (stop === undefined) return password({ ...io, message });
   io.output.write(BRACKETED_PASTE_ON);
-  tty.setRawMode(true);
-  tty.on("data", forward);
-  tty.resume();
   try {
     return await password({ ...io, input: relay, message });
   } finally {
-    tty.off("data", forward);
-    tty.pause();
-    tty.setRawMode(false);
+    stop();
     io.output.write(BRACKETED_PASTE_OFF);
     relay.end();
   }
@@ -559,17 +552,10 @@ async function askPastedKeys(io: Io, message: string): Promise<string | symbol> 
  */
 async function withSpinner<T>(io: Io, message: string, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const abort = new AbortController();
-  const tty = io.input as Readable & Partial<Pick<ReadStream, "isTTY" | "setRawMode">>;
   const out = io.output as Writable & { isTTY?: boolean };
-  const interactive = tty.isTTY === true && typeof tty.setRawMode === "function";
-  const onData = (chunk: Buffer | string) => {
+  const stop = readRaw(io.input, (chunk) => {
     if (String(chunk).includes("\x03")) abort.abort();
-  };
-  if (interactive) {
-    tty.setRawMode!(true);
-    tty.on("data", onData);
-    tty.resume();
-  }
+  });
   let frame = 0;
   const draw = () => out.write(`\r\x1b[2K${styleText("magenta", SPINNER_FRAMES[frame++ % SPINNER_FRAMES.length]!)}  ${message}…`);
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -588,12 +574,26 @@ async function withSpinner<T>(io: Io, message: string, task: (signal: AbortSigna
     clearInterval(timer);
     // Erase the spinner and the guide line above it; the results are logged in their place.
     if (out.isTTY === true) out.write("\r\x1b[2K\x1b[1A\x1b[2K\x1b[?25h");
-    if (interactive) {
-      tty.off("data", onData);
-      tty.pause();
-      tty.setRawMode!(false);
-    }
+    stop?.();
   }
+}
+
+/**
+ * Hands every key press (raw mode: Ctrl-C and pasted line breaks arrive as bytes) to `onData`
+ * until the returned function is called. Undefined when the input is not a terminal.
+ */
+function readRaw(input: Readable, onData: (chunk: Buffer | string) => void): (() => void) | undefined {
+  const tty = input as Readable & Partial<Pick<ReadStream, "isTTY" | "setRawMode">>;
+  if (tty.isTTY !== true || typeof tty.setRawMode !== "function") return undefined;
+  const setRawMode = tty.setRawMode.bind(tty);
+  setRawMode(true);
+  tty.on("data", onData);
+  tty.resume();
+  return () => {
+    tty.off("data", onData);
+    tty.pause();
+    setRawMode(false);
+  };
 }
 
 /** Awaits a prompt; a cancelled prompt ends the wizard. */
