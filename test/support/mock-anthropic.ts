@@ -26,7 +26,29 @@
  * proxy does not leak upstream connections.
  */
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
-import { framedResponse, nextBehavior, serveMock, sleep, trackRequest, untilAborted, type FramedOptions, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
+import {
+  baseState,
+  clientGone,
+  connectionReset,
+  estimateTokens,
+  framedResponse,
+  hang,
+  mockMisuse,
+  nextBehavior,
+  rawResponse,
+  serveCall,
+  serveMock,
+  sleep,
+  splitContent,
+  splitFrames,
+  type BaseState,
+  type CommonBehavior,
+  type FramedOptions,
+  type Lifecycle,
+  type MockHandle,
+} from "./mock-core.ts";
+
+export { estimateTokens } from "./mock-core.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -104,10 +126,8 @@ export type AnthropicBehavior =
   | { kind: "error_mid_stream"; afterChunks?: number }
   | { kind: "error_first_event" }
   | { kind: "refusal" }
-  | { kind: "hang" }
-  | { kind: "slow"; firstByteMs: number }
   | { kind: "reset_mid_stream"; afterChunks: number }
-  | { kind: "raw"; status: number; headers?: Record<string, string>; body: string };
+  | CommonBehavior;
 
 export interface RecordedAnthropicCall {
   /** The key from `x-api-key`, else from `Authorization: Bearer` ("" when the request had neither). */
@@ -152,22 +172,8 @@ export interface MockAnthropicOptions {
   padding?: boolean;
 }
 
-export interface MockAnthropic {
-  /** Base URL including /v1, e.g. http://127.0.0.1:PORT/v1 */
-  url: string;
-  calls: RecordedAnthropicCall[];
-  /** Script per key: a single behaviour repeats forever; an array is consumed one per call, after which the last one repeats. */
-  script(key: string, behavior: AnthropicBehavior | AnthropicBehavior[]): void;
-  /** Behaviour for keys without a script (default: text). */
-  setDefault(behavior: AnthropicBehavior): void;
-  /** Calls made with this key (optionally only those whose path ends with `pathSuffix`, e.g. "/messages"). */
-  callsFor(key: string, pathSuffix?: string): RecordedAnthropicCall[];
-  /** How many requests are being served right now (hung/slow/streaming included). */
-  openConnections(): number;
-  /** Clear scripts, calls and the default behaviour (models, page size and known keys stay). */
-  reset(): void;
-  stop(): Promise<void>;
-}
+/** Base URL http://127.0.0.1:PORT/v1; unscripted keys get `text`. */
+export type MockAnthropic = MockHandle<AnthropicBehavior, RecordedAnthropicCall>;
 
 const FIXTURE = {
   text: "anthropic/text.json",
@@ -212,11 +218,6 @@ export const DEFAULT_MODELS: readonly Required<AnthropicModelEntry>[] = [
   { id: "claude-3-haiku-20240307", display_name: "Claude Haiku 3", created_at: "2024-03-07T00:00:00Z" },
 ];
 
-/** Roughly four characters per token: deterministic usage numbers tests can predict. */
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
-
 /**
  * The mock's `input_tokens` for a messages or count_tokens body: estimateTokens over every text the
  * request carries, joined with "\n" — the system prompt, text and thinking blocks, tool_use blocks
@@ -253,18 +254,14 @@ function collectBlockTexts(blocks: unknown, texts: string[]): void {
 
 export async function startMockAnthropic(options: MockAnthropicOptions = {}): Promise<MockAnthropic> {
   const state: MockState = {
-    scripts: new Map(),
-    fallback: TEXT,
-    calls: [],
-    open: 0,
-    stopping: new AbortController(),
+    ...baseState(TEXT),
     sequence: 0,
     models: listedModels(options.models),
     pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
     knownKeys: options.knownKeys ? new Set(options.knownKeys) : undefined,
     padding: options.padding ?? true,
   };
-  return serveMock(state, { name: "mock anthropic", basePath: "/v1", fallback: TEXT, fetch: (request) => handleRequest(state, request) });
+  return serveMock(state, { name: "mock anthropic", basePath: "/v1", fetch: (request) => handleRequest(state, request) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,9 +274,7 @@ type ToolUseBehavior = Extract<AnthropicBehavior, { kind: "tool_use" }>;
 
 const TEXT: TextBehavior = { kind: "text" };
 
-interface MockState extends ScriptState<AnthropicBehavior>, LifecycleState {
-  /** Shared with the returned handle, so it is cleared in place, never replaced. */
-  calls: RecordedAnthropicCall[];
+interface MockState extends BaseState<AnthropicBehavior, RecordedAnthropicCall> {
   /** Feeds message, tool and request ids, so every response in a run has distinct ones. */
   sequence: number;
   models: Required<AnthropicModelEntry>[];
@@ -325,19 +320,10 @@ async function handleRequest(state: MockState, request: Request): Promise<Respon
     at: Date.now(),
     aborted: false,
   };
-  state.calls.push(call);
-  const lifecycle = trackRequest(state, call, request.signal);
-  try {
-    const text = await request.text();
-    call.body = parseJson(text);
+  return serveCall(state, call, request, (rawBody, lifecycle) => {
     call.stream = route?.kind === "messages" && call.body?.stream === true;
-    const response = await respond(state, call, route, text, url.searchParams, lifecycle);
-    if (!lifecycle.streaming) lifecycle.done();
-    return response;
-  } catch (error) {
-    lifecycle.abort();
-    throw error;
-  }
+    return respond(state, call, route, rawBody, url.searchParams, lifecycle);
+  });
 }
 
 function routeOf(method: string, path: string): Route | undefined {
@@ -411,15 +397,6 @@ function validateBody(route: Route, rawBody: string, body: any): string | undefi
   return undefined;
 }
 
-function parseJson(text: string): any {
-  if (text === "") return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Behaviours
 // ---------------------------------------------------------------------------------------------
@@ -455,14 +432,13 @@ async function answer(state: MockState, behavior: AnthropicBehavior, exchange: E
     case "error_first_event":
       return exchange.stream ? sseResponse([recordedErrorFrame()], {}, exchange) : overloaded(exchange.requestId);
     case "hang":
-      await untilAborted(exchange.lifecycle.signal);
-      return new Response(null, { status: 499 }); // nobody is listening any more
+      return hang(exchange.lifecycle.signal);
     case "reset_mid_stream":
       return exchange.stream
         ? sseResponse(textPrefixFrames(state, exchange, behavior.afterChunks), { ending: "reset" }, exchange)
         : connectionReset();
     case "raw":
-      return new Response(behavior.body, { status: behavior.status, headers: behavior.headers });
+      return rawResponse(behavior);
   }
 }
 
@@ -475,7 +451,7 @@ function success(
   behavior: TextBehavior | ThinkingBehavior | ToolUseBehavior | { kind: "refusal" },
   exchange: Exchange,
 ): Response {
-  if (exchange.lifecycle.signal.aborted) return new Response(null, { status: 499 });
+  if (exchange.lifecycle.signal.aborted) return clientGone();
   if (exchange.route.kind !== "messages") return nonMessageAnswer(state, exchange);
   const plan = planMessage(behavior, exchange);
   if (!exchange.stream) return jsonResponse(200, JSON.stringify(plan.message), exchange.requestId);
@@ -505,16 +481,6 @@ function jsonResponse(status: number, body: string, requestId: string, headers: 
   return new Response(body, { status, headers: { "content-type": "application/json", "request-id": requestId, ...headers } });
 }
 
-/** Close the connection without any response: the body stream fails before the status line. */
-function connectionReset(): Response {
-  // Erroring with `undefined` (not an Error) keeps Bun from printing a stack trace per reset.
-  return new Response(new ReadableStream({ start: (controller) => controller.error(undefined) }));
-}
-
-/** A mis-scripted test, reported loudly rather than answered with a plausible body. */
-function mockMisuse(message: string): Response {
-  return new Response(`mock anthropic: ${message}`, { status: 500, headers: { "content-type": "text/plain" } });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Error bodies
@@ -825,10 +791,10 @@ function startBlock(block: any): any {
 function blockDeltas(block: any, chunks: number): any[] {
   switch (block.type) {
     case "text":
-      return splitContent(block.text, chunks).map((text) => ({ type: "text_delta", text }));
+      return deltaPieces(block.text, chunks).map((text) => ({ type: "text_delta", text }));
     case "thinking":
       return [
-        ...splitContent(block.thinking, chunks).map((thinking) => ({ type: "thinking_delta", thinking })),
+        ...deltaPieces(block.thinking, chunks).map((thinking) => ({ type: "thinking_delta", thinking })),
         { type: "thinking_delta", thinking: "" },
         { type: "signature_delta", signature: block.signature },
       ];
@@ -842,14 +808,9 @@ function blockDeltas(block: any, chunks: number): any[] {
   }
 }
 
-/** Split `text` into `count` near-equal, non-empty pieces (fewer if the text is shorter; none if empty). */
-function splitContent(text: string, count: number): string[] {
-  const parts = Math.min(Math.max(1, count), text.length);
-  const pieces: string[] = [];
-  for (let i = 0; i < parts; i++) {
-    pieces.push(text.slice(Math.floor((i * text.length) / parts), Math.floor(((i + 1) * text.length) / parts)));
-  }
-  return pieces;
+/** The delta pieces of a text or thinking block: an empty block streams none. */
+function deltaPieces(text: string, count: number): string[] {
+  return text === "" ? [] : splitContent(text, count);
 }
 
 /**
@@ -874,26 +835,8 @@ function recordedErrorFrame(): string {
   return splitFrames(readFixtureText(FIXTURE.streamMidError)).find((f) => f.startsWith("event: error"))!;
 }
 
-/**
- * A recorded body cut into its events, byte for byte: every piece ends with its blank-line
- * delimiter, and whatever follows the last one is a piece of its own.
- */
-function splitFrames(text: string): string[] {
-  const frames: string[] = [];
-  const delimiter = /\r\n\r\n|\n\n|\r\r/g;
-  let start = 0;
-  for (let match = delimiter.exec(text); match; match = delimiter.exec(text)) {
-    frames.push(text.slice(start, match.index + match[0].length));
-    start = match.index + match[0].length;
-  }
-  if (start < text.length) frames.push(text.slice(start));
-  return frames;
-}
-
-type SseOptions = Omit<FramedOptions, "headers">;
-
-function sseResponse(frames: string[], options: SseOptions, exchange: Exchange): Response {
-  return framedResponse(frames, { ...options, headers: { ...SSE_HEADERS, "request-id": exchange.requestId } }, exchange.lifecycle);
+function sseResponse(frames: string[], options: FramedOptions, exchange: Exchange): Response {
+  return framedResponse(frames, { ...SSE_HEADERS, "request-id": exchange.requestId }, options, exchange.lifecycle);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -911,14 +854,14 @@ function replayFixture(state: MockState, file: string, chunkDelayMs: number | un
     if (!exchange.stream) return jsonResponse(200, readFixtureText(file), exchange.requestId);
     return sseResponse(messageFrames(state, readFixtureJson(file), DEFAULT_CHUNKS), { chunkDelayMs }, exchange);
   }
-  if (!exchange.stream) return mockMisuse(`fixture ${file} is a stream recording but the request was not streaming`);
+  if (!exchange.stream) return mockMisuse("mock anthropic", `fixture ${file} is a stream recording but the request was not streaming`);
   if (file.endsWith(".sse.txt")) return sseResponse(splitFrames(readFixtureText(file)), { chunkDelayMs }, exchange);
   if (file.endsWith(".chunks.txt")) {
     const lines = readFixtureText(file).split(/\r?\n/).filter((line) => line.trim() !== "");
     const frames = lines.map((line) => `event: ${JSON.parse(line).type}\ndata: ${line}\n\n`);
     return sseResponse(frames, { chunkDelayMs }, exchange);
   }
-  return mockMisuse(`fixture ${file} is neither .json, .sse.txt nor .chunks.txt`);
+  return mockMisuse("mock anthropic", `fixture ${file} is neither .json, .sse.txt nor .chunks.txt`);
 }
 
 // ---------------------------------------------------------------------------------------------

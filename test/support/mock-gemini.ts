@@ -22,7 +22,29 @@
  * leak upstream connections.
  */
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
-import { framedResponse, nextBehavior, serveMock, sleep, trackRequest, untilAborted, type FramedOptions, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
+import {
+  baseState,
+  clientGone,
+  connectionReset,
+  estimateTokens,
+  framedResponse,
+  hang,
+  mockMisuse,
+  nextBehavior,
+  rawResponse,
+  serveCall,
+  serveMock,
+  sleep,
+  splitContent,
+  splitFrames,
+  type BaseState,
+  type CommonBehavior,
+  type FramedOptions,
+  type Lifecycle,
+  type MockHandle,
+} from "./mock-core.ts";
+
+export { estimateTokens } from "./mock-core.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -91,10 +113,8 @@ export type GeminiBehavior =
   | { kind: "error_first_event"; framing?: ErrorFraming }
   | { kind: "empty" }
   | { kind: "blocked" }
-  | { kind: "hang" }
-  | { kind: "slow"; firstByteMs: number }
   | { kind: "reset_mid_stream"; afterChunks: number }
-  | { kind: "raw"; status: number; headers?: Record<string, string>; body: string };
+  | CommonBehavior;
 
 export interface RecordedGeminiCall {
   /** The `x-goog-api-key` header ("" when the request had none). */
@@ -144,22 +164,8 @@ export interface MockGeminiOptions {
   knownKeys?: string[];
 }
 
-export interface MockGemini {
-  /** Base URL including /v1beta, e.g. http://127.0.0.1:PORT/v1beta */
-  url: string;
-  calls: RecordedGeminiCall[];
-  /** Script per key: a single behaviour repeats forever; an array is consumed one per call, after which the last one repeats. */
-  script(key: string, behavior: GeminiBehavior | GeminiBehavior[]): void;
-  /** Behaviour for keys without a script (default: text). */
-  setDefault(behavior: GeminiBehavior): void;
-  /** Calls made with this key (optionally only those whose path ends with `pathSuffix`, e.g. ":streamGenerateContent"). */
-  callsFor(key: string, pathSuffix?: string): RecordedGeminiCall[];
-  /** How many requests are being served right now (hung/slow/streaming included). */
-  openConnections(): number;
-  /** Clear scripts, calls and the default behaviour (models and page size stay). */
-  reset(): void;
-  stop(): Promise<void>;
-}
+/** Base URL http://127.0.0.1:PORT/v1beta; unscripted keys get `text`. */
+export type MockGemini = MockHandle<GeminiBehavior, RecordedGeminiCall>;
 
 /** Reply text when a text behaviour names none. */
 export const DEFAULT_TEXT = "Hello from the mock Gemini!";
@@ -208,24 +214,15 @@ export const TEXT_SIGNATURE: string = readFixtureJson(FIXTURE.text).candidates[0
 /** The recorded call in google/tool-call-gemini3.json. */
 export const DEFAULT_CALLS: readonly FunctionCallSpec[] = [readFixtureJson(FIXTURE.toolCall).candidates[0].content.parts[0].functionCall];
 
-/** Roughly four characters per token: deterministic usage numbers tests can predict. */
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
-
 export async function startMockGemini(options: MockGeminiOptions = {}): Promise<MockGemini> {
   const state: MockState = {
-    scripts: new Map(),
-    fallback: TEXT,
-    calls: [],
-    open: 0,
-    stopping: new AbortController(),
+    ...baseState(TEXT),
     sequence: 0,
     models: listedModels(options.models),
     pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
     knownKeys: options.knownKeys ? new Set(options.knownKeys) : undefined,
   };
-  return serveMock(state, { name: "mock gemini", basePath: "/v1beta", fallback: TEXT, fetch: (request) => handleRequest(state, request) });
+  return serveMock(state, { name: "mock gemini", basePath: "/v1beta", fetch: (request) => handleRequest(state, request) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,9 +234,7 @@ type ToolCallBehavior = Extract<GeminiBehavior, { kind: "tool_call" }>;
 
 const TEXT: TextBehavior = { kind: "text" };
 
-interface MockState extends ScriptState<GeminiBehavior>, LifecycleState {
-  /** Shared with the returned handle, so it is cleared in place, never replaced. */
-  calls: RecordedGeminiCall[];
+interface MockState extends BaseState<GeminiBehavior, RecordedGeminiCall> {
   /** Feeds response ids, so every response in a run has a distinct one. */
   sequence: number;
   models: any[];
@@ -287,17 +282,7 @@ async function handleRequest(state: MockState, request: Request): Promise<Respon
     at: Date.now(),
     aborted: false,
   };
-  state.calls.push(call);
-  const lifecycle = trackRequest(state, call, request.signal);
-  try {
-    call.body = parseJson(await request.text());
-    const response = await respond(state, call, route, url.searchParams, lifecycle);
-    if (!lifecycle.streaming) lifecycle.done();
-    return response;
-  } catch (error) {
-    lifecycle.abort();
-    throw error;
-  }
+  return serveCall(state, call, request, (_rawBody, lifecycle) => respond(state, call, route, url.searchParams, lifecycle));
 }
 
 /** Clients may percent-encode the ":" before the method; Google accepts both. */
@@ -354,15 +339,6 @@ function countTokens(body: any): Response {
   return Response.json({ totalTokens: texts.reduce((sum: number, text: string) => sum + estimateTokens(text), 0) });
 }
 
-function parseJson(text: string): any {
-  if (text === "") return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Behaviours
 // ---------------------------------------------------------------------------------------------
@@ -376,7 +352,6 @@ async function answer(state: MockState, behavior: GeminiBehavior, exchange: Exch
       return success(state, behavior, exchange);
     case "slow":
       await sleep(behavior.firstByteMs, exchange.lifecycle.signal);
-      if (exchange.lifecycle.signal.aborted) return new Response(null, { status: 499 });
       return success(state, TEXT, exchange);
     case "fixture":
       return replayFixture(behavior.file, behavior.chunkDelayMs, exchange);
@@ -399,14 +374,13 @@ async function answer(state: MockState, behavior: GeminiBehavior, exchange: Exch
         ? sseResponse([errorFrame(unavailableBody(), behavior.framing)], {}, exchange.lifecycle)
         : errorResponse(503, unavailableBody(), false);
     case "hang":
-      await untilAborted(exchange.lifecycle.signal);
-      return new Response(null, { status: 499 }); // nobody is listening any more
+      return hang(exchange.lifecycle.signal);
     case "reset_mid_stream":
       return exchange.stream
         ? sseResponse(textPrefixFrames(behavior.afterChunks, exchange), { ending: "reset" }, exchange.lifecycle)
         : connectionReset();
     case "raw":
-      return new Response(behavior.body, { status: behavior.status, headers: behavior.headers });
+      return rawResponse(behavior);
   }
 }
 
@@ -419,7 +393,7 @@ function success(
   behavior: TextBehavior | ToolCallBehavior | { kind: "empty" } | { kind: "blocked" },
   exchange: Exchange,
 ): Response {
-  if (exchange.lifecycle.signal.aborted) return new Response(null, { status: 499 });
+  if (exchange.lifecycle.signal.aborted) return clientGone();
   if (exchange.action === "batchEmbedContents") return embeddings(exchange.body);
   if (exchange.action === "list") return modelPage(state, exchange.params);
   switch (behavior.kind) {
@@ -467,17 +441,6 @@ function errorResponse(status: number, body: string, stream: boolean): Response 
 /** Google pretty-prints JSON bodies with two spaces and a final newline (as the recordings are). */
 function pretty(body: unknown): string {
   return `${JSON.stringify(body, null, 2)}\n`;
-}
-
-/** Close the connection without any response: the body stream fails before the status line. */
-function connectionReset(): Response {
-  // Erroring with `undefined` (not an Error) keeps Bun from printing a stack trace per reset.
-  return new Response(new ReadableStream({ start: (controller) => controller.error(undefined) }));
-}
-
-/** A mis-scripted test, reported loudly rather than answered with a plausible body. */
-function mockMisuse(message: string): Response {
-  return new Response(`mock gemini: ${message}`, { status: 500, headers: { "content-type": "text/plain" } });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -706,36 +669,8 @@ function sseEvent(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\r\n\r\n`;
 }
 
-/**
- * A recorded body cut into its events, byte for byte: every piece ends with its blank-line
- * delimiter, and whatever follows the last one (a bare error object) is a piece of its own.
- */
-function splitFrames(text: string): string[] {
-  const frames: string[] = [];
-  const delimiter = /\r\n\r\n|\n\n|\r\r/g;
-  let start = 0;
-  for (let match = delimiter.exec(text); match; match = delimiter.exec(text)) {
-    frames.push(text.slice(start, match.index + match[0].length));
-    start = match.index + match[0].length;
-  }
-  if (start < text.length) frames.push(text.slice(start));
-  return frames;
-}
-
-type SseOptions = Omit<FramedOptions, "headers">;
-
-function sseResponse(frames: string[], options: SseOptions, lifecycle: Lifecycle): Response {
-  return framedResponse(frames, { ...options, headers: SSE_HEADERS }, lifecycle);
-}
-
-/** Split `text` into `count` near-equal, non-empty pieces (fewer if the text is shorter). */
-function splitContent(text: string, count: number): string[] {
-  const parts = Math.max(1, Math.min(count, text.length));
-  const pieces: string[] = [];
-  for (let i = 0; i < parts; i++) {
-    pieces.push(text.slice(Math.floor((i * text.length) / parts), Math.floor(((i + 1) * text.length) / parts)));
-  }
-  return pieces;
+function sseResponse(frames: string[], options: FramedOptions, lifecycle: Lifecycle): Response {
+  return framedResponse(frames, SSE_HEADERS, options, lifecycle);
 }
 
 /** A stream chunk in the recorded key order (stream-thought-summaries-include-thoughts.sse.txt). */
@@ -826,13 +761,13 @@ function replayFixture(file: string, chunkDelayMs: number | undefined, exchange:
     if (!exchange.stream) return jsonResponse(200, readFixtureText(file));
     return sseResponse([sseEvent(readFixtureJson(file))], {}, exchange.lifecycle);
   }
-  if (!exchange.stream) return mockMisuse(`fixture ${file} is a stream recording but the request was not streaming`);
+  if (!exchange.stream) return mockMisuse("mock gemini", `fixture ${file} is a stream recording but the request was not streaming`);
   if (file.endsWith(".sse.txt")) return sseResponse(splitFrames(readFixtureText(file)), { chunkDelayMs }, exchange.lifecycle);
   if (file.endsWith(".chunks.txt")) {
     const lines = readFixtureText(file).split(/\r?\n/).filter((line) => line.trim() !== "");
     return sseResponse(lines.map((line) => `data: ${line}\r\n\r\n`), { chunkDelayMs }, exchange.lifecycle);
   }
-  return mockMisuse(`fixture ${file} is neither .json, .sse.txt nor .chunks.txt`);
+  return mockMisuse("mock gemini", `fixture ${file} is neither .json, .sse.txt nor .chunks.txt`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,25 @@
  * upstream connections.
  */
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
-import { framedResponse, nextBehavior, serveMock, sleep, trackRequest, untilAborted, type FramedOptions, type Lifecycle, type LifecycleState, type ScriptState } from "./mock-core.ts";
+import {
+  baseState,
+  clientGone,
+  connectionReset,
+  estimateTokens,
+  framedResponse,
+  hang,
+  nextBehavior,
+  rawResponse,
+  serveCall,
+  serveMock,
+  sleep,
+  splitContent,
+  type BaseState,
+  type CommonBehavior,
+  type FramedOptions,
+  type Lifecycle,
+  type MockHandle,
+} from "./mock-core.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -59,13 +77,11 @@ export type Behavior =
       fixture?: string;
     }
   | { kind: "not_found" }
-  | { kind: "hang" }
-  | { kind: "slow"; firstByteMs: number }
   | { kind: "reset_mid_stream"; afterChunks: number }
   | { kind: "error_mid_stream"; afterChunks: number }
   | { kind: "error_event_first" }
   | { kind: "malformed_json" }
-  | { kind: "raw"; status: number; headers?: Record<string, string>; body: string };
+  | CommonBehavior;
 
 export interface RecordedCall {
   /** Bearer token ("" when the request had none). */
@@ -81,22 +97,8 @@ export interface RecordedCall {
   aborted: boolean;
 }
 
-export interface MockUpstream {
-  /** Base URL including /v1, e.g. http://127.0.0.1:PORT/v1 */
-  url: string;
-  calls: RecordedCall[];
-  /** Script per key: a single behaviour repeats forever; an array is consumed one per call, after which the last one repeats. */
-  script(key: string, behavior: Behavior | Behavior[]): void;
-  /** Behaviour for keys without a script (default: success). */
-  setDefault(behavior: Behavior): void;
-  /** Calls made with this key (optionally only those whose path ends with `path`, e.g. "/chat/completions"). */
-  callsFor(key: string, path?: string): RecordedCall[];
-  /** How many requests are being served right now (hung/slow/streaming included). */
-  openConnections(): number;
-  /** Clear scripts, calls and the default behaviour. */
-  reset(): void;
-  stop(): Promise<void>;
-}
+/** Base URL http://127.0.0.1:PORT/v1; unscripted keys get `success`. */
+export type MockUpstream = MockHandle<Behavior, RecordedCall>;
 
 export interface MockUpstreamOptions {
   /** Model ids listed by GET /v1/models (default: the ids in the Cerebras recording). */
@@ -111,16 +113,8 @@ export const DEFAULT_USAGE = { prompt: 10, completion: 5 } as const;
 export const DEFAULT_CHUNKS = 3;
 
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
-  const state: MockState = {
-    scripts: new Map(),
-    fallback: SUCCESS,
-    calls: [],
-    open: 0,
-    stopping: new AbortController(),
-    sequence: 0,
-    models: options.models,
-  };
-  return serveMock(state, { name: "mock upstream", basePath: "/v1", fallback: SUCCESS, fetch: (request) => handleRequest(state, request) });
+  const state: MockState = { ...baseState(SUCCESS), sequence: 0, models: options.models };
+  return serveMock(state, { name: "mock upstream", basePath: "/v1", fetch: (request) => handleRequest(state, request) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,9 +126,7 @@ type RateLimitBehavior = Extract<Behavior, { kind: "rate_limit" }>;
 
 const SUCCESS: SuccessBehavior = { kind: "success" };
 
-interface MockState extends ScriptState<Behavior>, LifecycleState {
-  /** Shared with the returned handle, so it is cleared in place, never replaced. */
-  calls: RecordedCall[];
+interface MockState extends BaseState<Behavior, RecordedCall> {
   /** Feeds response ids, so every response in a run has a distinct one. */
   sequence: number;
   models: string[] | undefined;
@@ -168,17 +160,7 @@ async function handleRequest(state: MockState, request: Request): Promise<Respon
     at: Date.now(),
     aborted: false,
   };
-  state.calls.push(call);
-  const lifecycle = trackRequest(state, call, request.signal);
-  try {
-    call.body = parseJson(await request.text());
-    const response = await respond(state, call, lifecycle);
-    if (!lifecycle.streaming) lifecycle.done();
-    return response;
-  } catch (error) {
-    lifecycle.abort();
-    throw error;
-  }
+  return serveCall(state, call, request, (_rawBody, lifecycle) => respond(state, call, lifecycle));
 }
 
 async function respond(state: MockState, call: RecordedCall, lifecycle: Lifecycle): Promise<Response> {
@@ -218,15 +200,6 @@ function bearerToken(request: Request): string | undefined {
   return match?.[1];
 }
 
-function parseJson(text: string): any {
-  if (text === "") return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Behaviours
 // ---------------------------------------------------------------------------------------------
@@ -252,8 +225,7 @@ async function answer(state: MockState, behavior: Behavior, exchange: Exchange):
     case "not_found":
       return modelNotFound(exchange.model);
     case "hang":
-      await untilAborted(exchange.lifecycle.signal);
-      return new Response(null, { status: 499 }); // nobody is listening any more
+      return hang(exchange.lifecycle.signal);
     case "reset_mid_stream":
       return exchange.stream
         ? sseResponse(textStreamPrefix(exchange, behavior.afterChunks), { ending: "reset" }, exchange.lifecycle)
@@ -269,12 +241,12 @@ async function answer(state: MockState, behavior: Behavior, exchange: Exchange):
     case "malformed_json":
       return exchange.stream ? malformedStream(exchange) : malformedJson(state, exchange);
     case "raw":
-      return new Response(behavior.body, { status: behavior.status, headers: behavior.headers });
+      return rawResponse(behavior);
   }
 }
 
 function success(state: MockState, behavior: SuccessBehavior, exchange: Exchange): Response {
-  if (exchange.lifecycle.signal.aborted) return new Response(null, { status: 499 });
+  if (exchange.lifecycle.signal.aborted) return clientGone();
   if (exchange.stream) {
     const events = behavior.toolCalls ? toolCallStream(behavior, exchange) : textStream(behavior, exchange);
     return sseResponse(events, { chunkDelayMs: behavior.chunkDelayMs }, exchange.lifecycle);
@@ -401,12 +373,6 @@ function errorIn200(body: unknown): Response {
   return jsonResponse(200, JSON.stringify(body));
 }
 
-/** Close the connection without any response: the body stream fails before the status line. */
-function connectionReset(): Response {
-  // Erroring with `undefined` (not an Error) keeps Bun from printing a stack trace per reset.
-  return new Response(new ReadableStream({ start: (controller) => controller.error(undefined) }));
-}
-
 function malformedJson(state: MockState, exchange: Exchange): Response {
   const body = successBody(state, SUCCESS, exchange);
   return jsonResponse(200, body.slice(0, Math.floor(body.length / 2)));
@@ -468,7 +434,7 @@ function embeddingList(behavior: SuccessBehavior, exchange: Exchange): any {
     return item;
   });
   body.model = exchange.model;
-  const prompt = behavior.usage?.prompt ?? inputs.reduce((sum, input) => sum + estimateTokens(input), 0);
+  const prompt = behavior.usage?.prompt ?? inputs.reduce((sum, input) => sum + inputTokens(input), 0);
   body.usage.prompt_tokens = prompt;
   body.usage.total_tokens = prompt;
   return body;
@@ -482,9 +448,9 @@ function embeddingInputs(input: unknown): (string | number[])[] {
   return input as (string | number[])[];
 }
 
-/** Roughly four characters per token; good enough for a mock's usage numbers. */
-function estimateTokens(input: string | number[]): number {
-  return Array.isArray(input) ? input.length : Math.max(1, Math.ceil(input.length / 4));
+/** Token ids count one each; text is estimated like every mock's. */
+function inputTokens(input: string | number[]): number {
+  return Array.isArray(input) ? input.length : estimateTokens(input);
 }
 
 function floatsToBase64(values: number[]): string {
@@ -511,10 +477,8 @@ function sseData(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }
 
-type SseOptions = Omit<FramedOptions, "headers">;
-
-function sseResponse(frames: string[], options: SseOptions, lifecycle: Lifecycle): Response {
-  return framedResponse(frames, { ...options, headers: SSE_HEADERS }, lifecycle);
+function sseResponse(frames: string[], options: FramedOptions, lifecycle: Lifecycle): Response {
+  return framedResponse(frames, SSE_HEADERS, options, lifecycle);
 }
 
 /** The recorded text-stream chunks this mock reuses: role opener, one content delta, the stop. */
@@ -554,16 +518,6 @@ function usageChunk(exchange: Exchange, fingerprint: unknown, usage: Usage): any
   chunk.system_fingerprint = fingerprint;
   withUsage(chunk.usage, usage);
   return chunk;
-}
-
-/** Split `text` into `count` near-equal, non-empty pieces (fewer if the text is shorter). */
-function splitContent(text: string, count: number): string[] {
-  const parts = Math.max(1, Math.min(count, text.length));
-  const pieces: string[] = [];
-  for (let i = 0; i < parts; i++) {
-    pieces.push(text.slice(Math.floor((i * text.length) / parts), Math.floor(((i + 1) * text.length) / parts)));
-  }
-  return pieces;
 }
 
 function textStream(behavior: SuccessBehavior, exchange: Exchange): string[] {
