@@ -1,7 +1,7 @@
 /**
  * What people paste or type into setup, made into clean values: provider keys split out of
  * pasted text (one per line, comma- or space-separated), keys that look wrong flagged for a
- * second look, provider names and base URLs checked, and terminal paste handling.
+ * second look, provider names, base URLs, host and port checked, and terminal paste handling.
  *
  * Odd-looking keys are flagged, never rejected: providers change their key formats, and a
  * local server may take any placeholder.
@@ -115,6 +115,18 @@ export function baseUrlProblem(url: string): string | undefined {
     if (!(error instanceof ConfigError)) throw error;
     return error.message.replace(/^CHECK_API_BASE must/, "The base URL must");
   }
+}
+
+/** The port typed (trimmed), when it is one the proxy accepts as PORT: a whole number from 1 to 65535. */
+export function parsePort(text: string): number | undefined {
+  const trimmed = text.trim();
+  const port = /^\d{1,5}$/.test(trimmed) ? Number(trimmed) : NaN;
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** True when the proxy accepts `text` (trimmed) as HOST: one word, no spaces. */
+export function isHostName(text: string): boolean {
+  return /^\S+$/.test(text.trim());
 }
 
 /** A base URL as it is stored: trimmed, without trailing slashes. */

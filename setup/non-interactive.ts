@@ -31,7 +31,7 @@ import {
   writeEnvFileAtomic,
   type EnvDocument,
 } from "./env-editor.ts";
-import { baseUrlProblem, normaliseBaseUrl, parsePastedKeys, providerNameProblem } from "./key-input.ts";
+import { baseUrlProblem, isHostName, normaliseBaseUrl, parsePastedKeys, parsePort, providerNameProblem } from "./key-input.ts";
 import { curlCommand, describeAdded, describeProviders, describeRemoval, runSetupWizard } from "./wizard.ts";
 
 export interface SetupCommandOptions {
@@ -232,12 +232,12 @@ async function applyFlags(flags: SetupFlags, envPath: string, options: SetupComm
   if (flags.add !== undefined) doc = await addFromFlags(doc, flags, flags.add, options, report, err);
   if (flags.remove !== undefined) doc = removeFromFlags(doc, flags.remove, flags.keySuffix!, report);
   if (flags.host !== undefined) {
-    if (/\s/.test(flags.host)) throw new ConfigError(`--host must be a host name or IP address (got "${flags.host}").`);
+    if (!isHostName(flags.host)) throw new ConfigError(`--host must be a host name or IP address (got "${flags.host}").`);
     doc = setVar(doc, "HOST", flags.host);
   }
   if (flags.port !== undefined) {
-    const port = /^\d{1,5}$/.test(flags.port) ? Number(flags.port) : NaN;
-    if (!(port >= 1 && port <= 65535)) throw new ConfigError(`--port must be a whole number from 1 to 65535 (got "${flags.port}").`);
+    const port = parsePort(flags.port);
+    if (port === undefined) throw new ConfigError(`--port must be a whole number from 1 to 65535 (got "${flags.port}").`);
     doc = setVar(doc, "PORT", String(port));
   }
   if (flags.requestLogging !== undefined) doc = setVar(doc, "REQUEST_LOGGING", String(parseOnOff(flags.requestLogging)));

@@ -58,9 +58,11 @@ import {
   BRACKETED_PASTE_ON,
   baseUrlProblem,
   foldPastedLineBreaks,
+  isHostName,
   newPasteState,
   normaliseBaseUrl,
   parsePastedKeys,
+  parsePort,
   providerNameProblem,
 } from "./key-input.ts";
 
@@ -436,7 +438,7 @@ async function serverStep(s: Session, io: Io): Promise<void> {
             ...io,
             message: "Address to listen on: 127.0.0.1 is this computer only, 0.0.0.0 every network interface",
             initialValue: host,
-            validate: (v) => (/^\S+$/.test((v ?? "").trim()) ? undefined : "Enter a host name or IP address, e.g. 127.0.0.1."),
+            validate: (v) => (isHostName(v ?? "") ? undefined : "Enter a host name or IP address, e.g. 127.0.0.1."),
           }),
         )
       ).trim();
@@ -449,10 +451,7 @@ async function serverStep(s: Session, io: Io): Promise<void> {
             ...io,
             message: "Port to listen on (1-65535)",
             initialValue: port,
-            validate: (v) => {
-              const n = /^\d{1,5}$/.test((v ?? "").trim()) ? Number(v) : NaN;
-              return n >= 1 && n <= 65535 ? undefined : "Enter a whole number from 1 to 65535.";
-            },
+            validate: (v) => (parsePort(v ?? "") === undefined ? "Enter a whole number from 1 to 65535." : undefined),
           }),
         )
       ).trim();

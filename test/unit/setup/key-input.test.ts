@@ -1,13 +1,15 @@
-/** Pasted keys split, deduplicated and flagged; names and base URLs checked; terminal pastes folded onto one line. */
+/** Pasted keys split, deduplicated and flagged; names, base URLs, hosts and ports checked; terminal pastes folded onto one line. */
 
 import { describe, expect, test } from "bun:test";
 import {
   baseUrlProblem,
   foldPastedLineBreaks,
+  isHostName,
   keyProblems,
   newPasteState,
   normaliseBaseUrl,
   parsePastedKeys,
+  parsePort,
   providerNameProblem,
 } from "../../../setup/key-input.ts";
 
@@ -117,5 +119,20 @@ describe("foldPastedLineBreaks", () => {
     const state = newPasteState();
     expect(foldPastedLineBreaks("\x1b", state)).toBe("\x1b");
     expect(foldPastedLineBreaks("\x03", state)).toBe("\x03");
+  });
+});
+
+describe("host and port, as the proxy reads HOST and PORT", () => {
+  test("a port is a whole number from 1 to 65535", () => {
+    expect(parsePort(" 8123 ")).toBe(8123);
+    expect(parsePort("65535")).toBe(65535);
+    for (const bad of ["0", "65536", "99999", "80.5", "-1", "8o80", ""]) expect(parsePort(bad)).toBeUndefined();
+  });
+
+  test("a host is one word", () => {
+    expect(isHostName(" 0.0.0.0 ")).toBe(true);
+    expect(isHostName("::1")).toBe(true);
+    expect(isHostName("my host")).toBe(false);
+    expect(isHostName("  ")).toBe(false);
   });
 });
