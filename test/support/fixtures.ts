@@ -82,6 +82,18 @@ export function readSseJson<T = any>(relative: string): T[] {
     .map((e) => JSON.parse(e.data) as T);
 }
 
+/** The lines of a recorded `*.chunks.txt` fixture (one JSON payload each), blank lines dropped. */
+export function readChunkLines(relative: string): string[] {
+  return readFixtureText(relative)
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "");
+}
+
+/** The payloads of a recorded `*.chunks.txt` fixture, parsed. */
+export function readChunksJson<T = any>(relative: string): T[] {
+  return readChunkLines(relative).map((line) => JSON.parse(line) as T);
+}
+
 /** SSE allows exactly one optional space after the field colon. */
 function stripFieldSpace(value: string): string {
   return value.startsWith(" ") ? value.slice(1) : value;

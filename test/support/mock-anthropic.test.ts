@@ -4,7 +4,7 @@
  * from (event names and order, pings, padding, usage fields, error bodies).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { readFixtureJson, readFixtureText, readSseFixture } from "./fixtures.ts";
+import { readChunkLines, readChunksJson, readFixtureJson, readFixtureText, readSseFixture } from "./fixtures.ts";
 import {
   CREDIT_BALANCE_MESSAGE,
   DEFAULT_CALLS,
@@ -133,13 +133,6 @@ function shape(events: { event?: string; data: any }[]): string[] {
 
 function recordedSse(file: string): { event?: string; data: any }[] {
   return readSseFixture(file).map((e) => ({ event: e.event, data: JSON.parse(e.data) }));
-}
-
-function recordedChunks(file: string): any[] {
-  return readFixtureText(file)
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line));
 }
 
 function deltasOf(list: Frame[], index: number, type: string, field: string): string[] {
@@ -362,7 +355,7 @@ describe("thinking", () => {
   test("the same shape as the other thinking recording (thinking-signature-delta.chunks.txt), context_management aside", async () => {
     mock.script("k-think-c", { kind: "thinking" });
     const list = await streamFrames(await streamMessages("k-think-c"));
-    expect(shape(list)).toEqual(shape(recordedChunks("anthropic/thinking-signature-delta.chunks.txt").map((data) => ({ data }))));
+    expect(shape(list)).toEqual(shape(readChunksJson("anthropic/thinking-signature-delta.chunks.txt").map((data) => ({ data }))));
   });
 });
 
@@ -393,14 +386,14 @@ describe("tool_use", () => {
   test("stream: the recorded shape — tool_use start with input {} and caller, an empty fragment first, Python-spaced JSON", async () => {
     mock.script("k-tool-s", { kind: "tool_use" });
     const list = await streamFrames(await streamMessages("k-tool-s"));
-    expect(shape(list)).toEqual(shape(recordedChunks("anthropic/tool-use-input-json-delta.chunks.txt").map((data) => ({ data }))));
+    expect(shape(list)).toEqual(shape(readChunksJson("anthropic/tool-use-input-json-delta.chunks.txt").map((data) => ({ data }))));
     const start = list[1]!.data.content_block;
     expect(start).toMatchObject({ type: "tool_use", name: "searchDocs", input: {}, caller: { type: "direct" } });
     expect(start.id).toMatch(/^toolu_/);
     const fragments = deltasOf(list, 0, "input_json_delta", "partial_json");
     expect(fragments[0]).toBe("");
     expect(fragments.length).toBeGreaterThan(2);
-    const recorded = recordedChunks("anthropic/tool-use-input-json-delta.chunks.txt")
+    const recorded = readChunksJson("anthropic/tool-use-input-json-delta.chunks.txt")
       .filter((e) => e.delta?.type === "input_json_delta")
       .map((e) => e.delta.partial_json)
       .join("");
@@ -466,7 +459,7 @@ describe("fixture replay", () => {
   test(".chunks.txt lines are framed with their event names, data bytes untouched", async () => {
     mock.script("k-fx-chunks", { kind: "fixture", file: "anthropic/cache-write.chunks.txt" });
     const list = await streamFrames(await streamMessages("k-fx-chunks"));
-    const lines = readFixtureText("anthropic/cache-write.chunks.txt").split("\n").filter((l) => l.trim() !== "");
+    const lines = readChunkLines("anthropic/cache-write.chunks.txt");
     expect(list.map((f) => f.raw)).toEqual(lines);
     expect(list.map((f) => f.event)).toEqual(lines.map((l) => JSON.parse(l).type));
   });
@@ -491,7 +484,7 @@ describe("refusal", () => {
   test("stream: the recorded refusal sequence with its stop_details, for the requested model", async () => {
     mock.script("k-refuse", { kind: "refusal" });
     const list = await streamFrames(await streamMessages("k-refuse"));
-    const recorded = recordedChunks("anthropic/refusal-stop-details.chunks.txt");
+    const recorded = readChunksJson("anthropic/refusal-stop-details.chunks.txt");
     expect(list.map((f) => f.event)).toEqual(recorded.map((e) => e.type));
     expect(list[0]!.data.message.model).toBe(MODEL);
     const delta = list[2]!.data;

@@ -25,7 +25,7 @@
  * up), and the number of requests still being served is observable so tests can assert that the
  * proxy does not leak upstream connections.
  */
-import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
+import { fixtureStatus, readChunkLines, readFixtureJson, readFixtureText, readSseJson, readChunksJson } from "./fixtures.ts";
 import {
   baseState,
   clientGone,
@@ -622,7 +622,7 @@ function toolUseMessage(behavior: ToolUseBehavior, exchange: Exchange): any {
 
 /** No content, stop_reason refusal and the recorded stop_details and output tokens. */
 function refusalMessage(exchange: Exchange): any {
-  const events = readFixtureText(FIXTURE.refusal).split(/\r?\n/).filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
+  const events = readChunksJson(FIXTURE.refusal);
   const delta = events.find((e) => e.type === "message_delta");
   const tokens = tokensFor(exchange, { output: delta.usage.output_tokens }, 0);
   return buildMessage(exchange, [], "refusal", tokens, { stopDetails: delta.delta.stop_details });
@@ -696,7 +696,7 @@ function pythonJson(value: unknown): string {
 }
 
 function recordedToolCall(): ToolCallSpec {
-  const events = readFixtureText(FIXTURE.toolUse).split(/\r?\n/).filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
+  const events = readChunksJson(FIXTURE.toolUse);
   const start = events.find((e) => e.type === "content_block_start");
   const json = events.filter((e) => e.delta?.type === "input_json_delta").map((e) => e.delta.partial_json).join("");
   return { name: start.content_block.name, input: JSON.parse(json) };
@@ -857,7 +857,7 @@ function replayFixture(state: MockState, file: string, chunkDelayMs: number | un
   if (!exchange.stream) return mockMisuse("mock anthropic", `fixture ${file} is a stream recording but the request was not streaming`);
   if (file.endsWith(".sse.txt")) return sseResponse(splitFrames(readFixtureText(file)), { chunkDelayMs }, exchange);
   if (file.endsWith(".chunks.txt")) {
-    const lines = readFixtureText(file).split(/\r?\n/).filter((line) => line.trim() !== "");
+    const lines = readChunkLines(file);
     const frames = lines.map((line) => `event: ${JSON.parse(line).type}\ndata: ${line}\n\n`);
     return sseResponse(frames, { chunkDelayMs }, exchange);
   }

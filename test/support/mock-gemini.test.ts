@@ -3,7 +3,7 @@
  * serves are checked against the recorded fixtures in test/fixtures/google they are built from.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { parseSse, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
+import { parseSse, readChunkLines, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
 import {
   DEFAULT_CALLS,
   DEFAULT_CHUNKS,
@@ -355,7 +355,7 @@ describe("fixture replay", () => {
     mock.script("k-fx-chunks", { kind: "fixture", file: "google/text-gemini3.chunks.txt" });
     const raw = await (await streamGenerate("k-fx-chunks")).text();
     expect(raw).toMatch(CRLF_EVENTS);
-    const lines = readFixtureText("google/text-gemini3.chunks.txt").split("\n").filter((l) => l.trim() !== "");
+    const lines = readChunkLines("google/text-gemini3.chunks.txt");
     expect(parseSse(raw).map((e) => e.data)).toEqual(lines);
   });
 

@@ -21,7 +21,7 @@
  * number of requests still being served is observable so tests can assert that the proxy does not
  * leak upstream connections.
  */
-import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
+import { fixtureStatus, readChunkLines, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
 import {
   baseState,
   clientGone,
@@ -764,7 +764,7 @@ function replayFixture(file: string, chunkDelayMs: number | undefined, exchange:
   if (!exchange.stream) return mockMisuse("mock gemini", `fixture ${file} is a stream recording but the request was not streaming`);
   if (file.endsWith(".sse.txt")) return sseResponse(splitFrames(readFixtureText(file)), { chunkDelayMs }, exchange.lifecycle);
   if (file.endsWith(".chunks.txt")) {
-    const lines = readFixtureText(file).split(/\r?\n/).filter((line) => line.trim() !== "");
+    const lines = readChunkLines(file);
     return sseResponse(lines.map((line) => `data: ${line}\r\n\r\n`), { chunkDelayMs }, exchange.lifecycle);
   }
   return mockMisuse("mock gemini", `fixture ${file} is neither .json, .sse.txt nor .chunks.txt`);
