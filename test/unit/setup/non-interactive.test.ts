@@ -25,7 +25,7 @@ interface Run {
 
 function folder(envText?: string): string {
   const dir = mkdtempSync(join(tmpdir(), "lkp-setup-cli-"));
-  if (envText !== undefined) writeFileSync(join(dir, ".env"), envText);
+  if (envText !== undefined) writeFileSync(join(dir, ".env"), envText, { mode: 0o644 });
   return dir;
 }
 
@@ -161,6 +161,9 @@ describe("other edits", () => {
     const r = await run(dir, ["--host", "0.0.0.0", "--port=9100", "--request-logging", "on"]);
     expect(r.code).toBe(0);
     expect(readFileSync(r.envPath, "utf8")).toBe(`PROXY_API_KEY=${PROXY_KEY}\nPORT=9100 # default\nHOST=0.0.0.0\nREQUEST_LOGGING=true\n`);
+    // A world-readable file that setup rewrites comes out owner-only, and the user is told so.
+    expect(statSync(r.envPath).mode & 0o777).toBe(0o600);
+    expect(r.stdout).toBe(`Wrote ${r.envPath} (owner-only permissions).\n`);
   });
 
   test("--rotate-proxy-key replaces the key and prints the new one once", async () => {
@@ -168,8 +171,10 @@ describe("other edits", () => {
     const r = await run(dir, ["--rotate-proxy-key"]);
     expect(r.code).toBe(0);
     const fresh = vars(r.envPath).get("PROXY_API_KEY")!;
-    expect(fresh).not.toBe(PROXY_KEY);
+    expect(fresh).toMatch(/^lkp-[A-Za-z0-9_-]{43}$/);
+    expect(readFileSync(r.envPath, "utf8")).toBe(`PROXY_API_KEY=${fresh}\nGROQ_API_KEY=gsk_abcdefgh\n`);
     expect(r.stdout.split(fresh).length - 1).toBe(1);
+    expect(r.stdout).not.toContain(PROXY_KEY);
   });
 
   test("--show-proxy-key prints only the key; --list masks everything", async () => {

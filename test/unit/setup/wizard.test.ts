@@ -258,13 +258,7 @@ describe("cancelling leaves the file exactly as it was", () => {
 
 test("a broken .env is refused before any prompt, with the line number only", async () => {
   const envPath = envFile("PROXY_API_KEY=x\nsk-pasted-on-its-own\n");
-  let error: unknown;
-  try {
-    await runSetupWizard({ envPath, stdin: new PassThrough(), stdout: new PassThrough() });
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ConfigError);
-  expect((error as Error).message).toContain(`Line 2 of ${envPath}`);
-  expect((error as Error).message).not.toContain("sk-pasted");
+  const opened = runSetupWizard({ envPath, stdin: new PassThrough(), stdout: new PassThrough() });
+  await expect(opened).rejects.toBeInstanceOf(ConfigError);
+  await expect(opened).rejects.toThrow(`Line 2 of ${envPath} is not a KEY=value line.`);
 });
