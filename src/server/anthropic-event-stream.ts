@@ -1,6 +1,7 @@
 /**
  * OpenAI SSE (as relayed from any provider) → Anthropic Messages events. The relay already ends a
- * failed stream with one error event; here it becomes one `event: error`. During long silences
+ * failed stream with one error event, its `type` already Anthropic's (the route words it from the
+ * failure, see `anthropicFailureText`); here it becomes one `event: error`. During long silences
  * (a model thinking before its first token) a `ping` goes out so clients and intermediaries keep
  * the connection.
  */
@@ -35,9 +36,9 @@ export function toAnthropicEventStream(
       } catch {
         continue;
       }
-      const error = chunk.error as { type?: string; code?: string; message?: string } | undefined;
+      const error = chunk.error as { type?: string; message?: string } | undefined;
       if (error && typeof error === "object") {
-        out += writer.error({ type: anthropicTypeOf(error), message: error.message ?? "upstream error" });
+        out += writer.error({ type: error.type ?? "api_error", message: error.message ?? "upstream error" });
         continue;
       }
       out += writer.push(chunk);
@@ -73,19 +74,4 @@ export function toAnthropicEventStream(
       },
     }),
   );
-}
-
-/** The relay's error codes are failure classes; Anthropic clients expect Anthropic error types. */
-function anthropicTypeOf(error: { type?: string; code?: string }): string {
-  switch (error.code) {
-    case "rate_limit":
-    case "quota":
-      return "rate_limit_error";
-    case "invalid_key":
-      return "authentication_error";
-    case "request":
-      return "invalid_request_error";
-    default:
-      return error.code && /_error$/.test(error.code) ? error.code : "api_error";
-  }
 }

@@ -298,6 +298,9 @@ describe("a failure after the stream started", () => {
     const events = await readFailedStream(await postMessages(rig.proxy, messagesBody(GPT_MODEL, { stream: true })));
     const error = expectOneTrailingError(events);
     expect(error.data.error.message.length).toBeGreaterThan(0);
+    // The recorded chunk is OpenRouter's `{"code":400,"message":"Token limit reached"}`: the request's
+    // fault, typed as the native Anthropic stream types it, not a generic api_error.
+    expect(error.data.error).toEqual({ type: "invalid_request_error", message: "Token limit reached" });
   });
 
   test("gemini: a connection reset mid-stream behind /v1/messages ends in one event: error", async () => {

@@ -8,6 +8,8 @@
 
 import { Hono, type Context } from "hono";
 import { redactFailure } from "../../engine/rotate.ts";
+import type { Failure } from "../../engine/types.ts";
+import { SSE_DONE, sseData } from "../../formats/sse.ts";
 import { chatRequestSchema, type ChatRequest } from "../../formats/openai-requests.ts";
 import { countTokensRequestSchema, messagesRequestSchema } from "../../formats/anthropic/messages-schema.ts";
 import { convertMessagesToOpenAI } from "../../formats/anthropic/convert-messages-to-openai.ts";
@@ -16,7 +18,7 @@ import { convertCompletionToMessage } from "../../formats/anthropic/convert-comp
 import type { AnthropicRequest } from "../../formats/anthropic/types.ts";
 import { attemptJson, attemptStream, embeddedErrorOf, type DecodeAnswers } from "../../providers/attempts.ts";
 import { anthropicHeaders } from "../../providers/anthropic/anthropic-headers.ts";
-import { anthropicRelayDialect, inspectAnthropicEvent } from "../../providers/anthropic/native-stream.ts";
+import { anthropicErrorType, anthropicRelayDialect, inspectAnthropicEvent } from "../../providers/anthropic/native-stream.ts";
 import { readAnthropicUsage } from "../../providers/anthropic/read-anthropic-usage.ts";
 import { openAIRelayDialect } from "../../providers/openai/openai-relay-dialect.ts";
 import { relayStream } from "../../providers/relay-stream.ts";
@@ -147,7 +149,7 @@ async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime
   const openAIStream = relayStream({
     start: result.value,
     // The usage chunk feeds message_delta's usage, so it is always kept here.
-    dialect: openAIRelayDialect({ stripUsageChunk: false }),
+    dialect: { ...openAIRelayDialect({ stripUsageChunk: false }), failureText: anthropicFailureText },
     idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
     redact: (failure) => redactFailure(failure, lease),
     onEnd: call.streamEnd(lease),
@@ -155,6 +157,14 @@ async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime
   const estimate = countChatTokens(canonical.chat.messages, model, canonical.chat.tools ?? undefined);
   const events = toAnthropicEventStream(openAIStream, { model: body.model, inputTokensEstimate: estimate });
   return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...call.headers(result) } });
+}
+
+/**
+ * The error event that ends a failed translated stream: OpenAI-framed, as the event converter reads
+ * it, but typed from the whole failure (class, code and status) the way the native stream types it.
+ */
+function anthropicFailureText(failure: Failure): string {
+  return sseData(JSON.stringify({ error: { type: anthropicErrorType(failure), message: failure.message } })) + SSE_DONE;
 }
 
 async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
