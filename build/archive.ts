@@ -158,12 +158,7 @@ function zipRecord(entry: ArchiveEntry, localHeaderOffset: number): { record: Zi
  *   offset size field
  *        0    4 signature 0x04034b50
  *        4    2 version needed (20)
- *        6    2 flags (0: no encryption, sizes known up front, ASCII name)
- *        8    2 method (0 store, 8 deflate)
- *       10    2 DOS time,  12  2 DOS date
- *       14    4 CRC-32 of the uncompressed data
- *       18    4 compressed size,  22  4 uncompressed size
- *       26    2 name length,  28  2 extra field length (0)
+ *        6   24 flags … extra field length (writeSharedFields)
  *       30      name
  */
 function zipLocalHeader(record: ZipRecord, time: number, date: number): Uint8Array {
@@ -171,15 +166,7 @@ function zipLocalHeader(record: ZipRecord, time: number, date: number): Uint8Arr
   const view = new DataView(header.buffer);
   view.setUint32(0, 0x04034b50, true);
   view.setUint16(4, ZIP_NEEDED, true);
-  view.setUint16(6, 0, true);
-  view.setUint16(8, record.method, true);
-  view.setUint16(10, time, true);
-  view.setUint16(12, date, true);
-  view.setUint32(14, record.crc, true);
-  view.setUint32(18, record.compressedSize, true);
-  view.setUint32(22, record.size, true);
-  view.setUint16(26, record.name.length, true);
-  view.setUint16(28, 0, true);
+  writeSharedFields(view, 6, record, time, date);
   header.set(record.name, 30);
   return header;
 }
@@ -189,9 +176,8 @@ function zipLocalHeader(record: ZipRecord, time: number, date: number): Uint8Arr
  *        0    4 signature 0x02014b50
  *        4    2 version made by (0x0314: Unix, 2.0)
  *        6    2 version needed (20)
- *        8    2 flags,  10  2 method,  12  2 DOS time,  14  2 DOS date
- *       16    4 CRC-32,  20  4 compressed size,  24  4 uncompressed size
- *       28    2 name length,  30  2 extra length (0),  32  2 comment length (0)
+ *        8   24 flags … extra field length (writeSharedFields)
+ *       32    2 comment length (0)
  *       34    2 disk number start (0),  36  2 internal attributes (0)
  *       38    4 external attributes (Unix mode << 16 | DOS attributes)
  *       42    4 offset of the local header
@@ -203,15 +189,7 @@ function zipCentralHeader(record: ZipRecord, time: number, date: number): Uint8A
   view.setUint32(0, 0x02014b50, true);
   view.setUint16(4, ZIP_MADE_BY_UNIX, true);
   view.setUint16(6, ZIP_NEEDED, true);
-  view.setUint16(8, 0, true);
-  view.setUint16(10, record.method, true);
-  view.setUint16(12, time, true);
-  view.setUint16(14, date, true);
-  view.setUint32(16, record.crc, true);
-  view.setUint32(20, record.compressedSize, true);
-  view.setUint32(24, record.size, true);
-  view.setUint16(28, record.name.length, true);
-  view.setUint16(30, 0, true);
+  writeSharedFields(view, 8, record, time, date);
   view.setUint16(32, 0, true);
   view.setUint16(34, 0, true);
   view.setUint16(36, 0, true);
@@ -219,6 +197,30 @@ function zipCentralHeader(record: ZipRecord, time: number, date: number): Uint8A
   view.setUint32(42, record.localHeaderOffset, true);
   header.set(record.name, 46);
   return header;
+}
+
+/**
+ * The run of fields the local and the central header share, in the same order, from `at`
+ * (6 in the local header, 8 in the central one):
+ *
+ *   offset size field
+ *     at+0    2 flags (0: no encryption, sizes known up front, ASCII name)
+ *     at+2    2 method (0 store, 8 deflate)
+ *     at+4    2 DOS time,  at+6  2 DOS date
+ *     at+8    4 CRC-32 of the uncompressed data
+ *    at+12    4 compressed size,  at+16  4 uncompressed size
+ *    at+20    2 name length,  at+22  2 extra field length (0)
+ */
+function writeSharedFields(view: DataView, at: number, record: ZipRecord, time: number, date: number): void {
+  view.setUint16(at, 0, true);
+  view.setUint16(at + 2, record.method, true);
+  view.setUint16(at + 4, time, true);
+  view.setUint16(at + 6, date, true);
+  view.setUint32(at + 8, record.crc, true);
+  view.setUint32(at + 12, record.compressedSize, true);
+  view.setUint32(at + 16, record.size, true);
+  view.setUint16(at + 20, record.name.length, true);
+  view.setUint16(at + 22, 0, true);
 }
 
 /**
