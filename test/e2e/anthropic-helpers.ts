@@ -22,7 +22,7 @@ import { startMockGemini, type MockGemini, type RecordedGeminiCall } from "../su
 import { startMockUpstream, type MockUpstream, type RecordedCall } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 import { findKeyStanding, keyCoolingUntil } from "../support/key-standing.ts";
-export { waitFor } from "../support/key-standing.ts";
+export { waitFor } from "../support/probes.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Models and keys

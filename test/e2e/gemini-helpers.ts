@@ -15,7 +15,8 @@ import { parseSse, type SseEvent } from "../support/fixtures.ts";
 import { startMockGemini, type MockGemini, type MockGeminiOptions, type RecordedGeminiCall } from "../support/mock-gemini.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 import { findKeyStanding, keyCoolingUntil, providerInFlight, providerStanding } from "../support/key-standing.ts";
-export { shownKey, waitFor } from "../support/key-standing.ts";
+export { shownKey } from "../support/key-standing.ts";
+export { waitFor } from "../support/probes.ts";
 
 /** Upstream model ids (what Gemini sees) and the proxy ids clients ask for. */
 export const FLASH = "gemini-2.5-flash";

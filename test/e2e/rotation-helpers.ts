@@ -12,7 +12,8 @@ import { parseSse, type SseEvent } from "../support/fixtures.ts";
 import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 import { findKeyStanding, keyCoolingUntil, providerInFlight, providerStanding } from "../support/key-standing.ts";
-export { shownKey, waitFor } from "../support/key-standing.ts";
+export { shownKey } from "../support/key-standing.ts";
+export { waitFor } from "../support/probes.ts";
 
 /** The model every test asks for, and the name the pool keys its lanes by. */
 export const MODEL = "openai/gpt-4o-mini";

@@ -28,14 +28,6 @@ export function providerInFlight(proxy: ProxyHarness, provider: string): number 
   return providerStanding(proxy, provider).keys.reduce((sum, key) => sum + key.inFlight, 0);
 }
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await Bun.sleep(5);
-  }
-}
-
 /** The masked form the proxy shows for a key in `x-proxy-key` (ASCII dots). */
 export function shownKey(secret: string): string {
   return maskKey(secret).replace("…", "...");

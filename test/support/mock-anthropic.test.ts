@@ -19,6 +19,7 @@ import {
   startMockAnthropic,
   type MockAnthropic,
 } from "./mock-anthropic.ts";
+import { drain, json, waitFor } from "./probes.ts";
 
 let mock: MockAnthropic;
 
@@ -88,11 +89,6 @@ function get(path: string, key: string, options: CallOptions = {}): Promise<Resp
   return fetch(mock.url + path, { headers: headersFor(key, options), signal: options.signal });
 }
 
-/** Parsed JSON body; `any` because the tests poke at fields freely. */
-function json(response: Response): Promise<any> {
-  return response.json();
-}
-
 interface Frame {
   event: string;
   data: any;
@@ -137,30 +133,6 @@ function recordedSse(file: string): { event?: string; data: any }[] {
 
 function deltasOf(list: Frame[], index: number, type: string, field: string): string[] {
   return list.filter((f) => f.event === "content_block_delta" && f.data.index === index && f.data.delta.type === type).map((f) => f.data.delta[field]);
-}
-
-/** Read a body until it ends or fails; report what arrived, in which reads, and how it ended. */
-async function drain(response: Response): Promise<{ text: string; reads: string[]; error?: unknown }> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const reads: string[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return { text: reads.join(""), reads };
-      reads.push(decoder.decode(value));
-    }
-  } catch (error) {
-    return { text: reads.join(""), reads, error };
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(5);
-  }
 }
 
 const RECORDED_TEXT: any = readFixtureJson("anthropic/text.json");

@@ -18,6 +18,7 @@ import {
   startMockGemini,
   type MockGemini,
 } from "./mock-gemini.ts";
+import { drain, json, sortedKeys, waitFor } from "./probes.ts";
 
 let mock: MockGemini;
 
@@ -80,41 +81,8 @@ function embedRequest(text: string, extra: Record<string, unknown> = {}): Record
   return { model: "models/gemini-embedding-001", content: { parts: [{ text }] }, ...extra };
 }
 
-/** Parsed JSON body; `any` because the tests poke at fields freely. */
-function json(response: Response): Promise<any> {
-  return response.json();
-}
-
 async function streamPayloads(response: Response): Promise<any[]> {
   return parseSse(await response.text()).map((e) => JSON.parse(e.data));
-}
-
-/** Read a body until it ends or fails; report what arrived, in which reads, and how it ended. */
-async function drain(response: Response): Promise<{ text: string; reads: string[]; error?: unknown }> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const reads: string[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return { text: reads.join(""), reads };
-      reads.push(decoder.decode(value));
-    }
-  } catch (error) {
-    return { text: reads.join(""), reads, error };
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(5);
-  }
-}
-
-function sortedKeys(value: object): string[] {
-  return Object.keys(value).sort();
 }
 
 /** Every `data:` line of a Google stream is one JSON object followed by CRLF CRLF. */

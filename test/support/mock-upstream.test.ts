@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { parseSse, readFixtureJson, readFixtureText, readSseJson, type SseEvent } from "./fixtures.ts";
 import { DEFAULT_CONTENT, DEFAULT_USAGE, startMockUpstream, type MockUpstream } from "./mock-upstream.ts";
+import { drain, json, sortedKeys, waitFor } from "./probes.ts";
 
 let mock: MockUpstream;
 
@@ -43,41 +44,8 @@ function payloads(events: SseEvent[]): any[] {
   return events.filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data));
 }
 
-/** Parsed JSON body; `any` because the tests poke at fields freely. */
-function json(response: Response): Promise<any> {
-  return response.json();
-}
-
 async function readEvents(response: Response): Promise<SseEvent[]> {
   return parseSse(await response.text());
-}
-
-/** Read a body until it ends or fails; report what arrived and how it ended. */
-async function drain(response: Response): Promise<{ text: string; reads: string[]; error?: unknown }> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const reads: string[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return { text: reads.join(""), reads };
-      reads.push(decoder.decode(value));
-    }
-  } catch (error) {
-    return { text: reads.join(""), reads, error };
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await Bun.sleep(5);
-  }
-}
-
-function sortedKeys(value: object): string[] {
-  return Object.keys(value).sort();
 }
 
 // ---------------------------------------------------------------------------------------------
