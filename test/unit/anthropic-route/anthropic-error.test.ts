@@ -4,36 +4,30 @@ import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { toAnthropicError } from "../../../src/formats/anthropic/anthropic-error.ts";
 import type { ProxyError } from "../../../src/server/errors.ts";
-import { readFixtureJson } from "../../support/fixtures.ts";
+import { fixtureStatus, readFixtureJson } from "../../support/fixtures.ts";
 
 const proxyError = (status: number, fields: Partial<ProxyError> = {}): ProxyError => ({ status, type: "whatever", code: null, param: null, message: `failed with ${status}`, ...fields });
 
-describe("status → error.type", () => {
-  const table: [number, string][] = [
-    [400, "invalid_request_error"],
-    [401, "authentication_error"],
-    [402, "billing_error"],
-    [403, "permission_error"],
-    [404, "not_found_error"],
-    [413, "request_too_large"],
-    [422, "invalid_request_error"],
-    [429, "rate_limit_error"],
-    [500, "api_error"],
-    [502, "api_error"],
-    [503, "overloaded_error"],
-    [504, "timeout_error"],
-    [529, "overloaded_error"],
-    [599, "api_error"],
-  ];
-  for (const [status, type] of table) {
-    test(`${status} → ${type}, status kept, message unchanged`, () => {
-      expect(toAnthropicError(proxyError(status))).toStrictEqual({
-        status,
-        body: { type: "error", error: { type, message: `failed with ${status}` } },
-        headers: { "content-type": "application/json" },
-      });
-    });
-  }
+const RECORDED_ERRORS = [
+  "anthropic/error-400-invalid-request-effort.json",
+  "anthropic/error-400-tool-result-without-tool-use.json",
+  "anthropic/error-404-not-found-model.json",
+  "anthropic/error-529-overloaded.json",
+];
+
+test.each(RECORDED_ERRORS)("%s: the status Anthropic answered with gets the type it gave, status and message kept", (fixture) => {
+  const status = fixtureStatus(fixture);
+  const recorded = readFixtureJson(fixture);
+  expect(toAnthropicError(proxyError(status))).toStrictEqual({
+    status,
+    body: { type: "error", error: { type: recorded.error.type, message: `failed with ${status}` } },
+    headers: { "content-type": "application/json" },
+  });
+});
+
+test("a status without a type of its own falls back by whose fault it is", () => {
+  expect(toAnthropicError(proxyError(422)).body.error.type).toBe("invalid_request_error");
+  expect(toAnthropicError(proxyError(599)).body.error.type).toBe("api_error");
 });
 
 test("retry-after carries retryAfterSeconds as whole seconds", () => {
