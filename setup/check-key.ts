@@ -33,7 +33,7 @@ export interface CheckKeyOptions extends CheckTarget {
   signal?: AbortSignal;
 }
 
-export const CHECK_TIMEOUT_MS = 5_000;
+const CHECK_TIMEOUT_MS = 5_000;
 const ANTHROPIC_VERSION = "2023-06-01";
 const MAX_UPSTREAM_MESSAGE = 160;
 

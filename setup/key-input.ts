@@ -38,7 +38,7 @@ export const BRACKETED_PASTE_ON = "\x1b[?2004h";
 export const BRACKETED_PASTE_OFF = "\x1b[?2004l";
 
 /** Shortest key accepted without a flag; real provider keys are far longer. */
-export const MIN_KEY_LENGTH = 8;
+const MIN_KEY_LENGTH = 8;
 
 /**
  * Prefixes providers put on every key they issue. Only long-standing, documented ones: a

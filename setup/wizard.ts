@@ -79,7 +79,7 @@ export interface SetupWizardOptions {
 
 export type SetupWizardResult = "saved" | "cancelled" | "unchanged";
 
-export interface HowToCallOptions {
+interface HowToCallOptions {
   /** Shown as given; pass a masked key unless this is the one time the full key is shown. */
   proxyKey: string;
   envPath: string;
@@ -184,7 +184,7 @@ export function describeRemoval(result: RemoveKeyResult, key: string): string {
 }
 
 /** Base URL, which key to send, and model naming, for a proxy started with this file. */
-export function howToCall(doc: EnvDocument, options: HowToCallOptions): string[] {
+function howToCall(doc: EnvDocument, options: HowToCallOptions): string[] {
   const baseUrl = `${callableOrigin(doc)}/v1`;
   const example = configuredProviders(doc)[0] ?? "gemini";
   return [
