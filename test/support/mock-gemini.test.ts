@@ -18,6 +18,7 @@ import {
   startMockGemini,
   type MockGemini,
 } from "./mock-gemini.ts";
+import { describeLifecycle } from "./mock-lifecycle-tests.ts";
 import { drain, json, sortedKeys, waitFor } from "./probes.ts";
 
 let mock: MockGemini;
@@ -764,87 +765,15 @@ describe("scripts", () => {
 // hangs, slowness and aborts
 // ---------------------------------------------------------------------------------------------
 
-describe("hangs, slowness and aborts", () => {
-  test("hang never answers; the client abort is recorded and the connection released", async () => {
-    mock.script("k-hang", { kind: "hang" });
-    const controller = new AbortController();
-    const pending = generate("k-hang", { signal: controller.signal });
-    await waitFor(() => mock.openConnections() === 1);
-    await Bun.sleep(100);
-    expect(mock.callsFor("k-hang")[0]!.aborted).toBe(false);
-    controller.abort();
-    await expect(pending).rejects.toThrow();
-    await waitFor(() => mock.openConnections() === 0);
-    expect(mock.callsFor("k-hang")[0]!.aborted).toBe(true);
-  });
-
-  test("stop() releases hung requests and resolves promptly", async () => {
-    const other = await startMockGemini();
-    other.setDefault({ kind: "hang" });
-    const pending = fetch(`${other.url}/models/${MODEL}:generateContent`, { method: "POST", headers: { "x-goog-api-key": "k" }, body: "{}" });
-    pending.catch(() => {});
-    await waitFor(() => other.openConnections() === 1);
-    const started = Date.now();
-    await other.stop();
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(other.openConnections()).toBe(0);
-    expect(other.calls[0]!.aborted).toBe(true);
-    await expect(pending).rejects.toThrow();
-  });
-
-  test("stop() cancels pending delays instead of waiting them out", async () => {
-    const other = await startMockGemini();
-    other.setDefault({ kind: "slow", firstByteMs: 60_000 });
-    fetch(`${other.url}/models/${MODEL}:generateContent`, { method: "POST", headers: { "x-goog-api-key": "k" }, body: "{}" }).catch(() => {});
-    await waitFor(() => other.openConnections() === 1);
-    const started = Date.now();
-    await other.stop();
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(other.openConnections()).toBe(0);
-  });
-
-  test("slow answers normally after firstByteMs", async () => {
-    mock.script("k-slow", { kind: "slow", firstByteMs: 150 });
-    const started = Date.now();
-    const response = await generate("k-slow");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(130);
-    expect((await json(response)).candidates[0].content.parts[0].text).toBe(DEFAULT_TEXT);
-  });
-
-  test("slow streams too, and a client giving up during the wait is recorded", async () => {
-    mock.script("k-slow-abort", { kind: "slow", firstByteMs: 5_000 });
-    await expect(streamGenerate("k-slow-abort", { signal: AbortSignal.timeout(100) })).rejects.toThrow();
-    await waitFor(() => mock.openConnections() === 0);
-    expect(mock.callsFor("k-slow-abort")[0]!.aborted).toBe(true);
-  });
-
-  test("openConnections counts requests still being served", async () => {
-    mock.script("k-open", { kind: "hang" });
-    const controller = new AbortController();
-    const pending = [generate("k-open", { signal: controller.signal }), streamGenerate("k-open", { signal: controller.signal })];
-    await waitFor(() => mock.openConnections() === 2);
-    controller.abort();
-    await Promise.allSettled(pending);
-    await waitFor(() => mock.openConnections() === 0);
-  });
-
-  test("a client abort mid-stream is recorded and the stream stops", async () => {
-    mock.script("k-stream-abort", { kind: "text", chunks: 20, chunkDelayMs: 50 });
-    const controller = new AbortController();
-    const response = await streamGenerate("k-stream-abort", { signal: controller.signal });
-    const reader = response.body!.getReader();
-    await reader.read();
-    expect(mock.openConnections()).toBe(1);
-    controller.abort();
-    await waitFor(() => mock.openConnections() === 0);
-    expect(mock.callsFor("k-stream-abort")[0]!.aborted).toBe(true);
-  });
-
-  test("a completed stream is not marked aborted", async () => {
-    await (await streamGenerate("k-complete")).text();
-    await waitFor(() => mock.openConnections() === 0);
-    expect(mock.callsFor("k-complete")[0]!.aborted).toBe(false);
-  });
+describeLifecycle({
+  start: () => startMockGemini(),
+  send: (target, key, { stream, signal }) => {
+    const action = stream ? "streamGenerateContent?alt=sse" : "generateContent";
+    return fetch(`${target.url}/models/${MODEL}:${action}`, { method: "POST", headers: headersFor(key), body: JSON.stringify(REQUEST), signal });
+  },
+  longStream: { kind: "text", chunks: 20, chunkDelayMs: 50 },
+  replyText: (body) => body.candidates[0].content.parts[0].text,
+  defaultText: DEFAULT_TEXT,
 });
 
 test("countTokens answers the generateContentRequest form with the mock's own estimate", async () => {

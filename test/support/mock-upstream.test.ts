@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { parseSse, readFixtureJson, readFixtureText, readSseJson, type SseEvent } from "./fixtures.ts";
 import { DEFAULT_CONTENT, DEFAULT_USAGE, startMockUpstream, type MockUpstream } from "./mock-upstream.ts";
+import { describeLifecycle } from "./mock-lifecycle-tests.ts";
 import { drain, json, sortedKeys, waitFor } from "./probes.ts";
 
 let mock: MockUpstream;
@@ -419,88 +420,18 @@ describe("error responses", () => {
 // timing, hangs, aborts
 // ---------------------------------------------------------------------------------------------
 
-describe("hangs, slowness and aborts", () => {
-  test("hang never answers; the client abort is recorded and the connection released", async () => {
-    mock.script("k-hang", { kind: "hang" });
-    const controller = new AbortController();
-    const pending = chat("k-hang", {}, controller.signal);
-    await waitFor(() => mock.openConnections() === 1);
-    await Bun.sleep(100);
-    expect(mock.callsFor("k-hang")[0]!.aborted).toBe(false);
-    controller.abort();
-    await expect(pending).rejects.toThrow();
-    await waitFor(() => mock.openConnections() === 0);
-    expect(mock.callsFor("k-hang")[0]!.aborted).toBe(true);
-  });
-
-  test("stop() releases hung requests and resolves promptly", async () => {
-    const other = await startMockUpstream();
-    other.setDefault({ kind: "hang" });
-    const pending = fetch(`${other.url}/chat/completions`, { method: "POST", headers: { authorization: "Bearer k" }, body: "{}" });
-    pending.catch(() => {});
-    await waitFor(() => other.openConnections() === 1);
-    const started = Date.now();
-    await other.stop();
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(other.openConnections()).toBe(0);
-    expect(other.calls[0]!.aborted).toBe(true);
-    await expect(pending).rejects.toThrow();
-  });
-
-  test("stop() cancels pending delays instead of waiting them out", async () => {
-    const other = await startMockUpstream();
-    other.setDefault({ kind: "slow", firstByteMs: 60_000 });
-    fetch(`${other.url}/chat/completions`, { method: "POST", headers: { authorization: "Bearer k" }, body: "{}" }).catch(() => {});
-    await waitFor(() => other.openConnections() === 1);
-    const started = Date.now();
-    await other.stop();
-    expect(Date.now() - started).toBeLessThan(1000);
-    expect(other.openConnections()).toBe(0);
-  });
-
-  test("slow answers normally after firstByteMs", async () => {
-    mock.script("k-slow", { kind: "slow", firstByteMs: 150 });
-    const started = Date.now();
-    const response = await chat("k-slow");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(130);
-    expect((await json(response)).choices[0].message.content).toBe(DEFAULT_CONTENT);
-  });
-
-  test("slow streams too, and a client giving up during the wait is recorded", async () => {
-    mock.script("k-slow-abort", { kind: "slow", firstByteMs: 5_000 });
-    const pending = streamChat("k-slow-abort", {}, AbortSignal.timeout(100));
-    await expect(pending).rejects.toThrow();
-    await waitFor(() => mock.openConnections() === 0);
-    expect(mock.callsFor("k-slow-abort")[0]!.aborted).toBe(true);
-  });
-
-  test("openConnections counts requests still being served", async () => {
-    mock.script("k-open", { kind: "hang" });
-    const controller = new AbortController();
-    const pending = [chat("k-open", {}, controller.signal), chat("k-open", {}, controller.signal)];
-    await waitFor(() => mock.openConnections() === 2);
-    controller.abort();
-    await Promise.allSettled(pending);
-    await waitFor(() => mock.openConnections() === 0);
-  });
-
-  test("a client abort mid-stream is recorded and the stream stops", async () => {
-    mock.script("k-stream-abort", { kind: "success", chunks: 20, chunkDelayMs: 50 });
-    const controller = new AbortController();
-    const response = await streamChat("k-stream-abort", {}, controller.signal);
-    const reader = response.body!.getReader();
-    await reader.read();
-    expect(mock.openConnections()).toBe(1);
-    controller.abort();
-    await waitFor(() => mock.openConnections() === 0);
-    expect(mock.callsFor("k-stream-abort")[0]!.aborted).toBe(true);
-  });
-
-  test("a completed stream is not marked aborted", async () => {
-    await (await streamChat("k-complete")).text();
-    await waitFor(() => mock.openConnections() === 0);
-    expect(mock.callsFor("k-complete")[0]!.aborted).toBe(false);
-  });
+describeLifecycle({
+  start: () => startMockUpstream(),
+  send: (target, key, { stream, signal }) =>
+    fetch(`${target.url}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-test", messages: [{ role: "user", content: "hi" }], stream }),
+      signal,
+    }),
+  longStream: { kind: "success", chunks: 20, chunkDelayMs: 50 },
+  replyText: (body) => body.choices[0].message.content,
+  defaultText: DEFAULT_CONTENT,
 });
 
 // ---------------------------------------------------------------------------------------------
