@@ -42,27 +42,34 @@ export function messagesRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post("/messages", async (c) => {
-    const parsed = await readJsonRequest(c, messagesRequestSchema);
-    if (!parsed.ok) return anthropicErrorResponse(parsed.error);
-    const body = parsed.value as AnthropicRequest;
-    const resolved = resolveModel(ctx, body.model);
-    if (!resolved.ok) return anthropicErrorResponse(resolved.error);
-    const { runtime, model } = resolved.target;
+    const request = await readRequest(c, ctx, messagesRequestSchema);
+    if (!request.ok) return request.response;
+    const { body, runtime, model } = request;
     if (runtime.settings.family === "anthropic") return nativeMessages(c, ctx, runtime, model, body);
     return translatedMessages(c, ctx, runtime, model, body);
   });
 
   app.post("/messages/count_tokens", async (c) => {
-    const parsed = await readJsonRequest(c, countTokensRequestSchema);
-    if (!parsed.ok) return anthropicErrorResponse(parsed.error);
-    const body = parsed.value as AnthropicRequest;
-    const resolved = resolveModel(ctx, body.model);
-    if (!resolved.ok) return anthropicErrorResponse(resolved.error);
-    const { runtime, model } = resolved.target;
-    return countTokens(c, ctx, runtime, model, body);
+    const request = await readRequest(c, ctx, countTokensRequestSchema);
+    if (!request.ok) return request.response;
+    return countTokens(c, ctx, request.runtime, request.model, request.body);
   });
 
   return app;
+}
+
+/** The checked body and the provider its model names, or the Anthropic-shaped error saying why not. */
+async function readRequest(
+  c: Context<AppEnv>,
+  ctx: ProxyContext,
+  schema: typeof messagesRequestSchema | typeof countTokensRequestSchema,
+): Promise<{ ok: true; body: AnthropicRequest; runtime: ProviderRuntime; model: string } | { ok: false; response: Response }> {
+  const parsed = await readJsonRequest(c, schema);
+  if (!parsed.ok) return { ok: false, response: anthropicErrorResponse(parsed.error) };
+  const body = parsed.value as AnthropicRequest;
+  const resolved = resolveModel(ctx, body.model);
+  if (!resolved.ok) return { ok: false, response: anthropicErrorResponse(resolved.error) };
+  return { ok: true, body, ...resolved.target };
 }
 
 /** The client's own body, with the bare model name and without fields that could redirect the key. */
