@@ -255,7 +255,6 @@ function collectBlockTexts(blocks: unknown, texts: string[]): void {
 export async function startMockAnthropic(options: MockAnthropicOptions = {}): Promise<MockAnthropic> {
   const state: MockState = {
     ...baseState(TEXT),
-    sequence: 0,
     models: listedModels(options.models),
     pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
     knownKeys: options.knownKeys ? new Set(options.knownKeys) : undefined,
@@ -275,8 +274,6 @@ type ToolUseBehavior = Extract<AnthropicBehavior, { kind: "tool_use" }>;
 const TEXT: TextBehavior = { kind: "text" };
 
 interface MockState extends BaseState<AnthropicBehavior, RecordedAnthropicCall> {
-  /** Feeds message, tool and request ids, so every response in a run has distinct ones. */
-  sequence: number;
   models: Required<AnthropicModelEntry>[];
   pageSize: number;
   knownKeys: Set<string> | undefined;

@@ -26,10 +26,12 @@ interface LifecycleState {
 export interface BaseState<B, C> extends ScriptState<B>, LifecycleState {
   /** Shared with the returned handle, so it is cleared in place, never replaced. */
   calls: C[];
+  /** Feeds response ids, so every response in a run has distinct ones. */
+  sequence: number;
 }
 
 export function baseState<B, C>(fallback: B): BaseState<B, C> {
-  return { scripts: new Map(), fallback, calls: [], open: 0, stopping: new AbortController() };
+  return { scripts: new Map(), fallback, calls: [], open: 0, stopping: new AbortController(), sequence: 0 };
 }
 
 /** The behaviours every mock has, whatever its wire format. */

@@ -217,7 +217,6 @@ export const DEFAULT_CALLS: readonly FunctionCallSpec[] = [readFixtureJson(FIXTU
 export async function startMockGemini(options: MockGeminiOptions = {}): Promise<MockGemini> {
   const state: MockState = {
     ...baseState(TEXT),
-    sequence: 0,
     models: listedModels(options.models),
     pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
     knownKeys: options.knownKeys ? new Set(options.knownKeys) : undefined,
@@ -235,8 +234,6 @@ type ToolCallBehavior = Extract<GeminiBehavior, { kind: "tool_call" }>;
 const TEXT: TextBehavior = { kind: "text" };
 
 interface MockState extends BaseState<GeminiBehavior, RecordedGeminiCall> {
-  /** Feeds response ids, so every response in a run has a distinct one. */
-  sequence: number;
   models: any[];
   pageSize: number;
   knownKeys: Set<string> | undefined;

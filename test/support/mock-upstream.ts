@@ -113,7 +113,7 @@ export const DEFAULT_USAGE = { prompt: 10, completion: 5 } as const;
 export const DEFAULT_CHUNKS = 3;
 
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
-  const state: MockState = { ...baseState(SUCCESS), sequence: 0, models: options.models };
+  const state: MockState = { ...baseState(SUCCESS), models: options.models };
   return serveMock(state, { name: "mock upstream", basePath: "/v1", fetch: (request) => handleRequest(state, request) });
 }
 
@@ -127,8 +127,6 @@ type RateLimitBehavior = Extract<Behavior, { kind: "rate_limit" }>;
 const SUCCESS: SuccessBehavior = { kind: "success" };
 
 interface MockState extends BaseState<Behavior, RecordedCall> {
-  /** Feeds response ids, so every response in a run has a distinct one. */
-  sequence: number;
   models: string[] | undefined;
 }
 
