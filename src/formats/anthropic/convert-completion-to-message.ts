@@ -9,6 +9,7 @@
  */
 
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicStopReason, AnthropicUsage } from "./types.ts";
+import { isRecord } from "../is-record.ts";
 
 export interface OpenAIUsage {
   prompt_tokens?: number | null;
@@ -126,7 +127,7 @@ function parseToolInput(raw: string | Record<string, unknown> | null | undefined
   if (raw.trim() === "") return {};
   try {
     const parsed: unknown = JSON.parse(raw);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (isRecord(parsed)) return parsed;
   } catch {
     // Falls through to _raw.
   }

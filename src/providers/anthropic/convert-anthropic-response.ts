@@ -15,6 +15,7 @@ import type { AnthropicContentBlock, AnthropicMessage, AnthropicToolUseBlock, An
 import type { CompletionContext, OpenAIToolCall, OpenAIUsage } from "../../formats/openai-responses.ts";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
+import { isRecord } from "../../formats/is-record.ts";
 
 /** The OpenAI envelope the caller decides: Anthropic's `msg_…` id and dated model id are not it. */
 export type AnthropicConversionContext = CompletionContext;
@@ -107,8 +108,4 @@ function sortBlocks(blocks: AnthropicContentBlock[]): SortedBlocks {
 
 function convertToolUse(block: AnthropicToolUseBlock): OpenAIToolCall {
   return { id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -17,6 +17,7 @@ import type { AnthropicThinkingBlock, AnthropicUsage } from "../../formats/anthr
 import { convertAnthropicUsage, refusalText, rememberThinking, type AnthropicConversionContext } from "./convert-anthropic-response.ts";
 import { mapAnthropicStopReason, type OpenAIFinishReason } from "./map-anthropic-stop-reason.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
+import { isRecord } from "../../formats/is-record.ts";
 
 /** One parsed SSE event: the `event:` name when there was one, and the JSON of its `data:`. */
 export interface AnthropicStreamEvent {
@@ -219,8 +220,4 @@ function nonEmpty(value: unknown): value is string {
 
 function stringOr(value: unknown): string {
   return typeof value === "string" ? value : "";
-}
-
-function isRecord(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -57,6 +57,7 @@ import type {
 import type { ChatRequest } from "../../formats/openai-requests.ts";
 import { UnsupportedRequestError } from "../adapter.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
+import { isRecord } from "../../formats/is-record.ts";
 
 type Message = ChatRequest["messages"][number];
 type MediaBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicDocumentBlock;
@@ -473,8 +474,4 @@ function requestedJsonOutput(format: ChatRequest["response_format"]): { type: "j
 function requireString(value: unknown, path: string): string {
   if (typeof value !== "string") throw new UnsupportedRequestError(`${path} must be a string.`, path);
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

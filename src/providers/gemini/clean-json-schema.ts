@@ -24,6 +24,8 @@
  * The input is never mutated, and the output shares no objects with it.
  */
 
+import { isRecord } from "../../formats/is-record.ts";
+
 /** Keywords whose value is data, not a sub-schema: copied as they are. */
 const VERBATIM_KEYWORDS = new Set([
   "$id",
@@ -103,8 +105,4 @@ function copyItems(items: unknown, target: Record<string, unknown>): void {
     return;
   }
   target.items = cleanJsonSchemaForGemini(items);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -19,6 +19,7 @@ import type { GeminiContent, GeminiFunctionDeclaration, GeminiPart, GeminiReques
 import { mapSafetySettings, type GeminiSafetySetting } from "./map-safety-settings.ts";
 import { isGemini3OrLater, thinkingConfigFor } from "./map-thinking.ts";
 import { signatureFromToolCallId } from "./tool-call-id.ts";
+import { isRecord } from "../../formats/is-record.ts";
 
 type Message = ChatRequest["messages"][number];
 type GenerationConfig = NonNullable<GeminiRequest["generationConfig"]>;
@@ -394,8 +395,4 @@ function responseFormat(format: ChatRequest["response_format"]): Pick<Generation
 function requireString(value: unknown, path: string): string {
   if (typeof value !== "string") throw new UnsupportedRequestError(`${path} must be a string.`, path);
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -17,6 +17,7 @@
 
 import type { ChatRequest } from "../../formats/openai-requests.ts";
 import type { GeminiRequest } from "./gemini-types.ts";
+import { isRecord } from "../../formats/is-record.ts";
 
 export type GeminiThinkingConfig = NonNullable<NonNullable<GeminiRequest["generationConfig"]>["thinkingConfig"]>;
 type ThinkingLevel = NonNullable<GeminiThinkingConfig["thinkingLevel"]>;
@@ -129,8 +130,4 @@ function supportedLevel(level: ThinkingLevel, model: string): ThinkingLevel {
   if (level === "MINIMAL" && model.includes("-pro")) return "LOW";
   if (level === "MEDIUM" && model.startsWith("gemini-3-pro")) return "HIGH";
   return level;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
