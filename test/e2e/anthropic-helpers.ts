@@ -13,16 +13,18 @@
  */
 
 import Anthropic from "@anthropic-ai/sdk";
-import { afterEach, expect } from "bun:test";
+import { expect } from "bun:test";
 import type OpenAI from "openai";
 import type { KeyStanding } from "../../src/engine/types.ts";
 import { parseSse, type SseEvent } from "../support/fixtures.ts";
 import { startMockAnthropic, type AnthropicBehavior, type MockAnthropic, type MockAnthropicOptions, type RecordedAnthropicCall } from "../support/mock-anthropic.ts";
-import { startMockGemini, type MockGemini, type RecordedGeminiCall } from "../support/mock-gemini.ts";
+import { startMockGemini, type MockGemini } from "../support/mock-gemini.ts";
 import { startMockUpstream, type MockUpstream, type RecordedCall } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 import { findKeyStanding, keyCoolingUntil } from "../support/key-standing.ts";
 export { waitFor } from "../support/probes.ts";
+import { generateCalls } from "./gemini-helpers.ts";
+import { FAST_ENV, numberedKeys, stopRigAfterEach } from "./rig-helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Models and keys
@@ -45,9 +47,6 @@ export const FLASH_MODEL = `gemini/${FLASH}`;
 export const ANTHROPIC_KEYS = ["anthropic-test-key-0001", "anthropic-test-key-0002", "anthropic-test-key-0003"] as const;
 export const OPENAI_KEY = "openai-test-key-0001";
 export const GEMINI_KEY = "gemini-test-key-0001";
-
-/** Short limits so a test that goes wrong fails fast instead of hanging. */
-const FAST_ENV = { GLOBAL_TIMEOUT: "5", CONNECT_TIMEOUT: "2", STREAM_IDLE_TIMEOUT: "3" };
 
 export const USER_TEXT = "Say hello.";
 export const MAX_TOKENS = 256;
@@ -79,19 +78,11 @@ export interface AnthropicRigOptions {
 
 /** Registers an afterEach that stops what the current test started, and returns the starter. */
 export function useAnthropicRig(): (options?: AnthropicRigOptions) => Promise<AnthropicRig> {
-  let current: AnthropicRig | undefined;
-  afterEach(async () => {
-    const ending = current;
-    current = undefined;
-    if (!ending) return;
-    // The mocks first: they release hung requests, so the proxy drains at once.
-    await Promise.all([ending.anthropic.stop(), ending.openai.stop(), ending.gemini.stop()]);
-    await ending.proxy.stop();
-  });
+  const keep = stopRigAfterEach<AnthropicRig>((rig) => [rig.anthropic, rig.openai, rig.gemini]);
   return async (options = {}) => {
     const anthropicKeys = ANTHROPIC_KEYS.slice(0, options.anthropicKeyCount ?? 2);
     const [anthropic, openai, gemini] = await Promise.all([startMockAnthropic(options.anthropicMock), startMockUpstream(), startMockGemini()]);
-    const env: Record<string, string> = {
+    const env = {
       ANTHROPIC_API_BASE: anthropic.url,
       OPENAI_API_KEY: OPENAI_KEY,
       OPENAI_API_BASE: openai.url,
@@ -99,12 +90,10 @@ export function useAnthropicRig(): (options?: AnthropicRigOptions) => Promise<An
       GEMINI_API_BASE: gemini.url,
       ...FAST_ENV,
       ...options.env,
+      ...numberedKeys("ANTHROPIC_API_KEY", anthropicKeys),
     };
-    anthropicKeys.forEach((key, index) => {
-      env[`ANTHROPIC_API_KEY_${index + 1}`] = key;
-    });
     const proxy = await startProxy({ env, transientBackoffMs: options.transientBackoffMs });
-    current = {
+    return keep({
       anthropic,
       openai,
       gemini,
@@ -112,8 +101,7 @@ export function useAnthropicRig(): (options?: AnthropicRigOptions) => Promise<An
       anthropicKeys,
       sdk: anthropicSdk(proxy),
       openaiClient: proxy.openai({ timeoutMs: 10_000 }),
-    };
-    return current;
+    });
   };
 }
 
@@ -173,7 +161,7 @@ export const GEMINI_CASE: ProviderCase = {
   model: FLASH_MODEL,
   scriptText: (rig, text) => rig.gemini.script(GEMINI_KEY, { kind: "text", text }),
   scriptToolCall: (rig, name, input) => rig.gemini.script(GEMINI_KEY, { kind: "tool_call", calls: [{ name, args: input }], signature: null }),
-  generateCalls: (rig) => geminiGenerateCalls(rig.gemini).map((call) => ({ key: call.key, body: call.body, stream: call.stream })),
+  generateCalls: (rig) => generateCalls(rig.gemini).map((call) => ({ key: call.key, body: call.body, stream: call.stream })),
 };
 
 export const PROVIDERS: readonly ProviderCase[] = [ANTHROPIC_CASE, OPENAI_CASE, GEMINI_CASE];
@@ -356,10 +344,6 @@ export function openaiChatCalls(mock: MockUpstream): RecordedCall[] {
   return mock.calls.filter((call) => call.path === "/v1/chat/completions");
 }
 
-export function geminiGenerateCalls(mock: MockGemini): RecordedGeminiCall[] {
-  return mock.calls.filter((call) => /:(?:stream)?[gG]enerateContent$/.test(call.path));
-}
-
 /** The single generate call of a provider in a test, asserting there was exactly one. */
 export function onlyCall(rig: AnthropicRig, provider: ProviderCase): GenerateCall {
   const calls = provider.generateCalls(rig);
@@ -376,10 +360,6 @@ export function anthropicKeysTried(mock: MockAnthropic): string[] {
 // Key standing
 // ---------------------------------------------------------------------------------------------
 
-export function anthropicStanding(proxy: ProxyHarness) {
-  return proxy.ctx.providers.get("anthropic")!.pool.standing();
-}
-
 export const anthropicKeyStanding = (proxy: ProxyHarness, secret: string): KeyStanding => findKeyStanding(proxy, "anthropic", secret);
 
 export const coolingUntil = (proxy: ProxyHarness, secret: string, model: string) => keyCoolingUntil(proxy, "anthropic", secret, model);
@@ -387,7 +367,6 @@ export const coolingUntil = (proxy: ProxyHarness, secret: string, model: string)
 export function isDisabled(proxy: ProxyHarness, secret: string): boolean {
   return anthropicKeyStanding(proxy, secret).disabledUntil > Date.now();
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Test data

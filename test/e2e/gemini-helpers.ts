@@ -8,7 +8,7 @@
  * Not a test file itself; each suite calls `useGeminiRig()` once at module level.
  */
 
-import { afterEach, expect } from "bun:test";
+import { expect } from "bun:test";
 import type OpenAI from "openai";
 import type { KeyStanding } from "../../src/engine/types.ts";
 import { parseSse, type SseEvent } from "../support/fixtures.ts";
@@ -17,6 +17,8 @@ import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 import { findKeyStanding, keyCoolingUntil, providerInFlight, providerStanding } from "../support/key-standing.ts";
 export { shownKey } from "../support/key-standing.ts";
 export { waitFor } from "../support/probes.ts";
+import { deltaStrings, FAST_ENV, numberedKeys, stopRigAfterEach } from "./rig-helpers.ts";
+export { contentPieces, errorBody } from "./rig-helpers.ts";
 
 /** Upstream model ids (what Gemini sees) and the proxy ids clients ask for. */
 export const FLASH = "gemini-2.5-flash";
@@ -32,9 +34,6 @@ export const USER_MESSAGE = { role: "user" as const, content: "What is the weath
  * not shaped like any vendor's key, so a leak can only be caught by the proxy's own masking.
  */
 export const KEYS = ["gemini-test-key-0001", "gemini-test-key-0002", "gemini-test-key-0003"] as const;
-
-/** Short limits so a test that goes wrong fails fast instead of hanging. */
-const FAST_ENV = { GLOBAL_TIMEOUT: "5", CONNECT_TIMEOUT: "2", STREAM_IDLE_TIMEOUT: "3" };
 
 export interface GeminiRig {
   mock: MockGemini;
@@ -54,25 +53,13 @@ export interface GeminiRigOptions {
 
 /** Registers an afterEach that stops what the current test started, and returns the starter. */
 export function useGeminiRig(): (options?: GeminiRigOptions) => Promise<GeminiRig> {
-  let current: GeminiRig | undefined;
-  afterEach(async () => {
-    const ending = current;
-    current = undefined;
-    if (!ending) return;
-    // The mock first: it releases hung requests, so the proxy drains at once.
-    await ending.mock.stop();
-    await ending.proxy.stop();
-  });
+  const keep = stopRigAfterEach<GeminiRig>((rig) => [rig.mock]);
   return async (options = {}) => {
     const keys = KEYS.slice(0, options.keyCount ?? 2);
     const mock = await startMockGemini(options.mock);
-    const env: Record<string, string> = { GEMINI_API_BASE: mock.url, ...FAST_ENV, ...options.env };
-    keys.forEach((key, index) => {
-      env[`GEMINI_API_KEY_${index + 1}`] = key;
-    });
+    const env = { GEMINI_API_BASE: mock.url, ...FAST_ENV, ...options.env, ...numberedKeys("GEMINI_API_KEY", keys) };
     const proxy = await startProxy({ env });
-    current = { mock, proxy, keys, client: proxy.openai({ timeoutMs: 10_000 }) };
-    return current;
+    return keep({ mock, proxy, keys, client: proxy.openai({ timeoutMs: 10_000 }) });
   };
 }
 
@@ -87,15 +74,6 @@ export function postChat(proxy: ProxyHarness, body: Record<string, unknown>): Pr
 
 export function postEmbeddings(proxy: ProxyHarness, body: Record<string, unknown>): Promise<Response> {
   return proxy.request("/v1/embeddings", { method: "POST", body: JSON.stringify({ model: proxyModel(EMBEDDING), ...body }) });
-}
-
-/** The OpenAI error envelope of a failed answer, checked for shape. */
-export async function errorBody(response: Response): Promise<{ message: string; type: string; code: string | null; param: string | null }> {
-  const body = (await response.json()) as any;
-  expect(Object.keys(body)).toEqual(["error"]);
-  expect(typeof body.error.message).toBe("string");
-  expect(typeof body.error.type).toBe("string");
-  return body.error;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,14 +103,6 @@ export function parseClientStream(text: string): ClientStream {
   return { text, events, payloads };
 }
 
-function deltaStrings(payloads: any[], field: "content" | "reasoning_content" | "refusal"): string[] {
-  return payloads.flatMap((payload) => {
-    const value = payload.choices?.[0]?.delta?.[field];
-    return typeof value === "string" && value.length > 0 ? [value] : [];
-  });
-}
-
-export const contentPieces = (payloads: any[]): string[] => deltaStrings(payloads, "content");
 export const reasoningPieces = (payloads: any[]): string[] => deltaStrings(payloads, "reasoning_content");
 export const refusalPieces = (payloads: any[]): string[] => deltaStrings(payloads, "refusal");
 
@@ -178,8 +148,6 @@ export const keyStanding = (proxy: ProxyHarness, secret: string): KeyStanding =>
 export const coolingUntil = (proxy: ProxyHarness, secret: string, model: string) => keyCoolingUntil(proxy, "gemini", secret, model);
 
 export const totalInFlight = (proxy: ProxyHarness) => providerInFlight(proxy, "gemini");
-
-
 
 // ---------------------------------------------------------------------------------------------
 // Time

@@ -6,7 +6,6 @@
  * Not a test file itself; each suite calls `useRotationRig()` once at module level.
  */
 
-import { afterEach, expect } from "bun:test";
 import type { KeyStanding } from "../../src/engine/types.ts";
 import { parseSse, type SseEvent } from "../support/fixtures.ts";
 import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
@@ -14,6 +13,8 @@ import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 import { findKeyStanding, keyCoolingUntil, providerInFlight, providerStanding } from "../support/key-standing.ts";
 export { shownKey } from "../support/key-standing.ts";
 export { waitFor } from "../support/probes.ts";
+import { numberedKeys, stopRigAfterEach } from "./rig-helpers.ts";
+export { contentPieces, errorBody } from "./rig-helpers.ts";
 
 /** The model every test asks for, and the name the pool keys its lanes by. */
 export const MODEL = "openai/gpt-4o-mini";
@@ -40,26 +41,14 @@ export interface RigOptions {
  * `rig.proxy` may be replaced (after `restart()`); the teardown stops the latest one.
  */
 export function useRotationRig(): { start(options?: RigOptions): Promise<Rig> } {
-  let rig: Rig | undefined;
-  afterEach(async () => {
-    const ending = rig;
-    rig = undefined;
-    if (!ending) return;
-    // The mock first: it releases hung and slow requests, so the proxy drains at once.
-    await ending.mock.stop();
-    await ending.proxy.stop();
-  });
+  const keep = stopRigAfterEach<Rig>((rig) => [rig.mock]);
   return {
     async start(options = {}) {
       const keys = options.keys ?? testKeys(2);
       const mock = await startMockUpstream();
-      const env: Record<string, string> = { OPENAI_API_BASE: mock.url, ...options.env };
-      keys.forEach((key, index) => {
-        env[`OPENAI_API_KEY_${index + 1}`] = key;
-      });
+      const env = { OPENAI_API_BASE: mock.url, ...options.env, ...numberedKeys("OPENAI_API_KEY", keys) };
       const proxy = await startProxy({ env, transientBackoffMs: options.transientBackoffMs });
-      rig = { mock, proxy, keys };
-      return rig;
+      return keep({ mock, proxy, keys });
     },
   };
 }
@@ -87,15 +76,6 @@ export async function sdkStreamText(proxy: ProxyHarness): Promise<{ text: string
   return { text, response };
 }
 
-/** The OpenAI error envelope of a failed answer, checked for shape. */
-export async function errorBody(response: Response): Promise<{ message: string; type: string; code: string | null; param: string | null }> {
-  const body = (await response.json()) as any;
-  expect(Object.keys(body)).toEqual(["error"]);
-  expect(typeof body.error.message).toBe("string");
-  expect(typeof body.error.type).toBe("string");
-  return body.error;
-}
-
 /** Time a promise. */
 export async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -121,14 +101,6 @@ export async function readStream(response: Response): Promise<ReadStream> {
   return { events, payloads, text };
 }
 
-/** Content pieces carried by the chunks of a stream, in order. */
-export function contentPieces(payloads: any[]): string[] {
-  return payloads.flatMap((payload) => {
-    const content = payload.choices?.[0]?.delta?.content;
-    return typeof content === "string" && content.length > 0 ? [content] : [];
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Key standing
 // ---------------------------------------------------------------------------------------------
@@ -141,8 +113,6 @@ export const keyStanding = (proxy: ProxyHarness, secret: string): KeyStanding =>
 export const coolingUntil = (proxy: ProxyHarness, secret: string) => keyCoolingUntil(proxy, "openai", secret, UPSTREAM_MODEL);
 
 export const totalInFlight = (proxy: ProxyHarness) => providerInFlight(proxy, "openai");
-
-
 
 /** `n` distinct provider keys whose last four characters differ, so their masked forms do too. */
 export function testKeys(n: number): string[] {
