@@ -58,6 +58,7 @@ import type { ChatRequest } from "../../formats/openai-requests.ts";
 import { UnsupportedRequestError } from "../adapter.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
 import { isRecord } from "../../formats/is-record.ts";
+import { parseToolArguments, requireString } from "../read-message-fields.ts";
 
 type Message = ChatRequest["messages"][number];
 type MediaBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicDocumentBlock;
@@ -331,7 +332,7 @@ function toolUseBlock(call: unknown, path: string, callIds: Set<string>): Anthro
   const fn = isRecord(call.function) ? call.function : {};
   const name = requireString(fn.name, `${path}.function.name`);
   callIds.add(id);
-  return { type: "tool_use", id: anthropicToolId(id), name, input: parseArguments(fn.arguments, `${path}.function.arguments`) };
+  return { type: "tool_use", id: anthropicToolId(id), name, input: parseToolArguments(fn.arguments, `${path}.function.arguments`) };
 }
 
 /**
@@ -340,21 +341,6 @@ function toolUseBlock(call: unknown, path: string, callIds: Set<string>): Anthro
  */
 function anthropicToolId(id: string): string {
   return id.replace(/[^A-Za-z0-9_-]/g, "_");
-}
-
-/** Anthropic wants `input` as an object. An empty string means no arguments; an object is taken as is. */
-function parseArguments(raw: unknown, path: string): Record<string, unknown> {
-  if (raw === undefined || (typeof raw === "string" && raw.trim() === "")) return {};
-  if (isRecord(raw)) return raw;
-  if (typeof raw !== "string") throw new UnsupportedRequestError(`${path} must be a JSON string.`, path);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new UnsupportedRequestError(`${path} is not valid JSON.`, path);
-  }
-  if (!isRecord(parsed)) throw new UnsupportedRequestError(`${path} must encode a JSON object.`, path);
-  return parsed;
 }
 
 /**
@@ -471,7 +457,3 @@ function requestedJsonOutput(format: ChatRequest["response_format"]): { type: "j
   return isRecord(schema) ? { type: "json_schema", schema } : "any";
 }
 
-function requireString(value: unknown, path: string): string {
-  if (typeof value !== "string") throw new UnsupportedRequestError(`${path} must be a string.`, path);
-  return value;
-}

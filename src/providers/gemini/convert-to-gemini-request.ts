@@ -20,6 +20,7 @@ import { mapSafetySettings, type GeminiSafetySetting } from "./map-safety-settin
 import { isGemini3OrLater, thinkingConfigFor } from "./map-thinking.ts";
 import { signatureFromToolCallId } from "./tool-call-id.ts";
 import { isRecord } from "../../formats/is-record.ts";
+import { parseToolArguments, requireString } from "../read-message-fields.ts";
 
 type Message = ChatRequest["messages"][number];
 type GenerationConfig = NonNullable<GeminiRequest["generationConfig"]>;
@@ -269,28 +270,13 @@ function functionCallPart(call: unknown, path: string, place: { messageIndex: nu
   if (call.type !== undefined && call.type !== "function") throw new UnsupportedRequestError(`${path}.type "${String(call.type)}" cannot be sent to Gemini; only function calls can.`, `${path}.type`);
   const fn = isRecord(call.function) ? call.function : {};
   const name = requireString(fn.name, `${path}.function.name`);
-  const part: GeminiPart = { functionCall: { name, args: parseArguments(fn.arguments, `${path}.function.arguments`) } };
+  const part: GeminiPart = { functionCall: { name, args: parseToolArguments(fn.arguments, `${path}.function.arguments`) } };
   if (typeof call.id === "string") {
     calls.set(call.id, { name, ...place });
     const signature = signatureFromToolCallId(call.id);
     if (signature !== undefined) part.thoughtSignature = signature;
   }
   return part;
-}
-
-/** Gemini wants `args` as an object. An empty string means no arguments; an object is taken as is. */
-function parseArguments(raw: unknown, path: string): Record<string, unknown> {
-  if (raw === undefined || (typeof raw === "string" && raw.trim() === "")) return {};
-  if (isRecord(raw)) return structuredClone(raw);
-  if (typeof raw !== "string") throw new UnsupportedRequestError(`${path} must be a JSON string.`, path);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new UnsupportedRequestError(`${path} is not valid JSON.`, path);
-  }
-  if (!isRecord(parsed)) throw new UnsupportedRequestError(`${path} must encode a JSON object.`, path);
-  return parsed;
 }
 
 /**
@@ -392,7 +378,3 @@ function responseFormat(format: ChatRequest["response_format"]): Pick<Generation
   throw new UnsupportedRequestError(`response_format.type "${format.type}" is not one of text, json_object, json_schema.`, "response_format.type");
 }
 
-function requireString(value: unknown, path: string): string {
-  if (typeof value !== "string") throw new UnsupportedRequestError(`${path} must be a string.`, path);
-  return value;
-}
