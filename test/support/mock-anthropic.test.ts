@@ -920,12 +920,6 @@ describeLifecycle({
     fetch(`${target.url}/messages`, { method: "POST", headers: headersFor(key, {}), body: JSON.stringify({ ...REQUEST, stream }), signal }),
   longStream: { kind: "text", chunks: 20, chunkDelayMs: 50 },
   replyText: (body) => body.content[0].text,
+  streamedText: (body) => deltasOf(frames(body), 0, "text_delta", "text").join(""),
   defaultText: DEFAULT_TEXT,
-});
-
-test("slow streams the whole message once the wait is over", async () => {
-  mock.script("k-slow-stream", { kind: "slow", firstByteMs: 50 });
-  const list = await streamFrames(await streamMessages("k-slow-stream"));
-  expect(list[list.length - 1]!.event).toBe("message_stop");
-  expect(deltasOf(list, 0, "text_delta", "text").join("")).toBe(DEFAULT_TEXT);
 });

@@ -773,6 +773,7 @@ describeLifecycle({
   },
   longStream: { kind: "text", chunks: 20, chunkDelayMs: 50 },
   replyText: (body) => body.candidates[0].content.parts[0].text,
+  streamedText: (body) => parseSse(body).map((e) => JSON.parse(e.data).candidates[0].content.parts[0].text).join(""),
   defaultText: DEFAULT_TEXT,
 });
 

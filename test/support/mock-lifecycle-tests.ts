@@ -15,8 +15,9 @@ export interface LifecycleSubject<B> {
   send(mock: LifecycleMock<B>, key: string, options: { stream: boolean; signal?: AbortSignal }): Promise<Response>;
   /** A success that streams 20 events 50 ms apart, so a test can leave in the middle. */
   longStream: B;
-  /** The reply text of a plain default success, and what it should say. */
+  /** The reply text of a default success, plain (parsed JSON) or streamed (the body text), and what it should say. */
   replyText(body: any): string;
+  streamedText(body: string): string;
   defaultText: string;
 }
 
@@ -78,7 +79,16 @@ export function describeLifecycle<B>(subject: LifecycleSubject<B>): void {
       expect(subject.replyText(await json(response))).toBe(subject.defaultText);
     });
 
-    test("slow streams too, and a client giving up during the wait is recorded", async () => {
+    test("slow streams the whole answer once the wait is over", async () => {
+      mock.script("k-slow-stream", { kind: "slow", firstByteMs: 150 });
+      const started = Date.now();
+      const response = await send("k-slow-stream", { stream: true });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(130);
+      expect(response.headers.get("content-type")).toStartWith("text/event-stream");
+      expect(subject.streamedText(await response.text())).toBe(subject.defaultText);
+    });
+
+    test("a client giving up during a slow wait is recorded", async () => {
       mock.script("k-slow-abort", { kind: "slow", firstByteMs: 5_000 });
       await expect(send("k-slow-abort", { stream: true, signal: AbortSignal.timeout(100) })).rejects.toThrow();
       await waitFor(() => mock.openConnections() === 0);

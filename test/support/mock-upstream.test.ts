@@ -431,6 +431,7 @@ describeLifecycle({
     }),
   longStream: { kind: "success", chunks: 20, chunkDelayMs: 50 },
   replyText: (body) => body.choices[0].message.content,
+  streamedText: (body) => payloads(parseSse(body)).map((c) => c.choices[0]?.delta?.content ?? "").join(""),
   defaultText: DEFAULT_CONTENT,
 });
 
