@@ -19,7 +19,7 @@ import {
   startMockAnthropic,
   type MockAnthropic,
 } from "./mock-anthropic.ts";
-import { describeLifecycle } from "./mock-lifecycle-tests.ts";
+import { describeMockCore } from "./mock-core-tests.ts";
 import { drain, json, waitFor } from "./probes.ts";
 
 let mock: MockAnthropic;
@@ -876,45 +876,10 @@ describe("validation and routing", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// scripts
+// scripts, hangs, slowness and aborts (mock-core's machinery)
 // ---------------------------------------------------------------------------------------------
 
-describe("scripts", () => {
-  test("an array is consumed one per call, then its last entry repeats", async () => {
-    mock.script("k-seq", [{ kind: "rate_limit" }, { kind: "overloaded" }, { kind: "text", text: "ok" }]);
-    const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await messages("k-seq")).status);
-    expect(statuses).toEqual([429, 529, 200, 200, 200]);
-  });
-
-  test("a single behaviour repeats forever; scripts apply per key", async () => {
-    mock.script("k-401s", { kind: "invalid_key" });
-    for (let i = 0; i < 3; i++) expect((await messages("k-401s")).status).toBe(401);
-    expect((await messages("k-other")).status).toBe(200);
-  });
-
-  test("setDefault applies to unscripted keys; reset restores text and clears calls and scripts", async () => {
-    mock.setDefault({ kind: "credit_balance" });
-    mock.script("k-scripted", { kind: "text" });
-    expect((await messages("k-any")).status).toBe(400);
-    expect((await messages("k-scripted")).status).toBe(200);
-    mock.reset();
-    expect(mock.calls).toHaveLength(0);
-    expect((await json(await messages("k-any"))).content[0].text).toBe(DEFAULT_TEXT);
-    mock.script("k-scripted", [{ kind: "overloaded" }]);
-    expect((await messages("k-scripted")).status).toBe(529);
-  });
-
-  test("an empty script is refused", () => {
-    expect(() => mock.script("k-empty", [])).toThrow();
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// hangs, slowness and aborts
-// ---------------------------------------------------------------------------------------------
-
-describeLifecycle({
+describeMockCore({
   start: () => startMockAnthropic(),
   send: (target, key, { stream, signal }) =>
     fetch(`${target.url}/messages`, { method: "POST", headers: headersFor(key, {}), body: JSON.stringify({ ...REQUEST, stream }), signal }),

@@ -18,7 +18,7 @@ import {
   startMockGemini,
   type MockGemini,
 } from "./mock-gemini.ts";
-import { describeLifecycle } from "./mock-lifecycle-tests.ts";
+import { describeMockCore } from "./mock-core-tests.ts";
 import { drain, json, sortedKeys, waitFor } from "./probes.ts";
 
 let mock: MockGemini;
@@ -735,37 +735,11 @@ describe("routing and recording", () => {
   });
 });
 
-describe("scripts", () => {
-  test("an array is consumed one per call, then its last entry repeats", async () => {
-    mock.script("k-seq", [{ kind: "rate_limit_minute" }, { kind: "text", text: "ok" }]);
-    expect((await generate("k-seq")).status).toBe(429);
-    expect((await json(await generate("k-seq"))).candidates[0].content.parts[0].text).toBe("ok");
-    expect((await json(await generate("k-seq"))).candidates[0].content.parts[0].text).toBe("ok");
-  });
-
-  test("a single behaviour repeats forever; scripts apply per key", async () => {
-    mock.script("k-always", { kind: "unavailable" });
-    expect((await generate("k-always")).status).toBe(503);
-    expect((await generate("k-always")).status).toBe(503);
-    expect((await generate("k-other")).status).toBe(200);
-  });
-
-  test("setDefault applies to unscripted keys; reset restores text and clears calls", async () => {
-    mock.setDefault({ kind: "permission_denied" });
-    expect((await generate("k-any")).status).toBe(403);
-    mock.script("k-scripted", { kind: "rate_limit_day" });
-    mock.reset();
-    expect(mock.calls).toHaveLength(0);
-    expect((await generate("k-any")).status).toBe(200);
-    expect((await generate("k-scripted")).status).toBe(200);
-  });
-});
-
 // ---------------------------------------------------------------------------------------------
-// hangs, slowness and aborts
+// scripts, hangs, slowness and aborts (mock-core's machinery)
 // ---------------------------------------------------------------------------------------------
 
-describeLifecycle({
+describeMockCore({
   start: () => startMockGemini(),
   send: (target, key, { stream, signal }) => {
     const action = stream ? "streamGenerateContent?alt=sse" : "generateContent";

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { parseSse, readFixtureJson, readFixtureText, readSseJson, type SseEvent } from "./fixtures.ts";
 import { DEFAULT_CONTENT, DEFAULT_USAGE, startMockUpstream, type MockUpstream } from "./mock-upstream.ts";
-import { describeLifecycle } from "./mock-lifecycle-tests.ts";
+import { describeMockCore } from "./mock-core-tests.ts";
 import { drain, json, sortedKeys, waitFor } from "./probes.ts";
 
 let mock: MockUpstream;
@@ -239,36 +239,10 @@ describe("success, embeddings and models", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// scripts and recording
+// recording
 // ---------------------------------------------------------------------------------------------
 
-describe("scripts and recording", () => {
-  test("an array is consumed one per call, then its last entry repeats", async () => {
-    mock.script("k-seq", [{ kind: "server_error" }, { kind: "rate_limit" }, { kind: "success" }]);
-    const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await chat("k-seq")).status);
-    expect(statuses).toEqual([500, 429, 200, 200, 200]);
-  });
-
-  test("a single behaviour repeats forever", async () => {
-    mock.script("k-rep", { kind: "invalid_key" });
-    for (let i = 0; i < 3; i++) expect((await chat("k-rep")).status).toBe(401);
-  });
-
-  test("setDefault applies to unscripted keys; reset restores success", async () => {
-    mock.setDefault({ kind: "insufficient_quota" });
-    expect((await chat("k-any")).status).toBe(429);
-    mock.reset();
-    expect((await chat("k-any")).status).toBe(200);
-    expect(mock.calls).toHaveLength(1);
-  });
-
-  test("scripts apply per key", async () => {
-    mock.script("k-bad", { kind: "invalid_key" });
-    expect((await chat("k-bad")).status).toBe(401);
-    expect((await chat("k-good")).status).toBe(200);
-  });
-
+describe("recording", () => {
   test("every call is recorded with key, path, method and parsed body", async () => {
     await chat("k-rec", { temperature: 0.5 });
     await post("/embeddings", { model: "e", input: "x" }, { key: "k-rec" });
@@ -420,7 +394,7 @@ describe("error responses", () => {
 // timing, hangs, aborts
 // ---------------------------------------------------------------------------------------------
 
-describeLifecycle({
+describeMockCore({
   start: () => startMockUpstream(),
   send: (target, key, { stream, signal }) =>
     fetch(`${target.url}/chat/completions`, {
