@@ -28,6 +28,8 @@
 import { fixtureStatus, readChunkLines, readFixtureJson, readFixtureText, readSseJson, readChunksJson } from "./fixtures.ts";
 import {
   baseState,
+  bearerToken,
+  brokenStreamPieces,
   clientGone,
   connectionReset,
   estimateTokens,
@@ -35,6 +37,7 @@ import {
   hang,
   mockMisuse,
   nextBehavior,
+  pageSize,
   rawResponse,
   serveCall,
   serveMock,
@@ -336,8 +339,8 @@ function routeOf(method: string, path: string): Route | undefined {
 function keyOf(request: Request): { key: string; header: RecordedAnthropicCall["authHeader"] } {
   const apiKey = request.headers.get("x-api-key");
   if (apiKey) return { key: apiKey, header: "x-api-key" };
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
-  if (bearer) return { key: bearer[1]!, header: "authorization" };
+  const bearer = bearerToken(request);
+  if (bearer) return { key: bearer, header: "authorization" };
   return { key: "", header: null };
 }
 
@@ -812,13 +815,12 @@ function deltaPieces(text: string, count: number): string[] {
 
 /**
  * The opening of a text stream cut short: message_start, the text block's start, the ping and
- * `afterChunks` non-empty text deltas (the text repeats when more are asked for than it has).
+ * `afterChunks` non-empty text deltas.
  */
 function textPrefixFrames(state: MockState, exchange: Exchange, afterChunks: number): string[] {
-  const text = DEFAULT_TEXT.repeat(Math.ceil((afterChunks + 1) / DEFAULT_TEXT.length));
+  const { text, pieces } = brokenStreamPieces(DEFAULT_TEXT, afterChunks, DEFAULT_CHUNKS);
   const message = buildMessage(exchange, [{ type: "text", text }], "end_turn", tokensFor(exchange, undefined, estimateTokens(text)));
   const frame = framer(state);
-  const pieces = splitContent(text, Math.max(afterChunks + 1, DEFAULT_CHUNKS)).slice(0, afterChunks);
   return [
     frame({ type: "message_start", message: startMessage(message) }),
     frame({ type: "content_block_start", index: 0, content_block: startBlock(message.content[0]) }),
@@ -886,8 +888,7 @@ function modelObject(entry: Required<AnthropicModelEntry>): Record<string, unkno
  */
 function modelPage(state: MockState, exchange: Exchange): Response {
   const params = exchange.params;
-  const requested = Number(params.get("limit"));
-  const size = Number.isInteger(requested) && requested > 0 ? Math.min(requested, state.pageSize) : state.pageSize;
+  const size = pageSize(params.get("limit"), state.pageSize);
   const afterId = params.get("after_id");
   const beforeId = params.get("before_id");
   const cursor = afterId ?? beforeId;

@@ -199,6 +199,31 @@ export function splitContent(text: string, count: number): string[] {
 }
 
 /**
+ * The text and the first `count` pieces of a stream that breaks part-way: `base` is repeated when
+ * it is too short, and cut the way a whole answer of at least `count + 1` (and `chunks`) pieces
+ * would be, so every piece sent is non-empty and the answer is never complete.
+ */
+export function brokenStreamPieces(base: string, count: number, chunks: number): { text: string; pieces: string[] } {
+  const text = base.repeat(Math.ceil((count + 1) / base.length));
+  return { text, pieces: splitContent(text, Math.max(count + 1, chunks)).slice(0, count) };
+}
+
+/** `Authorization: Bearer <token>`; anything else counts as no token. */
+export function bearerToken(request: Request): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+}
+
+/**
+ * The page size of a list request: the client's `requested` when it is a positive whole number
+ * no larger than `cap`, else `cap`. Never more than `cap`, since a list API may always serve a
+ * short page and the proxy must follow the cursor.
+ */
+export function pageSize(requested: string | null, cap: number): number {
+  const size = Number(requested);
+  return Number.isInteger(size) && size > 0 ? Math.min(size, cap) : cap;
+}
+
+/**
  * A recorded stream body cut into its events, byte for byte: every piece ends with its blank-line
  * delimiter, and whatever follows the last one (a bare error object) is a piece of its own.
  */

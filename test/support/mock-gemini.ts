@@ -24,6 +24,7 @@
 import { fixtureStatus, readChunkLines, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
 import {
   baseState,
+  brokenStreamPieces,
   clientGone,
   connectionReset,
   estimateTokens,
@@ -31,6 +32,7 @@ import {
   hang,
   mockMisuse,
   nextBehavior,
+  pageSize,
   rawResponse,
   serveCall,
   serveMock,
@@ -706,13 +708,9 @@ function textFrames(behavior: TextBehavior, exchange: Exchange): string[] {
   return frames;
 }
 
-/**
- * `afterChunks` answer events without a finishReason, for the behaviours that break a stream
- * part-way. The text is repeated when needed so there are always that many non-empty events.
- */
+/** `afterChunks` non-empty answer events without a finishReason, for the behaviours that break a stream part-way. */
 function textPrefixFrames(afterChunks: number, exchange: Exchange): string[] {
-  const text = DEFAULT_TEXT.repeat(Math.ceil((afterChunks + 1) / DEFAULT_TEXT.length));
-  const pieces = splitContent(text, Math.max(afterChunks + 1, DEFAULT_CHUNKS)).slice(0, afterChunks);
+  const { text, pieces } = brokenStreamPieces(DEFAULT_TEXT, afterChunks, DEFAULT_CHUNKS);
   const prompt = promptTokens(exchange.body, undefined);
   let chars = 0;
   return pieces.map((piece) => {
@@ -824,8 +822,7 @@ function modelEntry(entry: ModelEntry, recorded: any[]): any {
  * name on the page (the recorded token decodes to "\n\x1fmodels/veo-3.1-generate-preview").
  */
 function modelPage(state: MockState, params: URLSearchParams): Response {
-  const requested = Number(params.get("pageSize"));
-  const size = Number.isInteger(requested) && requested > 0 ? Math.min(requested, state.pageSize) : state.pageSize;
+  const size = pageSize(params.get("pageSize"), state.pageSize);
   const token = params.get("pageToken");
   const start = token ? startAfterToken(state.models, token) : 0;
   if (start === undefined) return invalidPageToken();

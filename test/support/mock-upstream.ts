@@ -21,6 +21,8 @@
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
 import {
   baseState,
+  bearerToken,
+  brokenStreamPieces,
   clientGone,
   connectionReset,
   estimateTokens,
@@ -190,12 +192,6 @@ function describeExchange(state: MockState, route: Route, body: any, lifecycle: 
     created: Math.floor(Date.now() / 1000),
     lifecycle,
   };
-}
-
-/** `Authorization: Bearer <token>`; anything else counts as no key. */
-function bearerToken(request: Request): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
-  return match?.[1];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -536,15 +532,11 @@ function contentChunk(template: any, piece: string, exchange: Exchange, fingerpr
   return chunk;
 }
 
-/**
- * The role opener plus `afterChunks` content deltas, for the behaviours that break a stream
- * part-way. The text is repeated when needed so there are always that many non-empty deltas.
- */
+/** The role opener plus `afterChunks` non-empty content deltas, for the behaviours that break a stream part-way. */
 function textStreamPrefix(exchange: Exchange, afterChunks: number): string[] {
   const templates = textStreamTemplates();
   const fingerprint = templates.role.system_fingerprint;
-  const text = DEFAULT_CONTENT.repeat(Math.ceil((afterChunks + 1) / DEFAULT_CONTENT.length));
-  const pieces = splitContent(text, Math.max(afterChunks + 1, DEFAULT_CHUNKS)).slice(0, afterChunks);
+  const { pieces } = brokenStreamPieces(DEFAULT_CONTENT, afterChunks, DEFAULT_CHUNKS);
   return [
     sseData(streamChunk(templates.role, exchange, fingerprint)),
     ...pieces.map((piece) => sseData(contentChunk(templates.content, piece, exchange, fingerprint))),
