@@ -543,14 +543,6 @@ describe("error responses", () => {
     expect((await json(second)).error.message).toContain("effort level");
   });
 
-  test("raw sends exactly the given status, headers and body", async () => {
-    mock.script("k-raw", { kind: "raw", status: 502, headers: { "content-type": "text/html" }, body: "<html>bad gateway</html>" });
-    const response = await messages("k-raw");
-    expect(response.status).toBe(502);
-    expect(response.headers.get("content-type")).toBe("text/html");
-    expect(await response.text()).toBe("<html>bad gateway</html>");
-  });
-
   test("error behaviours apply to count_tokens and the model list too", async () => {
     mock.script("k-err-all", [{ kind: "rate_limit" }, { kind: "overloaded" }, { kind: "invalid_key" }]);
     expect((await countTokens("k-err-all", REQUEST)).status).toBe(429);

@@ -40,7 +40,7 @@ export function describeMockCore<B>(subject: MockCoreSubject<B>): void {
     afterEach(() => mock.reset());
     afterAll(() => mock.stop());
 
-    describe("scripts", () => {
+    describe("scripts and raw answers", () => {
       test("an array is consumed one per call, then its last entry repeats", async () => {
         mock.script("k-seq", [status(500), status(429), status(418)]);
         const statuses: number[] = [];
@@ -68,6 +68,17 @@ export function describeMockCore<B>(subject: MockCoreSubject<B>): void {
 
       test("an empty script is refused", () => {
         expect(() => mock.script("k-empty", [])).toThrow();
+      });
+
+      test("raw sends exactly the given status, headers and body, on plain and stream requests", async () => {
+        mock.script("k-raw", { kind: "raw", status: 502, headers: { "x-custom": "yes", "content-type": "text/html" }, body: "<html>bad gateway</html>" });
+        for (const stream of [false, true]) {
+          const response = await send("k-raw", { stream });
+          expect(response.status).toBe(502);
+          expect(response.headers.get("x-custom")).toBe("yes");
+          expect(response.headers.get("content-type")).toBe("text/html");
+          expect(await response.text()).toBe("<html>bad gateway</html>");
+        }
       });
     });
 

@@ -438,14 +438,6 @@ describe("error responses", () => {
     expect(body).toEqual({ error: { code: 400, message: "Function call is missing a thought_signature.", status: "INVALID_ARGUMENT" } });
   });
 
-  test("raw sends exactly the given status, headers and body", async () => {
-    mock.script("k-raw", { kind: "raw", status: 502, headers: { "content-type": "text/html" }, body: "<html>bad gateway</html>" });
-    const response = await generate("k-raw");
-    expect(response.status).toBe(502);
-    expect(response.headers.get("content-type")).toBe("text/html");
-    expect(await response.text()).toBe("<html>bad gateway</html>");
-  });
-
   test("error behaviours apply to embeddings and the model list too", async () => {
     mock.script("k-all", [{ kind: "rate_limit_day" }, { kind: "invalid_key" }]);
     expect((await embed("k-all", [embedRequest("x")])).status).toBe(429);

@@ -380,14 +380,6 @@ describe("error responses", () => {
     expect((await fetch(`${mock.url}/models`, { headers: { authorization: "Bearer k-models-err" } })).status).toBe(401);
   });
 
-  test("raw sends exactly the given status, headers and body", async () => {
-    mock.script("k-raw", { kind: "raw", status: 418, headers: { "x-custom": "yes", "content-type": "text/html" }, body: "<h1>teapot</h1>" });
-    const response = await chat("k-raw");
-    expect(response.status).toBe(418);
-    expect(response.headers.get("x-custom")).toBe("yes");
-    expect(response.headers.get("content-type")).toBe("text/html");
-    expect(await response.text()).toBe("<h1>teapot</h1>");
-  });
 });
 
 // ---------------------------------------------------------------------------------------------
