@@ -243,7 +243,8 @@ describe("success, embeddings and models", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("recording", () => {
-  test("every call is recorded with key, path, method and parsed body", async () => {
+  test("every call is recorded with key, path, method, parsed body and arrival time", async () => {
+    const before = Date.now();
     await chat("k-rec", { temperature: 0.5 });
     await post("/embeddings", { model: "e", input: "x" }, { key: "k-rec" });
     await chat("k-other");
@@ -251,7 +252,8 @@ describe("recording", () => {
     const [first] = mock.callsFor("k-rec", "/chat/completions");
     expect(first).toMatchObject({ key: "k-rec", path: "/v1/chat/completions", method: "POST", aborted: false });
     expect(first!.body.temperature).toBe(0.5);
-    expect(typeof first!.at).toBe("number");
+    expect(first!.at).toBeGreaterThanOrEqual(before);
+    expect(first!.at).toBeLessThanOrEqual(Date.now());
     expect(mock.callsFor("k-rec")).toHaveLength(2);
     expect(mock.callsFor("k-rec", "/embeddings")).toHaveLength(1);
   });
