@@ -9,6 +9,9 @@
  *   custom OpenAI-compatible provider.
  * - `IGNORE_MODELS_<P>`, `WHITELIST_MODELS_<P>`: comma-separated `*` globs.
  * - `MAX_CONCURRENT_REQUESTS_PER_KEY_<P>`: positive whole number.
+ * - `<P>_RESPONSES`: `native` (the host serves `/responses` itself: pass through) or
+ *   `translate` (serve the Responses API through its chat completions); native is the
+ *   default for `openai` only, and only OpenAI-compatible hosts can be native.
  *
  * Shells often export keys for unrelated tools (`LANGCHAIN_API_KEY`, `TAVILY_API_KEY`, …).
  * When the caller says which variables came from the .env file (`fileVars`), an unknown
@@ -34,7 +37,11 @@ export interface ProviderSettings {
   whitelistModels: string[];
   /** Cap on in-flight requests per (key, model); undefined means no cap. */
   maxConcurrentPerKey?: number;
+  /** How `/v1/responses` reaches this provider: its own `/responses`, or translated to chat. */
+  responsesApi: ResponsesApiMode;
 }
+
+export type ResponsesApiMode = "native" | "translate";
 
 export interface DiscoveryResult {
   /** In the order the first key of each provider appears. */
@@ -56,6 +63,9 @@ export interface DiscoverOptions {
 
 const KEY_MARKER = "_API_KEY";
 const BASE_SUFFIX = "_API_BASE";
+const RESPONSES_SUFFIX = "_RESPONSES";
+/** Providers whose own API has `/responses`; others may say so with `<P>_RESPONSES=native`. */
+const NATIVE_RESPONSES_BY_DEFAULT = new Set(["openai"]);
 const PROVIDER_NAME = /^[a-z0-9][a-z0-9_]*$/;
 const PREFIXES = {
   ignore: "IGNORE_MODELS_",
@@ -86,6 +96,7 @@ export function discoverProviders(
   const ignore = new Map<string, { name: string; value: string }>();
   const whitelist = new Map<string, { name: string; value: string }>();
   const maxConcurrent = new Map<string, { name: string; value: string }>();
+  const responsesModes = new Map<string, { name: string; value: string }>();
 
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined) continue;
@@ -100,6 +111,8 @@ export function discoverProviders(
       whitelist.set(name.slice(PREFIXES.whitelist.length).toLowerCase(), { name, value: raw });
     } else if (name.startsWith(PREFIXES.maxConcurrent)) {
       maxConcurrent.set(name.slice(PREFIXES.maxConcurrent.length).toLowerCase(), { name, value: raw });
+    } else if (name.endsWith(RESPONSES_SUFFIX) && raw.trim() !== "") {
+      responsesModes.set(name.slice(0, -RESPONSES_SUFFIX.length).toLowerCase(), { name, value: raw });
     }
   }
 
@@ -136,17 +149,19 @@ export function discoverProviders(
       continue;
     }
     checkKeysAreSingle(vars, provider);
+    const family = entry?.family ?? "openai";
 
     providers.push({
       name: provider,
       displayName: entry?.displayName ?? provider,
-      family: entry?.family ?? "openai",
+      family,
       baseUrl: base === undefined ? entry!.baseUrl : parseBaseUrl(base.name, base.value),
       keys,
       custom: entry === undefined,
       ignoreModels: parseGlobList(ignore.get(provider)?.value),
       whitelistModels: parseGlobList(whitelist.get(provider)?.value),
       maxConcurrentPerKey: parseMaxConcurrent(maxConcurrent.get(provider)),
+      responsesApi: parseResponsesMode(responsesModes.get(provider), provider, family),
     });
   }
 
@@ -174,7 +189,7 @@ export function discoverProviders(
       warnings.push(noEffect(v.name, provider));
     }
   }
-  for (const [provider, v] of [...ignore, ...whitelist]) {
+  for (const [provider, v] of [...ignore, ...whitelist, ...responsesModes]) {
     if (!configured.has(provider)) warnings.push(noEffect(v.name, provider));
   }
 
@@ -260,6 +275,19 @@ function parseMaxConcurrent(v: { name: string; value: string } | undefined): num
     );
   }
   return n;
+}
+
+function parseResponsesMode(v: { name: string; value: string } | undefined, provider: string, family: WireFamily): ResponsesApiMode {
+  if (v === undefined) return NATIVE_RESPONSES_BY_DEFAULT.has(provider) ? "native" : "translate";
+  const mode = v.value.trim().toLowerCase();
+  if (mode !== "native" && mode !== "translate") {
+    throw new ConfigError(`${v.name} must be native or translate (got ${showValue(v.value)}).`);
+  }
+  // Gemini and Anthropic speak their own APIs, which have no /responses to pass through to.
+  if (mode === "native" && family !== "openai") {
+    throw new ConfigError(`${v.name}=native is only possible for OpenAI-compatible providers; ${provider} is always translated.`);
+  }
+  return mode;
 }
 
 /**

@@ -55,6 +55,10 @@ export interface Settings {
   modelsCacheTtlMs: number;
   /** METRICS_REQUIRE_AUTH (default true): `/metrics` needs the proxy key like the API routes. */
   metricsRequireAuth: boolean;
+  /** RESPONSES_TTL_DAYS (default 30): how long a stored Responses API response is kept. */
+  responsesTtlMs: number;
+  /** RESPONSES_STORE_MAX_MB (default 512): the oldest stored responses go first beyond it. */
+  responsesStoreMaxBytes: number;
   /** Sentences for the start-up log: skipped environment variables, settings without effect. */
   warnings: string[];
 }
@@ -87,6 +91,13 @@ const seconds = (allowZero: boolean) => {
     .refine((n) => (allowZero ? n >= 0 : n > 0), { error: allowed })
     .refine((n) => n <= MAX_TIMER_SECONDS, { error: `${allowed} no larger than ${MAX_TIMER_SECONDS}` });
 };
+
+const positiveNumber = (allowed: string) =>
+  z
+    .string()
+    .regex(DECIMAL, { error: allowed })
+    .transform(Number)
+    .refine((n) => n > 0, { error: allowed });
 
 const booleanFlag = z
       .string()
@@ -128,14 +139,10 @@ const EnvSchema = z.object({
         return h! * 60 + m!;
       }),
   ),
-  MAX_BODY_SIZE_MB: optional(
-    z
-      .string()
-      .regex(DECIMAL, { error: "a positive number of megabytes" })
-      .transform(Number)
-      .refine((n) => n > 0, { error: "a positive number of megabytes" }),
-  ),
+  MAX_BODY_SIZE_MB: optional(positiveNumber("a positive number of megabytes")),
   MODELS_CACHE_TTL: optional(seconds(true)),
+  RESPONSES_TTL_DAYS: optional(positiveNumber("a positive number of days")),
+  RESPONSES_STORE_MAX_MB: optional(positiveNumber("a positive number of megabytes")),
 });
 
 type EnvValues = z.output<typeof EnvSchema>;
@@ -212,6 +219,8 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     maxBodyBytes: Math.round((values.MAX_BODY_SIZE_MB ?? 32) * 1024 * 1024),
     modelsCacheTtlMs: Math.round((values.MODELS_CACHE_TTL ?? 600) * 1000),
     metricsRequireAuth: values.METRICS_REQUIRE_AUTH ?? true,
+    responsesTtlMs: Math.round((values.RESPONSES_TTL_DAYS ?? 30) * 24 * 60 * 60 * 1000),
+    responsesStoreMaxBytes: Math.round((values.RESPONSES_STORE_MAX_MB ?? 512) * 1024 * 1024),
     warnings: discovery.warnings,
   };
 }

@@ -69,7 +69,19 @@ describe("discoverProviders", () => {
       ignoreModels: [],
       whitelistModels: [],
       maxConcurrentPerKey: undefined,
+      responsesApi: "translate",
     });
+  });
+
+  test("the Responses API is native for openai, translated elsewhere, and <P>_RESPONSES says otherwise", () => {
+    const mode = (env: Record<string, string>) => Object.fromEntries(discoverProviders(env).providers.map((p) => [p.name, p.responsesApi]));
+    expect(mode({ OPENAI_API_KEY: "o", GROQ_API_KEY: "g", GEMINI_API_KEY: "m" })).toEqual({ openai: "native", groq: "translate", gemini: "translate" });
+    expect(mode({ OPENAI_API_KEY: "o", OPENAI_RESPONSES: "translate", XAI_API_KEY: "x", XAI_RESPONSES: " Native " })).toEqual({ openai: "translate", xai: "native" });
+    expect(() => discoverProviders({ GROQ_API_KEY: "g", GROQ_RESPONSES: "yes" })).toThrow("GROQ_RESPONSES must be native or translate (got \"yes\").");
+    expect(() => discoverProviders({ GEMINI_API_KEY: "g", GEMINI_RESPONSES: "native" })).toThrow(
+      "GEMINI_RESPONSES=native is only possible for OpenAI-compatible providers; gemini is always translated.",
+    );
+    expect(discoverProviders({ GROQ_API_KEY: "g", XAI_RESPONSES: "native" }).warnings).toEqual(['XAI_RESPONSES has no effect: no provider "xai" is configured.']);
   });
 
   test("settings stay plain JSON data", () => {
@@ -216,6 +228,7 @@ describe("modelAllowed", () => {
     name,
     displayName: name,
     family: "openai",
+    responsesApi: "translate",
     baseUrl: "http://x",
     keys: ["k"],
     custom: false,

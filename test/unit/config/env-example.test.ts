@@ -37,6 +37,9 @@ describe(".env.example", () => {
       "LOG_DIR",
       "MAX_BODY_SIZE_MB",
       "MODELS_CACHE_TTL",
+      "_RESPONSES",
+      "RESPONSES_TTL_DAYS",
+      "RESPONSES_STORE_MAX_MB",
     ]) {
       expect(EXAMPLE).toMatch(new RegExp(`^#? ?[A-Z_0-9]*${name}[A-Z_0-9]*=`, "m"));
     }

@@ -68,6 +68,8 @@ describe("loadSettings", () => {
       maxBodyBytes: 32 * 1024 * 1024,
       modelsCacheTtlMs: 600_000,
       metricsRequireAuth: true,
+      responsesTtlMs: 30 * 24 * 60 * 60 * 1000,
+      responsesStoreMaxBytes: 512 * 1024 * 1024,
       warnings: [],
     });
   });
@@ -88,6 +90,8 @@ describe("loadSettings", () => {
         "DAILY_RESET_TIME_UTC=7:05",
         "MAX_BODY_SIZE_MB=0.5",
         "MODELS_CACHE_TTL=0",
+        "RESPONSES_TTL_DAYS=0.5",
+        "RESPONSES_STORE_MAX_MB=2",
         `DATA_DIR=${resolve("/var/lkp")}`,
         "LOG_DIR=~/lkp-logs",
       ].join("\n"),
@@ -104,6 +108,8 @@ describe("loadSettings", () => {
       dailyResetMinuteUtc: 7 * 60 + 5,
       maxBodyBytes: 512 * 1024,
       modelsCacheTtlMs: 0,
+      responsesTtlMs: 12 * 60 * 60 * 1000,
+      responsesStoreMaxBytes: 2 * 1024 * 1024,
       dataDir: resolve("/var/lkp"),
       logDir: join("/home/tester", "lkp-logs"),
     });
