@@ -14,6 +14,8 @@ import type { Logger } from "../logging/logger.ts";
 import type { ProviderAdapter } from "../providers/adapter.ts";
 import { adapterFor } from "../providers/adapters.ts";
 import type { Store } from "../store/types.ts";
+import type { ResponseStore } from "../store/response-store.ts";
+import { openSqliteResponseStore } from "../store/sqlite-responses.ts";
 import { createModelCatalog, type ModelCatalog } from "./model-catalog.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createRedactor, type Redactor } from "../logging/redact.ts";
@@ -33,6 +35,8 @@ export interface ProxyContext {
   rotator: Rotator;
   incidents: IncidentTracker;
   store: Store;
+  /** Stored Responses API responses (`store` not false), for `previous_response_id` and GET. */
+  responses: ResponseStore;
   models: ModelCatalog;
   metrics: Metrics;
   /** Masks every configured secret in anything written to disk. */
@@ -40,7 +44,7 @@ export interface ProxyContext {
   failureLog: FailureLog;
   requestLog: RequestLog;
   log: Logger;
-  /** Stop timers owned by the context (the daily reset) and write what the logs still hold. */
+  /** Stop timers owned by the context (the daily reset), write what the logs still hold, close the response store. */
   stop(): Promise<void>;
 }
 
@@ -48,6 +52,8 @@ export interface ProxyContextOptions {
   settings: Settings;
   store: Store;
   log: Logger;
+  /** Default: SQLite beside the usage database, with the settings' TTL and size cap. */
+  responseStore?: ResponseStore;
   /** Shorter same-key retry waits for tests. */
   transientBackoffMs?: () => number;
 }
@@ -87,6 +93,8 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap((provider) => provider.keys)]);
   const writes = createWriteQueue({ maxPending: 10_000, onError: (error) => log.warn(`Could not write a log file: ${String(error)}`) });
   const failureLog = createFailureLog({ dir: settings.logDir, redactor, queue: writes });
+  const responses =
+    options.responseStore ?? openSqliteResponseStore({ dataDir: settings.dataDir, ttlMs: settings.responsesTtlMs, maxBytes: settings.responsesStoreMaxBytes });
 
   return {
     settings,
@@ -94,6 +102,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     rotator,
     incidents,
     store,
+    responses,
     models: createModelCatalog({ providers, ttlMs: settings.modelsCacheTtlMs, log }),
     metrics: createMetrics(),
     redactor,
@@ -103,6 +112,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     async stop() {
       stopReset();
       await writes.flush();
+      responses.close();
     },
   };
 }

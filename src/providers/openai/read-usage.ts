@@ -8,8 +8,9 @@ import type { TokenUsage } from "../../engine/usage.ts";
 export function readOpenAIUsage(usage: unknown): TokenUsage | undefined {
   if (typeof usage !== "object" || usage === null) return undefined;
   const u = usage as Record<string, unknown>;
-  const promptDetails = (u.prompt_tokens_details ?? {}) as Record<string, unknown>;
-  const completionDetails = (u.completion_tokens_details ?? {}) as Record<string, unknown>;
+  // Chat names them prompt/completion, the Responses API input/output.
+  const promptDetails = (u.prompt_tokens_details ?? u.input_tokens_details ?? {}) as Record<string, unknown>;
+  const completionDetails = (u.completion_tokens_details ?? u.output_tokens_details ?? {}) as Record<string, unknown>;
   return {
     promptTokens: count(u.prompt_tokens ?? u.input_tokens),
     completionTokens: count(u.completion_tokens ?? u.output_tokens),

@@ -36,3 +36,14 @@ test("nothing usable gives undefined or zeros, never NaN", () => {
   expect(readOpenAIUsage(null)).toBeUndefined();
   expect(readOpenAIUsage({ prompt_tokens: "7" })).toEqual({ promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 });
 });
+
+test("Responses API usage names its counts input/output, with their details", () => {
+  const usage = readFixtureJson("openai-responses/web-search-call.json").usage;
+  expect(readOpenAIUsage(usage)).toEqual({
+    promptTokens: usage.input_tokens,
+    completionTokens: usage.output_tokens,
+    cachedTokens: usage.input_tokens_details.cached_tokens,
+    reasoningTokens: usage.output_tokens_details.reasoning_tokens,
+  });
+  expect(usage.input_tokens_details.cached_tokens).toBe(3712);
+});

@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StoredResponse } from "../../../src/store/response-store.ts";
+import { openSqliteResponseStore } from "../../../src/store/sqlite-responses.ts";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+function stored(id: string, createdAt: number, text = "hello", previousId: string | null = null): StoredResponse {
+  return {
+    id,
+    createdAt,
+    previousId,
+    response: { id, object: "response", status: "completed", output: [{ type: "message", content: [{ type: "output_text", text }] }] },
+    inputItems: [{ id: `msg_${id}`, type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] }],
+  };
+}
+
+describe("SQLite response store", () => {
+  test("keeps a response across reopening, deletes it once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lkp-resp-"));
+    const first = openSqliteResponseStore({ dataDir, ttlMs: DAY, maxBytes: 1e9 });
+    const original = stored("resp_a", Date.now(), "text", "resp_0");
+    await first.put(original);
+    first.close();
+    const second = openSqliteResponseStore({ dataDir, ttlMs: DAY, maxBytes: 1e9 });
+    expect(await second.get("resp_a")).toEqual(original);
+    expect(await second.get("resp_missing")).toBeUndefined();
+    expect(await second.delete("resp_a")).toBe(true);
+    expect(await second.delete("resp_a")).toBe(false);
+    expect(await second.get("resp_a")).toBeUndefined();
+    second.close();
+  });
+
+  test("an expired response is gone, a fresh one is not", async () => {
+    let now = 1_000_000;
+    const store = openSqliteResponseStore({ dataDir: mkdtempSync(join(tmpdir(), "lkp-resp-")), ttlMs: DAY, maxBytes: 1e9, now: () => now });
+    await store.put(stored("resp_old", now));
+    now += DAY / 2;
+    await store.put(stored("resp_new", now));
+    now += DAY / 2 + 1;
+    expect(await store.get("resp_old")).toBeUndefined();
+    expect((await store.get("resp_new"))?.id).toBe("resp_new");
+    store.close();
+  });
+
+  test("beyond the size cap the oldest go first and the newest stays", async () => {
+    const one = JSON.stringify(stored("resp_0", 0, "x".repeat(1000)));
+    const store = openSqliteResponseStore({ dataDir: mkdtempSync(join(tmpdir(), "lkp-resp-")), ttlMs: DAY, maxBytes: one.length * 3 });
+    const base = Date.now();
+    for (let index = 0; index < 10; index++) await store.put(stored(`resp_${index}`, base + index, "x".repeat(1000)));
+    const kept: string[] = [];
+    for (let index = 0; index < 10; index++) if (await store.get(`resp_${index}`)) kept.push(`resp_${index}`);
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    expect(kept.length).toBeLessThanOrEqual(3);
+    expect(kept.at(-1)).toBe("resp_9");
+    expect(kept).toEqual(kept.toSorted((a, b) => Number(a.slice(5)) - Number(b.slice(5))));
+    expect(kept[0]).not.toBe("resp_0");
+    store.close();
+  });
+});
