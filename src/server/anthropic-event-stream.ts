@@ -6,16 +6,13 @@
  * the connection.
  */
 
-import { createMessageEventWriter } from "../formats/anthropic/chunks-to-message-events.ts";
+import { createMessageEventWriter, type MessageEventWriterOptions } from "../formats/anthropic/chunks-to-message-events.ts";
 import { createSseParser } from "../formats/sse.ts";
 
 const PING_EVERY_MS = 10_000;
 
-export function toAnthropicEventStream(
-  openAIStream: ReadableStream<Uint8Array>,
-  options: { model: string; inputTokensEstimate?: number },
-): ReadableStream<Uint8Array> {
-  const writer = createMessageEventWriter({ model: options.model, inputTokensEstimate: options.inputTokensEstimate });
+export function toAnthropicEventStream(openAIStream: ReadableStream<Uint8Array>, options: MessageEventWriterOptions): ReadableStream<Uint8Array> {
+  const writer = createMessageEventWriter(options);
   const parser = createSseParser();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();

@@ -10,7 +10,8 @@
  * stream with a single `event: error`, and nothing follows it.
  *
  * OpenAI chunks carry no thinking signatures, so thinking blocks close without a `signature_delta`
- * and keep the empty signature they opened with.
+ * and keep the empty signature they opened with. With `omitThinking` (the client's
+ * `display: "omitted"`) reasoning pieces are skipped and no thinking block is opened at all.
  */
 
 import {
@@ -21,6 +22,7 @@ import {
   textOf,
   toolUseIdFor,
   type OpenAIAssistantFields,
+  type AnswerOptions,
   type OpenAIUsage,
 } from "./convert-completion-to-message.ts";
 
@@ -30,7 +32,7 @@ export interface OpenAIChatCompletionChunk {
   usage?: OpenAIUsage | null;
 }
 
-export interface MessageEventWriterOptions {
+export interface MessageEventWriterOptions extends AnswerOptions {
   /** The model name the client asked for, echoed as Anthropic does. */
   model: string;
   /** Defaults to `msg_` + the first chunk's id. */
@@ -137,7 +139,7 @@ export function createMessageEventWriter(options: MessageEventWriterOptions): Me
       const choice = chunk.choices?.find((candidate) => (candidate.index ?? 0) === 0);
       if (choice === undefined) return out;
       const fields = choice.delta ?? {};
-      const thinking = reasoningOf(fields);
+      const thinking = options.omitThinking === true ? "" : reasoningOf(fields);
       if (thinking !== "") out += thinkingDelta(thinking);
       const text = textOf(fields);
       if (text !== "") out += textDelta(text);

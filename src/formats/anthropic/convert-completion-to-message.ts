@@ -8,7 +8,7 @@
  * Upstream bodies are provider JSON, not validated: every field is read defensively.
  */
 
-import type { AnthropicContentBlock, AnthropicMessage, AnthropicStopReason, AnthropicUsage } from "./types.ts";
+import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequest, AnthropicStopReason, AnthropicUsage } from "./types.ts";
 import { isRecord } from "../is-record.ts";
 
 export interface OpenAIUsage {
@@ -43,21 +43,39 @@ export interface OpenAIChatCompletion {
   usage?: OpenAIUsage | null;
 }
 
-export function convertCompletionToMessage(completion: OpenAIChatCompletion, model: string): AnthropicMessage {
+export interface AnswerOptions {
+  /** The client asked for `thinking.display: "omitted"`: no thinking blocks in the answer (see `thinkingOmitted`). */
+  omitThinking?: boolean;
+}
+
+export function convertCompletionToMessage(completion: OpenAIChatCompletion, model: string, options: AnswerOptions = {}): AnthropicMessage {
   const choice = completion.choices?.[0];
   const message = choice?.message ?? {};
   const toolCalls = message.tool_calls ?? [];
+  const thinking = options.omitThinking === true ? [] : thinkingBlocks(message);
   return {
     id: messageIdFor(completion.id),
     type: "message",
     role: "assistant",
     model,
-    content: [...thinkingBlocks(message), ...textBlocks(message), ...toolCalls.map(toolUseBlock)],
+    content: [...thinking, ...textBlocks(message), ...toolCalls.map(toolUseBlock)],
     stop_reason: stopReasonFor(choice?.finish_reason, toolCalls.length > 0),
     stop_sequence: null,
     stop_details: null,
     usage: { ...convertUsage(completion.usage), cache_creation_input_tokens: 0 },
   };
+}
+
+/**
+ * Whether the client asked not to see the thinking (`display: "omitted"`, Claude Code's default).
+ * Anthropic then still sends thinking blocks, with empty text, for one reason: their signature
+ * lets the API restore the thinking when the block comes back next turn. OpenAI-shaped hosts give
+ * no signature, so such a block would carry nothing at all; the translated answer leaves thinking
+ * blocks out instead, whole and streamed alike, and the client simply sees text and tool calls.
+ */
+export function thinkingOmitted(request: Pick<AnthropicRequest, "thinking">): boolean {
+  const thinking = request.thinking;
+  return thinking !== undefined && thinking.type !== "disabled" && thinking.display === "omitted";
 }
 
 /**

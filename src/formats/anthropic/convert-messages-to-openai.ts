@@ -5,6 +5,10 @@
  * The conversion never fails: the schema has already checked the body, and whatever an OpenAI-shaped
  * provider cannot take is dropped or spelled out as text, each case explained where it happens.
  *
+ * `system` messages among the turns (Claude Code's environment block) stay where they are, as
+ * system messages at the same position: OpenAI-compatible hosts read them in place, and the
+ * Gemini and Anthropic adapters gather them into their system instruction.
+ *
  * Content keeps the shape the client chose: a string stays a string, a block array becomes a part
  * array, and parts keep their block's `cache_control`, which OpenRouter and the native Anthropic
  * provider honour (prompt caching is most of Claude Code's cost saving). Assistant turns are the
@@ -18,6 +22,7 @@
  * Anthropic can check).
  */
 
+import { createHash } from "node:crypto";
 import type { ChatRequest } from "../openai-requests.ts";
 import type {
   AnthropicContentBlock,
@@ -83,7 +88,7 @@ export function convertMessagesToOpenAI(request: AnthropicRequest): ChatRequest 
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.top_p !== undefined) body.top_p = request.top_p;
   if (request.top_k !== undefined) body.top_k = request.top_k;
-  if (request.metadata?.user_id !== undefined) body.user = request.metadata.user_id;
+  if (request.metadata?.user_id !== undefined) body.user = opaqueUser(request.metadata.user_id);
   Object.assign(body, toolFields(request.tools, request.tool_choice), reasoningFields(request.thinking, request.output_config?.effort));
   const format = request.output_config?.format;
   if (format !== undefined) body.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema } };
@@ -95,6 +100,17 @@ export function convertMessagesToOpenAI(request: AnthropicRequest): ChatRequest 
   return body;
 }
 
+/**
+ * `metadata.user_id` → `user`, as a hash: the same id always gives the same value, so the host can
+ * still tell end users apart (what `user` is for), but nothing of it leaks. Claude Code's id is a
+ * ~140-character JSON text with a device id and a session id: longer than some hosts accept (OpenAI
+ * caps such identifiers at 64 characters), and meant for Anthropic, not for whichever provider
+ * serves the model. 32 hex digits keep 128 bits, plenty to stay distinct.
+ */
+export function opaqueUser(userId: string): string {
+  return createHash("sha256").update(userId).digest("hex").slice(0, 32);
+}
+
 function systemMessages(system: AnthropicRequest["system"]): OpenAIMessage[] {
   if (system === undefined || system === "") return [];
   if (typeof system === "string") return [{ role: "system", content: system }];
@@ -103,7 +119,14 @@ function systemMessages(system: AnthropicRequest["system"]): OpenAIMessage[] {
 }
 
 function convertMessage(message: AnthropicMessageParam): OpenAIMessage[] {
-  return message.role === "user" ? userMessages(message.content) : assistantMessages(message.content);
+  switch (message.role) {
+    case "system":
+      return systemMessages(message.content);
+    case "user":
+      return userMessages(message.content);
+    case "assistant":
+      return assistantMessages(message.content);
+  }
 }
 
 function textPart(block: AnthropicTextBlock): TextPart {
@@ -273,8 +296,15 @@ function toolFields(tools: AnthropicTool[] | undefined, choice: AnthropicToolCho
   return fields;
 }
 
+/**
+ * Only the name, description and schema are copied, so Anthropic's tool fields (`cache_control`,
+ * `eager_input_streaming`, `strict`…) never reach a host that would reject them. A tool marked
+ * `defer_loading` is left out: Anthropic keeps such tools out of the model's sight until its tool
+ * search loads them, and other providers cannot load tools later. Claude Code's only one when it
+ * talks to other models is a placeholder the model must never call.
+ */
 function functionTool(tool: AnthropicTool): Record<string, unknown>[] {
-  if (tool.input_schema === undefined) return [];
+  if (tool.input_schema === undefined || tool.defer_loading === true) return [];
   const fn: Record<string, unknown> = { name: tool.name };
   if (tool.description !== undefined) fn.description = tool.description;
   fn.parameters = withProperties(tool.input_schema);
@@ -300,22 +330,29 @@ function openAIToolChoice(choice: AnthropicToolChoice): unknown {
 }
 
 /**
- * `thinking` → `reasoning_effort`, which is what OpenAI-shaped hosts understand, plus the original
- * object for the adapters that can honour a token budget (Gemini, Anthropic).
+ * `thinking` and `output_config.effort` → `reasoning_effort`, which is what OpenAI-shaped hosts
+ * understand, plus the original `thinking` object for the adapters that can honour a token budget
+ * (Gemini, Anthropic). The effort counts without `thinking` too: Claude Code sends it either way,
+ * and it is the only reasoning control such a request has.
  */
 function reasoningFields(thinking: AnthropicThinking | undefined, effort: string | undefined): Record<string, unknown> {
-  if (thinking === undefined) return {};
-  return { reasoning_effort: reasoningEffort(thinking, effort), thinking };
+  const reasoning_effort = reasoningEffort(thinking, effort);
+  return { ...(reasoning_effort === undefined ? {} : { reasoning_effort }), ...(thinking === undefined ? {} : { thinking }) };
 }
 
-function reasoningEffort(thinking: AnthropicThinking, effort: string | undefined): ReasoningEffort {
-  switch (thinking.type) {
-    case "enabled":
-      return effortForBudget(thinking.budget_tokens);
-    case "adaptive":
-      return adaptiveEffort(effort);
+/**
+ * Disabled thinking wins over any effort; a budget picks its bucket. Adaptive thinking (Claude
+ * Code's default) without an effort leaves `reasoning_effort` out, so the provider thinks at its
+ * own default effort (Gemini its dynamic budget) rather than one this proxy would invent.
+ */
+function reasoningEffort(thinking: AnthropicThinking | undefined, effort: string | undefined): ReasoningEffort | undefined {
+  switch (thinking?.type) {
     case "disabled":
       return "none";
+    case "enabled":
+      return effortForBudget(thinking.budget_tokens);
+    default:
+      return openAIEffort(effort);
   }
 }
 
@@ -331,11 +368,10 @@ export function effortForBudget(budgetTokens: number): ReasoningEffort {
 }
 
 /**
- * Adaptive thinking takes its level from `output_config.effort`. "xhigh" and "max" have no OpenAI
- * counterpart every host accepts, so they become the highest one that is, "high". With no effort
- * given, "medium": OpenAI's own default.
+ * Anthropic's effort levels in OpenAI's words. "xhigh" and "max" have no OpenAI counterpart every
+ * host accepts, so they become the highest one that is, "high"; an unknown level is dropped.
  */
-function adaptiveEffort(effort: string | undefined): ReasoningEffort {
+function openAIEffort(effort: string | undefined): ReasoningEffort | undefined {
   switch (effort) {
     case "low":
     case "medium":
@@ -345,6 +381,6 @@ function adaptiveEffort(effort: string | undefined): ReasoningEffort {
     case "max":
       return "high";
     default:
-      return "medium";
+      return undefined;
   }
 }

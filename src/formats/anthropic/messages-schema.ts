@@ -4,10 +4,11 @@
  *
  * They check what the conversion to an OpenAI chat request relies on, with messages that name the
  * field (`messages[2].content[0].tool_use_id: …`), and tolerate everything else: unknown top-level
- * fields (`service_tier`, `context_management`, beta features) and unknown fields inside blocks pass,
- * so a newer Claude Code keeps working. Content blocks of a type this proxy does not know (server-tool
- * blocks such as `web_search_tool_result`, `search_result`, …) pass as well; the conversion drops
- * them, since no OpenAI-shaped provider could read them.
+ * fields (`service_tier`, `context_management`, beta features) and unknown fields inside blocks and
+ * tools (`defer_loading`, `eager_input_streaming`, `cache_control`) pass, so a newer Claude Code
+ * keeps working. Content blocks of a type this proxy does not know (server-tool blocks such as
+ * `web_search_tool_result`, `search_result`, …) pass as well; the conversion drops them, since no
+ * OpenAI-shaped provider could read them.
  */
 
 import { z } from "zod";
@@ -89,10 +90,22 @@ function checkedBlock<Block>() {
   });
 }
 
-const message = z.looseObject({
-  role: z.enum(["user", "assistant"], { error: 'must be "user" or "assistant"' }),
-  content: z.union([z.string(), z.array(checkedBlock<AnthropicContentBlock>())], { error: "must be a string or an array of content blocks" }),
-});
+const turnContent = z.union([z.string(), z.array(checkedBlock<AnthropicContentBlock>())], { error: "must be a string or an array of content blocks" });
+
+/**
+ * A conversation message. Besides user and assistant turns, Claude Code (≥ 2.1.154) puts
+ * `role: "system"` messages among them — its "# Environment" block, even as the last message — so
+ * those are accepted too, with the content a top-level `system` may have: a string or text blocks.
+ */
+const message = z.discriminatedUnion(
+  "role",
+  [
+    z.looseObject({ role: z.literal("user"), content: turnContent }),
+    z.looseObject({ role: z.literal("assistant"), content: turnContent }),
+    z.looseObject({ role: z.literal("system"), content: z.union([z.string(), z.array(textBlock)], { error: "must be a string or an array of text blocks" }) }),
+  ],
+  { error: 'must be "user", "assistant" or "system"' },
+);
 
 const tool = z
   .looseObject({

@@ -66,10 +66,13 @@ export type AnthropicContentBlock =
   | AnthropicThinkingBlock
   | AnthropicRedactedThinkingBlock;
 
-export interface AnthropicMessageParam {
-  role: AnthropicRole;
-  content: string | AnthropicContentBlock[];
-}
+/**
+ * A message of `messages`. `system` ones are what Claude Code sends amid the turns (its environment
+ * block); Anthropic reads them in place, and they hold text only.
+ */
+export type AnthropicMessageParam =
+  | { role: AnthropicRole; content: string | AnthropicContentBlock[] }
+  | { role: "system"; content: string | AnthropicTextBlock[] };
 
 export interface AnthropicTool {
   name: string;

@@ -1,7 +1,8 @@
 /**
  * OpenAI Chat Completions body → Anthropic Messages body (providers.md §4.7).
  *
- * System and developer messages become the top-level `system`; user, assistant and tool messages
+ * System and developer messages, wherever they stand (Claude Code puts one after the turns), become
+ * the top-level `system`, in order, so any model takes them; user, assistant and tool messages
  * become alternating user/assistant turns (tool results are user content to Anthropic, and
  * consecutive same-role turns are merged here rather than left to the API). Tools, tool choice,
  * stop sequences, sampling, structured output and reasoning go to their Anthropic fields.

@@ -4,6 +4,10 @@
  * provider gets the request translated to the canonical OpenAI form, run over its keys, and the
  * answer — JSON or stream — translated back into Anthropic's format. Errors always use Anthropic's
  * envelope.
+ *
+ * Natively, the client's body, its `anthropic-beta` header and its `?beta=true` (the Anthropic SDK's
+ * mark of a beta call, which Claude Code always sets) all reach Anthropic as sent; translated, the
+ * query and the betas are ignored, since only Anthropic knows what they switch on.
  */
 
 import { Hono, type Context } from "hono";
@@ -14,7 +18,7 @@ import { chatRequestSchema, type ChatRequest } from "../../formats/openai-reques
 import { countTokensRequestSchema, messagesRequestSchema } from "../../formats/anthropic/messages-schema.ts";
 import { convertMessagesToOpenAI } from "../../formats/anthropic/convert-messages-to-openai.ts";
 import { stripAnthropicExtras } from "../../formats/anthropic/strip-anthropic-extras.ts";
-import { convertCompletionToMessage } from "../../formats/anthropic/convert-completion-to-message.ts";
+import { convertCompletionToMessage, thinkingOmitted } from "../../formats/anthropic/convert-completion-to-message.ts";
 import type { AnthropicRequest } from "../../formats/anthropic/types.ts";
 import { attemptJson, attemptStream, embeddedErrorOf, type DecodeAnswers } from "../../providers/attempts.ts";
 import { anthropicHeaders } from "../../providers/anthropic/anthropic-headers.ts";
@@ -72,6 +76,11 @@ async function readRequest(
   return { ok: true, body, ...resolved.target };
 }
 
+/** `?beta=true` when the client sent it; nothing else of the client's query is forwarded. */
+function betaQuery(c: Context<AppEnv>): string {
+  return c.req.query("beta") === "true" ? "?beta=true" : "";
+}
+
 /** The client's own body, with the bare model name and without fields that could redirect the key. */
 function nativeBody(body: AnthropicRequest, model: string): string {
   const upstream: Record<string, unknown> = { ...body, model };
@@ -87,7 +96,7 @@ const nativeDecode: DecodeAnswers = ([answer], headers) => {
 
 async function nativeMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
   const json = nativeBody(body, model);
-  const url = `${runtime.settings.baseUrl}/messages`;
+  const url = `${runtime.settings.baseUrl}/messages${betaQuery(c)}`;
   const beta = c.req.header("anthropic-beta");
   const timeouts = attemptTimeouts(ctx);
   const call = beginCall(c, ctx, runtime, model);
@@ -146,7 +155,7 @@ async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime
     const result = await call.run((lease, controller) => attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, controller, timeouts));
     if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
     call.succeed(result.lease, result.value.usage);
-    const message = convertCompletionToMessage(JSON.parse(result.value.text), body.model);
+    const message = convertCompletionToMessage(JSON.parse(result.value.text), body.model, { omitThinking: thinkingOmitted(body) });
     return new Response(JSON.stringify(message), { status: 200, headers: { "content-type": "application/json", ...call.headers(result) } });
   }
   const streamPlan = plan;
@@ -162,7 +171,7 @@ async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime
     onEnd: call.streamEnd(lease),
   });
   const estimate = countChatTokens(canonical.chat.messages, model, canonical.chat.tools ?? undefined);
-  const events = toAnthropicEventStream(openAIStream, { model: body.model, inputTokensEstimate: estimate });
+  const events = toAnthropicEventStream(openAIStream, { model: body.model, inputTokensEstimate: estimate, omitThinking: thinkingOmitted(body) });
   return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...call.headers(result) } });
 }
 
@@ -182,7 +191,7 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
   if (runtime.settings.family === "anthropic") {
     const { max_tokens: _maxTokens, stream: _stream, ...countable } = body;
     const json = nativeBody(countable as AnthropicRequest, model);
-    const url = `${runtime.settings.baseUrl}/messages/count_tokens`;
+    const url = `${runtime.settings.baseUrl}/messages/count_tokens${betaQuery(c)}`;
     const call = beginCall(c, ctx, runtime, model);
     const result = await call.run((lease, controller) =>
       attemptJson([{ url, headers: anthropicHeaders(lease.secret, "application/json", c.req.header("anthropic-beta")), body: json }], nativeDecode, controller, timeouts),

@@ -55,6 +55,23 @@ describe("messages", () => {
     });
   });
 
+  test("system messages amid the turns, and as the last message (Claude Code's environment block), join system in order; the turns still alternate", () => {
+    const converted = convert({
+      messages: [
+        { role: "system", content: [{ type: "text", text: "Top.", cache_control: { type: "ephemeral" } }] },
+        { role: "user", content: "First" },
+        { role: "system", content: "Mid." },
+        { role: "user", content: "Second" },
+        { role: "assistant", content: "Reply" },
+        { role: "developer", content: "Later." },
+        { role: "user", content: "Third" },
+        { role: "system", content: [{ type: "text", text: "# Environment" }] },
+      ],
+    });
+    expect(converted.system).toStrictEqual([{ type: "text", text: "Top.", cache_control: { type: "ephemeral" } }, text("Mid."), text("Later."), text("# Environment")]);
+    expect(converted.messages).toStrictEqual([user(text("First"), text("Second")), { role: "assistant", content: [text("Reply")] }, user(text("Third"))]);
+  });
+
   test("consecutive same-role messages merge into one turn; empty text and empty assistant messages vanish", () => {
     expect(
       convert({

@@ -24,7 +24,7 @@ function events(sse: string): Event[] {
 }
 
 /** A whole stream through a fresh writer: every push, then finish. */
-function run(chunks: OpenAIChatCompletionChunk[], options: { messageId?: string; inputTokensEstimate?: number } = {}): string {
+function run(chunks: OpenAIChatCompletionChunk[], options: { messageId?: string; inputTokensEstimate?: number; omitThinking?: boolean } = {}): string {
   const writer = createMessageEventWriter({ model: MODEL, ...options });
   return chunks.map((chunk) => writer.push(chunk)).join("") + writer.finish();
 }
@@ -139,6 +139,20 @@ describe("recorded OpenAI streams", () => {
       delta: { stop_reason: "end_turn", stop_sequence: null, stop_details: null },
       usage: { output_tokens: 219, input_tokens: 18, cache_read_input_tokens: 0 },
     });
+  });
+
+  test("deepseek/reasoning.chunks with omitThinking (display \"omitted\"): only the text block, no reasoning text anywhere", () => {
+    const chunks = lines("deepseek/reasoning.chunks.txt");
+    const sse = run(chunks, { omitThinking: true });
+    const list = events(sse);
+    expectWellFormed(list);
+    expect(names(list)).toEqual(["message_start", "content_block_start:0", ...chunks.filter((chunk) => chunk.choices?.[0]?.delta?.content).map(() => "content_block_delta:0"), "content_block_stop:0", "message_delta", "message_stop"]);
+    expect(list[1]!.data.content_block).toEqual({ type: "text", text: "" });
+    expect(deltasOf(list, 0, "text")).toBe(chunks.map((chunk) => chunk.choices?.[0]?.delta?.content ?? "").join(""));
+    const firstThought = chunks.find((chunk) => chunk.choices?.[0]?.delta?.reasoning_content)!.choices![0]!.delta!.reasoning_content!;
+    expect(sse).not.toContain("thinking");
+    expect(sse).not.toContain(JSON.stringify(firstThought).slice(1, -1));
+    expect(list.at(-2)!.data.usage).toEqual({ output_tokens: 219, input_tokens: 18, cache_read_input_tokens: 0 });
   });
 
   test("mistral/stream-incremental-tool-call: empty content opens no text block; usage arrives on the finish chunk, cached tokens split out", () => {

@@ -1,7 +1,7 @@
 /** Recorded OpenAI-shaped `chat.completion` answers → Anthropic `Message`. */
 
 import { describe, expect, test } from "bun:test";
-import { convertCompletionToMessage, messageIdFor, stopReasonFor } from "../../../src/formats/anthropic/convert-completion-to-message.ts";
+import { convertCompletionToMessage, messageIdFor, stopReasonFor, thinkingOmitted } from "../../../src/formats/anthropic/convert-completion-to-message.ts";
 import { readFixtureJson } from "../../support/fixtures.ts";
 
 const MODEL = "claude-sonnet-4-5";
@@ -55,6 +55,23 @@ describe("recorded answers", () => {
       stop_details: null,
       usage: { input_tokens: 19, output_tokens: 92, cache_read_input_tokens: 320, cache_creation_input_tokens: 0 },
     });
+  });
+
+  test("deepseek/tool-call-with-reasoning.json with omitThinking (display \"omitted\"): no thinking block, the tool call alone", () => {
+    const completion = readFixtureJson("deepseek/tool-call-with-reasoning.json");
+    const message = convertCompletionToMessage(completion, "deepseek-reasoner", { omitThinking: true });
+    expect(message.content).toStrictEqual([{ type: "tool_use", id: "call_00_9V0vrf86Pc9aelHCJMZqnJBo", name: "weather", input: { location: "San Francisco" } }]);
+    expect(message.stop_reason).toBe("tool_use");
+    expect(JSON.stringify(message)).not.toContain(completion.choices[0].message.reasoning_content.slice(0, 40));
+  });
+
+  test("thinkingOmitted: display \"omitted\" on adaptive or enabled thinking, nothing else", () => {
+    expect(thinkingOmitted({ thinking: { type: "adaptive", display: "omitted" } })).toBe(true);
+    expect(thinkingOmitted({ thinking: { type: "enabled", budget_tokens: 2048, display: "omitted" } })).toBe(true);
+    expect(thinkingOmitted({ thinking: { type: "adaptive", display: "summarized" } })).toBe(false);
+    expect(thinkingOmitted({ thinking: { type: "adaptive" } })).toBe(false);
+    expect(thinkingOmitted({ thinking: { type: "disabled" } })).toBe(false);
+    expect(thinkingOmitted({})).toBe(false);
   });
 
   test("groq/reasoning-parsed.json: `reasoning` (Groq's spelling) becomes the thinking block", () => {

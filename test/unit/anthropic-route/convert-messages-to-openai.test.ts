@@ -25,7 +25,7 @@ describe("top-level fields", () => {
     expect(convert({})).toStrictEqual({ model: "deepseek/deepseek-chat", messages: [{ role: "user", content: "Hi" }], max_tokens: 1024 });
   });
 
-  test("sampling, stop sequences, user and stream map to their OpenAI names", () => {
+  test("sampling, stop sequences, user (hashed) and stream map to their OpenAI names", () => {
     expect(convert({ temperature: 0.2, top_p: 0.9, top_k: 40, stop_sequences: ["END", "\n\nHuman:"], metadata: { user_id: "user_42" }, stream: true })).toEqual({
       model: "deepseek/deepseek-chat",
       messages: [{ role: "user", content: "Hi" }],
@@ -34,7 +34,8 @@ describe("top-level fields", () => {
       temperature: 0.2,
       top_p: 0.9,
       top_k: 40,
-      user: "user_42",
+      // sha256("user_42"), its first 32 hex digits.
+      user: "573baabb5ca42a23f3a118d027eadd8d",
       stream: true,
       stream_options: { include_usage: true },
     });
@@ -376,14 +377,22 @@ describe("thinking", () => {
     expect([1024, 2048, 2049, 8192, 8193, 100000].map(effortForBudget)).toEqual(["low", "low", "medium", "medium", "high", "high"]);
   });
 
-  test("adaptive: medium by default, else output_config.effort (xhigh and max cap at high)", () => {
-    expect(reasoning({ thinking: { type: "adaptive" } })).toEqual({ reasoning_effort: "medium", thinking: { type: "adaptive" } });
+  test("adaptive: no reasoning_effort by default (the provider's own), else output_config.effort (xhigh and max cap at high)", () => {
+    expect(convert({ thinking: { type: "adaptive" } })).not.toHaveProperty("reasoning_effort");
+    expect(reasoning({ thinking: { type: "adaptive", display: "omitted" } })).toEqual({ reasoning_effort: undefined, thinking: { type: "adaptive", display: "omitted" } });
     const effort = (value: string) => convert({ thinking: { type: "adaptive" }, output_config: { effort: value } }).reasoning_effort;
-    expect(["low", "medium", "high", "xhigh", "max"].map(effort)).toEqual(["low", "medium", "high", "high", "high"]);
+    expect(["low", "medium", "high", "xhigh", "max", "extreme"].map(effort)).toEqual(["low", "medium", "high", "high", "high", undefined]);
   });
 
-  test("disabled: reasoning_effort none", () => {
+  test("output_config.effort alone still becomes reasoning_effort, without a thinking object", () => {
+    expect(reasoning({ output_config: { effort: "high" } })).toEqual({ reasoning_effort: "high", thinking: undefined });
+    expect(reasoning({ output_config: { effort: "max" } })).toEqual({ reasoning_effort: "high", thinking: undefined });
+    expect(convert({ output_config: { effort: "unheard-of" } })).not.toHaveProperty("reasoning_effort");
+  });
+
+  test("disabled: reasoning_effort none, whatever the effort says", () => {
     expect(reasoning({ thinking: { type: "disabled" } })).toEqual({ reasoning_effort: "none", thinking: { type: "disabled" } });
+    expect(reasoning({ thinking: { type: "disabled" }, output_config: { effort: "high" } })).toEqual({ reasoning_effort: "none", thinking: { type: "disabled" } });
   });
 
   test("no thinking field, no reasoning fields", () => {
@@ -426,7 +435,7 @@ describe("a Claude Code–style request end to end", () => {
     expect(converted).toEqual({
       model: "deepseek/deepseek-reasoner",
       max_tokens: 32000,
-      user: "user_5e3f_account__session_9b1c",
+      user: "6643fdffb0b803fcb27789e54a94f6e4",
       stream: true,
       stream_options: { include_usage: true },
       reasoning_effort: "high",
