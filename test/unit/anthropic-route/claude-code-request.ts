@@ -1,16 +1,11 @@
 /**
- * The recorded first request of Claude Code 2.1.332 (`/work/shared/fixtures/clients/`, see the
- * README there): `POST /v1/messages?beta=true` with `messages = [user, system]`, adaptive thinking
- * with `display: "omitted"`, `output_config.effort`, `context_management`, a deferred tool and the
- * full `anthropic-beta` list. Shared by the unit tests here and test/e2e/claude-code-request.test.ts.
- *
- * The client recordings live beside the repository (`../shared/fixtures`), not in test/fixtures.
+ * The recorded first request of Claude Code 2.1.332 (test/fixtures/clients/, see the README there):
+ * `POST /v1/messages?beta=true` with `messages = [user, system]`, adaptive thinking with
+ * `display: "omitted"`, `output_config.effort`, `context_management`, a deferred tool and the full
+ * `anthropic-beta` list. Shared by the unit tests here and test/e2e/claude-code-request.test.ts.
  */
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-
-export const CLAUDE_CODE_REQUEST_PATH = join(import.meta.dir, "..", "..", "..", "..", "shared", "fixtures", "clients", "claude-code-2.1.332-messages-request.json");
+import { readFixtureJson } from "../../support/fixtures.ts";
 
 export interface RecordedClientRequest {
   method: string;
@@ -20,11 +15,7 @@ export interface RecordedClientRequest {
   body: Record<string, any>;
 }
 
-let recorded: RecordedClientRequest | undefined;
-
 /** A private copy per call, so a test may change the model or `stream` without touching the next one's. */
 export function readClaudeCodeRequest(): RecordedClientRequest {
-  recorded ??= JSON.parse(readFileSync(CLAUDE_CODE_REQUEST_PATH, "utf8")) as RecordedClientRequest;
-  return structuredClone(recorded);
+  return readFixtureJson<RecordedClientRequest>("clients/claude-code-2.1.332-messages-request.json");
 }
-
