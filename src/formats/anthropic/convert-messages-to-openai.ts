@@ -103,9 +103,9 @@ export function convertMessagesToOpenAI(request: AnthropicRequest): ChatRequest 
 /**
  * `metadata.user_id` → `user`, as a hash: the same id always gives the same value, so the host can
  * still tell end users apart (what `user` is for), but nothing of it leaks. Claude Code's id is a
- * ~140-character JSON text with a device id and a session id: longer than some hosts accept (OpenAI
- * caps such identifiers at 64 characters), and meant for Anthropic, not for whichever provider
- * serves the model. 32 hex digits keep 128 bits, plenty to stay distinct.
+ * ~150-character JSON text with a device id and a session id: longer than some hosts accept for an
+ * end-user id, and meant for Anthropic, not for whichever provider serves the model. 32 hex digits
+ * keep 128 bits, plenty to stay distinct, and fit any length limit.
  */
 export function opaqueUser(userId: string): string {
   return createHash("sha256").update(userId).digest("hex").slice(0, 32);
