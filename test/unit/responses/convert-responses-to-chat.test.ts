@@ -18,7 +18,7 @@ const convert = (request: ResponsesRequest, history: ResponseInputItem[] = []) =
 const base = (input: ResponsesRequest["input"], rest: Partial<ResponsesRequest> = {}): ResponsesRequest => ({ model: "gemini/gemini-2.5-flash", input, ...rest });
 
 /** The chat tools Codex's tool list becomes: its functions as they are, the namespace flattened. */
-function codexChatTools(body: any): unknown[] {
+function codexChatTools(body: any): any[] {
   const asFunction = (tool: any, name: string) => ({ type: "function", function: { name, description: tool.description, parameters: tool.parameters, strict: tool.strict } });
   return body.tools.flatMap((tool: any) => {
     if (tool.type === "function") return [asFunction(tool, tool.name)];
