@@ -17,7 +17,6 @@ import { SSE_DONE, sseData } from "../../formats/sse.ts";
 import { chatRequestSchema, type ChatRequest } from "../../formats/openai-requests.ts";
 import { countTokensRequestSchema, messagesRequestSchema } from "../../formats/anthropic/messages-schema.ts";
 import { convertMessagesToOpenAI } from "../../formats/anthropic/convert-messages-to-openai.ts";
-import { stripAnthropicExtras } from "../../formats/anthropic/strip-anthropic-extras.ts";
 import { convertCompletionToMessage, thinkingOmitted } from "../../formats/anthropic/convert-completion-to-message.ts";
 import type { AnthropicRequest } from "../../formats/anthropic/types.ts";
 import { attemptJson, attemptStream, embeddedErrorOf, type DecodeAnswers } from "../../providers/attempts.ts";
@@ -35,12 +34,12 @@ import { readJsonRequest } from "../read-request.ts";
 import { resolveModel } from "../resolve-model.ts";
 import { attemptTimeouts, SSE_HEADERS } from "../upstream-call.ts";
 import { beginCall } from "../proxied-call.ts";
+import { canonicalForProvider } from "../canonical-for-provider.ts";
+import { countCanonicalTokens } from "../count-canonical-tokens.ts";
 import { toAnthropicEventStream } from "../anthropic-event-stream.ts";
 import { UnsupportedRequestError } from "../../providers/adapter.ts";
 
 const PROXY_ONLY_FIELDS = ["api_key", "api_base", "base_url"];
-/** Hosts whose thinking models need their `reasoning_content` back on tool turns. */
-const REASONING_ROUND_TRIP = new Set(["deepseek"]);
 
 export function messagesRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -132,18 +131,12 @@ function canonicalRequest(body: AnthropicRequest): { ok: true; chat: ChatRequest
   return { ok: false, response: anthropicErrorResponse(invalidRequest(`${issue.path.join(".")}: ${issue.message}`)) };
 }
 
-/** Anthropic-only fields are kept for the families that read them and removed for the rest. */
-function forFamily(chat: ChatRequest, runtime: ProviderRuntime): ChatRequest {
-  if (runtime.settings.family !== "openai") return chat;
-  return stripAnthropicExtras(chat, { keepReasoning: REASONING_ROUND_TRIP.has(runtime.settings.name) });
-}
-
 async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
   const canonical = canonicalRequest(body);
   if (!canonical.ok) return canonical.response;
   let plan;
   try {
-    plan = runtime.adapter.planChat(forFamily(canonical.chat, runtime), model, runtime.settings.baseUrl);
+    plan = runtime.adapter.planChat(canonicalForProvider(canonical.chat, runtime), model, runtime.settings.baseUrl);
   } catch (error) {
     if (error instanceof UnsupportedRequestError) return anthropicErrorResponse(invalidRequest(error.message, error.param));
     throw error;
@@ -205,28 +198,6 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
 
   const canonical = canonicalRequest({ ...body, max_tokens: body.max_tokens ?? 1 });
   if (!canonical.ok) return canonical.response;
-  const { chat } = canonical;
-  const plan = runtime.adapter.planCountTokens?.(forFamily(chat, runtime), model, runtime.settings.baseUrl);
-  if (plan) {
-    const call = beginCall(c, ctx, runtime, model);
-    const result = await call.run((lease, controller) =>
-      attemptJson(
-        [plan.request(lease.secret)],
-        ([reply]) => {
-          const count = plan.read(reply!.body);
-          return count === undefined ? { ok: false, failure: { class: "transient", status: 200, message: "the provider's token count answer had no count" } } : { ok: true, text: String(count) };
-        },
-        controller,
-        timeouts,
-      ),
-    );
-    if (result.ok) {
-      call.succeed(result.lease, undefined);
-      return answer(Number(result.value.text), true);
-    }
-    if (result.error.status === 400) return anthropicErrorResponse(result.error);
-  }
-  // No provider count (or it failed for reasons other than the request): the local tokenizer over
-  // the translated request, system and tools included.
-  return answer(countChatTokens(chat.messages, model, chat.tools ?? undefined), false);
+  const counted = await countCanonicalTokens(c, ctx, runtime, model, canonical.chat);
+  return counted.ok ? answer(counted.count, counted.exact) : anthropicErrorResponse(counted.error);
 }
