@@ -11,12 +11,14 @@ import { VERSION } from "../version.ts";
 import type { AppEnv } from "./app-env.ts";
 import { createKeyCheck } from "./auth.ts";
 import { anthropicErrorResponse, isAnthropicRoute } from "./anthropic-errors.ts";
+import { googleErrorResponse, isGeminiRequest } from "./gemini-errors.ts";
 import { errorResponse as openAIErrorResponse, type ProxyError } from "./errors.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import { chatRoutes } from "./routes/chat.ts";
 import { embeddingsRoutes } from "./routes/embeddings.ts";
 import { infoRoutes } from "./routes/info.ts";
 import { messagesRoutes } from "./routes/messages.ts";
+import { geminiNativeRoutes } from "./routes/gemini-native.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { observeRequests } from "./observe-request.ts";
 import { detailedLog } from "./detailed-log.ts";
@@ -33,9 +35,13 @@ function keyGauges(ctx: ProxyContext) {
 }
 
 /** Errors raised outside a route (auth, size, unknown path) in the envelope the route's clients read. */
-function errorFor(path: string, error: ProxyError): Response {
+function errorFor(request: Request, path: string, error: ProxyError): Response {
+  if (isGeminiRequest(request, path)) return googleErrorResponse(error);
   return isAnthropicRoute(path) ? anthropicErrorResponse(error) : openAIErrorResponse(error);
 }
+
+/** The OpenAI and Anthropic routes under /v1, and Google's under /v1beta (Gemini CLI). */
+const API_PATHS = "/:api{v1|v1beta}/*";
 
 export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -60,23 +66,27 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
     return c.body(ctx.metrics.render(keyGauges(ctx)), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
-  app.use("/v1/*", async (c, next) => {
-    if (keyMatches(c.req.raw.headers)) return next();
-    return errorFor(c.req.path, {
+  app.use(API_PATHS, async (c, next) => {
+    // Google's clients may send the key as `?key=`; no other route takes a key from the URL.
+    const gemini = isGeminiRequest(c.req.raw, c.req.path);
+    if (keyMatches(c.req.raw.headers, gemini ? c.req.query("key") : undefined)) return next();
+    return errorFor(c.req.raw, c.req.path, {
       status: 401,
       type: "authentication_error",
       code: "invalid_proxy_key",
       param: null,
-      message: "Missing or wrong proxy key: send Authorization: Bearer <PROXY_API_KEY> (or x-api-key).",
+      message: gemini
+        ? "Missing or wrong proxy key: send x-goog-api-key: <PROXY_API_KEY> (or ?key=<PROXY_API_KEY>)."
+        : "Missing or wrong proxy key: send Authorization: Bearer <PROXY_API_KEY> (or x-api-key).",
     });
   });
 
   app.use(
-    "/v1/*",
+    API_PATHS,
     bodyLimit({
       maxSize: ctx.settings.maxBodyBytes,
       onError: (c) =>
-        errorFor(c.req.path, {
+        errorFor(c.req.raw, c.req.path, {
           status: 413,
           type: "invalid_request_error",
           code: "request_too_large",
@@ -86,8 +96,10 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
     }),
   );
 
-  app.use("/v1/*", detailedLog(ctx));
+  app.use(API_PATHS, detailedLog(ctx));
 
+  // First: on /v1/models it hands every caller that does not speak Google's dialect on to infoRoutes.
+  app.route("/", geminiNativeRoutes(ctx));
   app.route("/v1", chatRoutes(ctx));
   app.route("/v1", embeddingsRoutes(ctx));
   app.route("/v1", infoRoutes(ctx));
@@ -95,7 +107,7 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   app.route("/v1", adminRoutes(ctx));
 
   app.notFound((c) =>
-    errorFor(c.req.path, {
+    errorFor(c.req.raw, c.req.path, {
       status: 404,
       type: "not_found_error",
       code: "unknown_route",
@@ -106,7 +118,7 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
 
   app.onError((error, c) => {
     ctx.log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return errorFor(c.req.path, { status: 500, type: "internal_error", code: "internal_error", param: null, message: "The proxy hit an unexpected error; see its log for details." });
+    return errorFor(c.req.raw, c.req.path, { status: 500, type: "internal_error", code: "internal_error", param: null, message: "The proxy hit an unexpected error; see its log for details." });
   });
 
   return app;

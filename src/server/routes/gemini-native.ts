@@ -1,0 +1,133 @@
+/**
+ * The Gemini-native front for Gemini CLI and `@google/genai`: `POST {version}/models/{model}:{method}`
+ * for `generateContent`, `streamGenerateContent` (`alt=sse`), `countTokens`, `embedContent` and
+ * `batchEmbedContents`, and `GET {version}/models[/{model}]`, under `/v1beta` (Gemini CLI) and `/v1`
+ * (the current SDK). `GET /v1/models` stays the OpenAI list unless the caller speaks Google's
+ * dialect (see `isGeminiRequest`). Errors are always Google-shaped.
+ *
+ * `{model}` is a proxy model: a first segment naming a configured provider routes there
+ * (`groq/llama-3.3-70b`), anything else is a Gemini model (`gemini-2.5-flash` is
+ * `gemini/gemini-2.5-flash`). Clients send a model with a `/` unencoded, so the method is what
+ * follows the last `:`. `gemini/` models pass through natively with rotation; others translate.
+ */
+
+import { Hono, type Context, type Next } from "hono";
+import type { z } from "zod";
+import { convertModelsToGeminiList } from "../../formats/gemini/convert-models-to-gemini-list.ts";
+import { batchEmbedRequestSchema, countTokensRequestSchema, embedRequestSchema, generateRequestSchema } from "../../formats/gemini/request-schema.ts";
+import type { GeminiEmbedRequest, GeminiGenerateRequest } from "../../formats/gemini/types.ts";
+import type { AppEnv } from "../app-env.ts";
+import { notFound } from "../errors.ts";
+import { googleErrorResponse, isGeminiRequest } from "../gemini-errors.ts";
+import { passThroughJson, passThroughStream } from "../gemini-passthrough.ts";
+import { translatedCountTokens, translatedEmbed, translatedGenerate, type GeminiCall } from "../gemini-translated.ts";
+import type { ProxyContext } from "../proxy-context.ts";
+import { readJsonRequest } from "../read-request.ts";
+import { resolveModel } from "../resolve-model.ts";
+
+const VERSIONS = ["/v1beta", "/v1"] as const;
+
+export function geminiNativeRoutes(ctx: ProxyContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  for (const version of VERSIONS) {
+    const prefix = `${version}/models/`;
+    app.post(`${prefix}*`, (c) => modelMethod(c, ctx, prefix));
+    // On /v1 the OpenAI routes answer everyone who does not speak Google's dialect.
+    const forGemini = (handler: (c: Context<AppEnv>) => Promise<Response>) => (c: Context<AppEnv>, next: Next) =>
+      version === "/v1" && !isGeminiRequest(c.req.raw, c.req.path) ? next() : handler(c);
+    app.get(`${version}/models`, forGemini((c) => listModels(c, ctx)));
+    app.get(`${prefix}*`, forGemini((c) => getModel(c, ctx, modelPath(c, prefix))));
+  }
+  return app;
+}
+
+/** The `{model}` (and `:method`) part of the path, percent-decoded (some clients encode the `:`). */
+function modelPath(c: Context<AppEnv>, prefix: string): string {
+  const path = c.req.path.slice(prefix.length);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** A Gemini-style model name → the provider and upstream model; a `models/` prefix is Google's resource form. */
+function resolveGeminiModel(ctx: ProxyContext, name: string): ReturnType<typeof resolveModel> {
+  const bare = name.replace(/^models\//, "");
+  const first = bare.slice(0, bare.indexOf("/")).toLowerCase();
+  return resolveModel(ctx, ctx.providers.has(first) ? bare : `gemini/${bare}`);
+}
+
+async function modelMethod(c: Context<AppEnv>, ctx: ProxyContext, prefix: string): Promise<Response> {
+  const path = modelPath(c, prefix);
+  const colon = path.lastIndexOf(":");
+  const method = colon === -1 ? "" : path.slice(colon + 1);
+  const name = colon === -1 ? path : path.slice(0, colon);
+  if (!name || !METHODS.has(method)) {
+    return googleErrorResponse(notFound(`No method "${method || "(none)"}" for models: the proxy serves ${[...METHODS].map((m) => `:${m}`).join(", ")}.`, "unknown_route"));
+  }
+  const resolved = resolveGeminiModel(ctx, name);
+  if (!resolved.ok) return googleErrorResponse(resolved.error);
+  const call: GeminiCall = { target: resolved.target, requested: name.replace(/^models\//, "") };
+  const native = resolved.target.runtime.settings.family === "gemini";
+  switch (method as Method) {
+    case "generateContent":
+    case "streamGenerateContent": {
+      const body = await readBody(c, generateRequestSchema);
+      if (!body.ok) return body.response;
+      const stream = method === "streamGenerateContent";
+      if (native) return stream ? passThroughStream(c, ctx, call.target, body.value) : passThroughJson(c, ctx, call.target, "generateContent", body.value);
+      return translatedGenerate(c, ctx, call, body.value as GeminiGenerateRequest, stream);
+    }
+    case "countTokens": {
+      const body = await readBody(c, countTokensRequestSchema);
+      if (!body.ok) return body.response;
+      const wrapped = "generateContentRequest" in body.value ? body.value.generateContentRequest : undefined;
+      if (native) return passThroughJson(c, ctx, call.target, "countTokens", wrapped ? { ...body.value, generateContentRequest: { ...wrapped, model: `models/${call.target.model}` } } : body.value);
+      return translatedCountTokens(c, ctx, call, (wrapped ?? body.value) as GeminiGenerateRequest);
+    }
+    case "embedContent": {
+      const body = await readBody(c, embedRequestSchema);
+      if (!body.ok) return body.response;
+      if (native) return passThroughJson(c, ctx, call.target, "embedContent", { ...body.value, model: `models/${call.target.model}` });
+      return translatedEmbed(c, ctx, call, [body.value as GeminiEmbedRequest], true);
+    }
+    case "batchEmbedContents": {
+      const body = await readBody(c, batchEmbedRequestSchema);
+      if (!body.ok) return body.response;
+      // Google checks that every request names the model of the URL; the client named the proxy's.
+      const requests = body.value.requests.map((request) => ({ ...request, model: `models/${call.target.model}` }));
+      if (native) return passThroughJson(c, ctx, call.target, "batchEmbedContents", { ...body.value, requests });
+      return translatedEmbed(c, ctx, call, requests as GeminiEmbedRequest[], false);
+    }
+  }
+}
+
+const METHOD_NAMES = ["generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents"] as const;
+type Method = (typeof METHOD_NAMES)[number];
+const METHODS: ReadonlySet<string> = new Set(METHOD_NAMES);
+
+async function readBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ ok: true; value: z.infer<S> } | { ok: false; response: Response }> {
+  const parsed = await readJsonRequest(c, schema);
+  return parsed.ok ? parsed : { ok: false, response: googleErrorResponse(parsed.error) };
+}
+
+async function geminiListing(ctx: ProxyContext): Promise<{ list: ReturnType<typeof convertModelsToGeminiList>; headers: Record<string, string> }> {
+  const listing = await ctx.models.list();
+  const headers: Record<string, string> = {};
+  if (listing.failures.length > 0) headers["x-proxy-unavailable-providers"] = listing.failures.map((failure) => failure.provider).join(",");
+  return { list: convertModelsToGeminiList(listing.models), headers };
+}
+
+async function listModels(c: Context<AppEnv>, ctx: ProxyContext): Promise<Response> {
+  const { list, headers } = await geminiListing(ctx);
+  return c.json(list, 200, headers);
+}
+
+async function getModel(c: Context<AppEnv>, ctx: ProxyContext, name: string): Promise<Response> {
+  const bare = name.replace(/^models\//, "");
+  const { list, headers } = await geminiListing(ctx);
+  const entry = list.models.find((model) => model.name === `models/${bare}`);
+  if (!entry) return googleErrorResponse(notFound(`Model "${bare}" is not in the proxy's model list (GET /v1beta/models lists them).`, "model_not_found"));
+  return c.json(entry, 200, headers);
+}
