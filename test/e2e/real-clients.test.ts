@@ -150,11 +150,17 @@ const CODEX: Client = {
         `[otel]`,
         `exporter = "none"`,
         ``,
+        // The curated-plugins sync at start-up asks github.com and chatgpt.com; apps ask chatgpt.com.
+        `[features]`,
+        `plugins = false`,
+        `remote_plugin = false`,
+        `apps = false`,
+        ``,
       ].join("\n"),
     );
     const lastMessage = join(home, "codex-last-message.txt");
     return {
-      args: [join(BIN, "codex"), "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never", "-C", work, "-o", lastMessage, PROMPT],
+      args: [join(BIN, "codex"), "exec", "--strict-config", "--skip-git-repo-check", "--ephemeral", "--color", "never", "-C", work, "-o", lastMessage, PROMPT],
       env: { ...baseEnv(home), CODEX_HOME: codexHome, LKP_PROXY_KEY: target.key, RUST_LOG: "error" },
       finalText: () => (existsSync(lastMessage) ? readFileSync(lastMessage, "utf8") : ""),
     };
