@@ -2,7 +2,9 @@
  * Anthropic Messages answer → OpenAI `chat.completion` (providers.md §4.7).
  *
  * Text blocks become `content`, thinking becomes `reasoning_content` (the DeepSeek-style field
- * OpenAI clients that show reasoning already read), and `tool_use` blocks become tool calls that
+ * OpenAI clients that show reasoning already read) with the last thinking block's signature in the
+ * proxy's `reasoning_signature` field (a Responses client carries it to the next turn, where
+ * `thinkingFor` rebuilds the block from the two), and `tool_use` blocks become tool calls that
  * keep Anthropic's `toolu_…` ids. The thinking blocks themselves, signatures and redacted ones
  * included, go to the thinking memory under each tool call id, because the client will not send
  * them back and Anthropic needs them on the next turn of the tool loop.
@@ -56,12 +58,13 @@ export function rememberThinking(memory: ThinkingMemory, toolCallIds: readonly s
 }
 
 export function convertAnthropicResponse(message: AnthropicMessage, context: AnthropicConversionContext, memory: ThinkingMemory): Record<string, unknown> {
-  const { text, reasoning, toolCalls, thinking } = sortBlocks(message.content ?? []);
+  const { text, reasoning, signature, toolCalls, thinking } = sortBlocks(message.content ?? []);
   rememberThinking(memory, toolCalls.map((call) => call.id), thinking);
 
   const finishReason = mapAnthropicStopReason(message.stop_reason);
   const reply: Record<string, unknown> = { role: "assistant", content: text || null };
   if (reasoning) reply.reasoning_content = reasoning;
+  if (signature) reply.reasoning_signature = signature;
   if (toolCalls.length > 0) reply.tool_calls = toolCalls;
   if (message.stop_reason === "refusal") reply.refusal = refusalText(message.stop_details);
   return {
@@ -77,6 +80,8 @@ export function convertAnthropicResponse(message: AnthropicMessage, context: Ant
 interface SortedBlocks {
   text: string;
   reasoning: string;
+  /** One field holds one signature; with several thinking blocks it is the last one's. */
+  signature: string;
   toolCalls: OpenAIToolCall[];
   /** Thinking and redacted thinking blocks as they came, for the memory. */
   thinking: ThinkingBlock[];
@@ -84,7 +89,7 @@ interface SortedBlocks {
 
 /** Block kinds OpenAI has no field for (server tool results, citations-only blocks) are left out. */
 function sortBlocks(blocks: AnthropicContentBlock[]): SortedBlocks {
-  const sorted: SortedBlocks = { text: "", reasoning: "", toolCalls: [], thinking: [] };
+  const sorted: SortedBlocks = { text: "", reasoning: "", signature: "", toolCalls: [], thinking: [] };
   for (const block of blocks) {
     switch (block.type) {
       case "text":
@@ -92,6 +97,7 @@ function sortBlocks(blocks: AnthropicContentBlock[]): SortedBlocks {
         break;
       case "thinking":
         sorted.reasoning += block.thinking;
+        if (block.signature) sorted.signature = block.signature;
         sorted.thinking.push(block);
         break;
       case "redacted_thinking":

@@ -127,8 +127,10 @@ export function createAnthropicStreamConverter(context: AnthropicConversionConte
         if (open?.kind === "thinking") open.block.thinking += delta.thinking;
         return say({ reasoning_content: delta.thinking });
       case "signature_delta":
-        if (open?.kind === "thinking" && typeof delta.signature === "string") open.block.signature += delta.signature;
-        return [];
+        if (!nonEmpty(delta.signature)) return [];
+        if (open?.kind === "thinking") open.block.signature += delta.signature;
+        // The proxy's extension field, as in a whole answer: a Responses client carries it onward.
+        return [chunk({ reasoning_signature: delta.signature })];
       case "input_json_delta":
         // The first fragment is often "", which would only be noise to the client.
         if (open?.kind !== "tool_use" || !nonEmpty(delta.partial_json)) return [];

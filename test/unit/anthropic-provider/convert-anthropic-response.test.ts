@@ -83,7 +83,7 @@ describe("convertAnthropicResponse", () => {
     expect(convert(fixture("usage-cache-read-and-write.json")).usage).toEqual(usage(3 + 418 + 1111, 33, 1111));
   });
 
-  test("thinking → reasoning_content; the thinking blocks (redacted too) are remembered under every tool call id", () => {
+  test("thinking → reasoning_content with its signature as reasoning_signature; the thinking blocks (redacted too) are remembered under every tool call id", () => {
     const memory = createThinkingMemory();
     const thinking: ThinkingBlock = { type: "thinking", thinking: "Two lookups.", signature: "EqQBsig==" };
     const redacted: ThinkingBlock = { type: "redacted_thinking", data: "ENCRYPTED" };
@@ -100,6 +100,7 @@ describe("convertAnthropicResponse", () => {
         role: "assistant",
         content: null,
         reasoning_content: "Two lookups.",
+        reasoning_signature: "EqQBsig==",
         tool_calls: [
           { id: "toolu_1", type: "function", function: { name: "get_w", arguments: '{"city":"Paris"}' } },
           { id: "toolu_2", type: "function", function: { name: "get_w", arguments: "{}" } },

@@ -55,15 +55,17 @@ describe("text", () => {
 });
 
 describe("thinking", () => {
-  test("thinking deltas stream as reasoning_content, then the text; empty deltas and the signature say nothing", () => {
+  test("thinking deltas stream as reasoning_content, the signature as reasoning_signature, then the text; empty deltas say nothing", () => {
     const events = sse("stream-thinking.sse.txt");
     const payloads = convert(events);
     const thoughts = recordedDeltas(events, "thinking_delta", "thinking");
     const texts = recordedDeltas(events, "text_delta", "text");
+    const [signature] = recordedDeltas(events, "signature_delta", "signature");
     expect(thoughts).toHaveLength(13);
     expect(payloads).toEqual([
       ROLE,
       ...thoughts.map((thinking) => chunk({ reasoning_content: thinking })),
+      chunk({ reasoning_signature: signature }),
       ...texts.map((text) => chunk({ content: text })),
       chunk({}, "stop"),
       usageChunk(43, 282),
@@ -111,6 +113,7 @@ describe("thinking", () => {
       ROLE,
       chunk({ reasoning_content: "Weather for " }),
       chunk({ reasoning_content: "two cities." }),
+      chunk({ reasoning_signature: signature }),
       chunk({ tool_calls: [{ index: 0, id: "toolu_A", type: "function", function: { name: "get_weather", arguments: "" } }] }),
       chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }),
       chunk({ tool_calls: [{ index: 1, id: "toolu_B", type: "function", function: { name: "get_weather", arguments: "" } }] }),
