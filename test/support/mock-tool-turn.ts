@@ -7,7 +7,7 @@
  * - the OpenAI Responses API: `POST /v1/responses` (stream and not), so a client that speaks it
  *   (Codex CLI) can be run straight at the mock, as a control for the same run through the proxy;
  * - Gemini: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`,
- *   `:countTokens`, `GET /v1beta/models`;
+ *   `:countTokens` (also under /v1), `GET /v1beta/models`;
  * - Anthropic: `POST /v1/messages` (stream and not), `POST /v1/messages/count_tokens`, `GET /v1/models`
  *   (told apart from the OpenAI list by the `x-api-key` / `anthropic-version` headers).
  *
@@ -168,7 +168,8 @@ interface Context {
 
 function route(call: ToolTurnCall, url: URL, request: Request, ctx: Context): Response {
   const path = url.pathname;
-  const gemini = /^\/v1beta\/models\/(.+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);
+  // v1beta is what Gemini CLI calls; @google/genai 3.x calls v1 by default.
+  const gemini = /^\/v1(?:beta)?\/models\/(.+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);
   if (gemini) {
     call.family = "gemini";
     call.model = decodeURIComponent(gemini[1]!);
