@@ -245,7 +245,7 @@ interface MockState extends BaseState<GeminiBehavior, RecordedGeminiCall> {
 // Routing and auth
 // ---------------------------------------------------------------------------------------------
 
-type Action = "generateContent" | "streamGenerateContent" | "batchEmbedContents" | "countTokens" | "list";
+type Action = "generateContent" | "streamGenerateContent" | "batchEmbedContents" | "embedContent" | "countTokens" | "list";
 
 interface Route {
   action: Action;
@@ -263,7 +263,7 @@ interface Exchange {
   lifecycle: Lifecycle;
 }
 
-const MODEL_ACTION = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|countTokens)$/;
+const MODEL_ACTION = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|embedContent|countTokens)$/;
 
 async function handleRequest(state: MockState, request: Request): Promise<Response> {
   const url = new URL(request.url);
@@ -394,6 +394,7 @@ function success(
 ): Response {
   if (exchange.lifecycle.signal.aborted) return clientGone();
   if (exchange.action === "batchEmbedContents") return embeddings(exchange.body);
+  if (exchange.action === "embedContent") return singleEmbedding(exchange.body);
   if (exchange.action === "list") return modelPage(state, exchange.params);
   switch (behavior.kind) {
     case "text":
@@ -782,6 +783,15 @@ function embeddings(body: any): Response {
     values: embeddingValues(recorded[index % recorded.length]!, Math.floor(index / recorded.length), dimensionsOf(request)),
   }));
   return jsonResponse(200, pretty({ embeddings: vectors }));
+}
+
+/**
+ * `:embedContent`: the same vector the first request of a batch gets, as `{embedding: {values}}`.
+ * Not recorded as such; the shape is batchEmbedContents' entry without the list.
+ */
+function singleEmbedding(body: any): Response {
+  const recorded: number[] = readFixtureJson(FIXTURE.embeddings).embeddings[0].values;
+  return jsonResponse(200, pretty({ embedding: { values: embeddingValues(recorded, 0, dimensionsOf(body)) } }));
 }
 
 function dimensionsOf(request: any): number {

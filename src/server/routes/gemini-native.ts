@@ -5,9 +5,8 @@
  * (the current SDK). `GET /v1/models` stays the OpenAI list unless the caller speaks Google's
  * dialect (see `isGeminiRequest`). Errors are always Google-shaped.
  *
- * `{model}` is a proxy model: a first segment naming a configured provider routes there
- * (`groq/llama-3.3-70b`), anything else is a Gemini model (`gemini-2.5-flash` is
- * `gemini/gemini-2.5-flash`). Clients send a model with a `/` unencoded, so the method is what
+ * `{model}` is a proxy model: `provider/model` routes to that provider (`groq/llama-3.3-70b`), a
+ * name without a provider is a Gemini model (`gemini-2.5-flash` is `gemini/gemini-2.5-flash`). Clients send a model with a `/` unencoded, so the method is what
  * follows the last `:`. `gemini/` models pass through natively with rotation; others translate.
  */
 
@@ -51,11 +50,14 @@ function modelPath(c: Context<AppEnv>, prefix: string): string {
   }
 }
 
-/** A Gemini-style model name → the provider and upstream model; a `models/` prefix is Google's resource form. */
+/**
+ * A Gemini-style model name → the provider and upstream model; a `models/` prefix is Google's
+ * resource form. Gemini model ids never hold a `/`, so a name with one names its provider (and an
+ * unconfigured one is a 404), and a name without one is a Gemini model.
+ */
 function resolveGeminiModel(ctx: ProxyContext, name: string): ReturnType<typeof resolveModel> {
   const bare = name.replace(/^models\//, "");
-  const first = bare.slice(0, bare.indexOf("/")).toLowerCase();
-  return resolveModel(ctx, ctx.providers.has(first) ? bare : `gemini/${bare}`);
+  return resolveModel(ctx, bare.includes("/") ? bare : `gemini/${bare}`);
 }
 
 async function modelMethod(c: Context<AppEnv>, ctx: ProxyContext, prefix: string): Promise<Response> {
