@@ -7,6 +7,8 @@
  */
 
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { FinishReason, GoogleGenAI, Type, type Tool } from "@google/genai";
 import { readFixtureJson, parseSse } from "../support/fixtures.ts";
 import { startMockAnthropic, type MockAnthropic } from "../support/mock-anthropic.ts";
@@ -242,6 +244,16 @@ describe("auth, errors and the model list", () => {
     expect(chat.status).toBe(401);
     expect(Object.keys(((await chat.json()) as any).error).sort()).toEqual(["code", "message", "param", "type"]);
     expect(generateCalls(rig.gemini)).toHaveLength(1);
+  });
+
+  test("a ?key= request leaves the proxy key out of failures.log", async () => {
+    const rig = await start();
+    rig.gemini.script(GEMINI_KEYS[0]!, [{ kind: "rate_limit_minute" }]);
+    expect((await postGemini(rig, `/v1beta/models/${FLASH}:generateContent`, HELLO, { queryKey: true })).status).toBe(200);
+    await rig.proxy.ctx.stop();
+    const text = readFileSync(join(rig.proxy.settings.logDir, "failures.log"), "utf8");
+    expect(text).toContain('"class":"rate_limit"');
+    for (const secret of [...GEMINI_KEYS, rig.proxy.proxyKey]) expect(text).not.toContain(secret);
   });
 
   test("404 for an unknown provider or method, 400 for malformed JSON or a body without contents", async () => {
