@@ -11,6 +11,9 @@
  *
  * Every client runs with a fresh temp HOME (and CODEX_HOME / CLAUDE_CONFIG_DIR inside it), a temp
  * working folder, telemetry, update checks and error reporting off, and only loopback addresses.
+ * HTTPS_PROXY / HTTP_PROXY point at a loopback trap (NO_PROXY keeps 127.0.0.1 direct): all three
+ * clients honour it, so any call they try to make beyond loopback (telemetry, update checks,
+ * plugin syncs) arrives there as a CONNECT, is refused at once, and fails the case.
  *
  * Gate: the suite runs when the clients are installed (test/real-clients/install.sh, into
  * .cache/real-clients/ or LKP_REAL_CLIENTS_DIR) or when LKP_REAL_CLIENTS=1 (then a missing client
@@ -18,6 +21,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { createServer } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -90,12 +94,19 @@ interface Client {
   label: string;
   /** The model a control run names, straight to the mock in the client's own wire format. */
   controlModel: string;
-  prepare(target: Target, model: string, home: string, work: string): Run;
+  prepare(target: Target, model: string, home: string, work: string, trap: EgressTrap): Run;
 }
 
 /** What every client gets: a temp HOME and nothing of the machine's but PATH, plus no telemetry. */
-function baseEnv(home: string): Record<string, string> {
+function baseEnv(home: string, trap: EgressTrap): Record<string, string> {
   return {
+    // Anything not for loopback goes to the trap instead of the network (see EgressTrap).
+    HTTPS_PROXY: trap.url,
+    HTTP_PROXY: trap.url,
+    ALL_PROXY: trap.url,
+    https_proxy: trap.url,
+    http_proxy: trap.url,
+    all_proxy: trap.url,
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: home,
     USERPROFILE: home,
@@ -108,7 +119,6 @@ function baseEnv(home: string): Record<string, string> {
     TERM: "dumb",
     NO_COLOR: "1",
     CI: "1",
-    // Loopback only: no proxy of the machine's may catch the calls to 127.0.0.1.
     NO_PROXY: "127.0.0.1,localhost",
     no_proxy: "127.0.0.1,localhost",
     DO_NOT_TRACK: "1",
@@ -119,7 +129,7 @@ const CODEX: Client = {
   name: "codex",
   label: "Codex CLI 0.171.0",
   controlModel: "tool-turn-model",
-  prepare(target, model, home, work) {
+  prepare(target, model, home, work, trap) {
     const codexHome = join(home, ".codex");
     mkdirSync(codexHome, { recursive: true });
     // A custom model provider on the Responses API, as the recorded run used; no update check,
@@ -161,7 +171,7 @@ const CODEX: Client = {
     const lastMessage = join(home, "codex-last-message.txt");
     return {
       args: [join(BIN, "codex"), "exec", "--strict-config", "--skip-git-repo-check", "--ephemeral", "--color", "never", "-C", work, "-o", lastMessage, PROMPT],
-      env: { ...baseEnv(home), CODEX_HOME: codexHome, LKP_PROXY_KEY: target.key, RUST_LOG: "error" },
+      env: { ...baseEnv(home, trap), CODEX_HOME: codexHome, LKP_PROXY_KEY: target.key, RUST_LOG: "error" },
       finalText: () => (existsSync(lastMessage) ? readFileSync(lastMessage, "utf8") : ""),
     };
   },
@@ -171,12 +181,12 @@ const CLAUDE: Client = {
   name: "claude",
   label: "Claude Code 2.1.332",
   controlModel: "claude-sonnet-4-5",
-  prepare(target, model, home) {
+  prepare(target, model, home, _work, trap) {
     return {
       // Bash is allowed up front: `-p` has nobody to ask for permission.
       args: [join(BIN, "claude"), "-p", PROMPT, "--output-format", "json", "--model", model, "--allowedTools", "Bash", "--max-turns", "4", "--no-session-persistence"],
       env: {
-        ...baseEnv(home),
+        ...baseEnv(home, trap),
         CLAUDE_CONFIG_DIR: join(home, ".claude"),
         ANTHROPIC_BASE_URL: target.url,
         ANTHROPIC_AUTH_TOKEN: target.key,
@@ -206,7 +216,7 @@ const GEMINI: Client = {
   name: "gemini",
   label: "Gemini CLI 0.61.0",
   controlModel: "gemini-2.5-flash",
-  prepare(target, model, home) {
+  prepare(target, model, home, _work, trap) {
     const settingsDir = join(home, ".gemini");
     mkdirSync(settingsDir, { recursive: true });
     // API-key auth (no Google login), no usage statistics, no telemetry, no update checks.
@@ -227,7 +237,7 @@ const GEMINI: Client = {
       // --yolo: in headless mode the shell tool is offered only when it needs no confirmation.
       args: [join(BIN, "gemini"), "-p", PROMPT, "-m", model, "--output-format", "json", "--yolo"],
       env: {
-        ...baseEnv(home),
+        ...baseEnv(home, trap),
         GEMINI_API_KEY: target.key,
         GOOGLE_GEMINI_BASE_URL: target.url,
         GEMINI_CLI_NO_RELAUNCH: "true",
@@ -243,6 +253,42 @@ const GEMINI: Client = {
 };
 
 const CLIENTS: readonly Client[] = [CODEX, CLAUDE, GEMINI];
+
+// ---------------------------------------------------------------------------------------------
+// The egress trap
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A loopback HTTP proxy that lets nothing through: it records the first line of each request
+ * (`CONNECT play.googleapis.com:443 HTTP/1.1`) and answers 403. Under strace, without the offline
+ * settings below, Codex looked up github.com, api.github.com, chatgpt.com and ab.chatgpt.com,
+ * Claude Code api.anthropic.com, and Gemini CLI sent usage statistics to play.googleapis.com; with
+ * HTTPS_PROXY set, each of those arrived here instead.
+ */
+interface EgressTrap {
+  url: string;
+  attempts: string[];
+  stop(): Promise<void>;
+}
+
+async function startEgressTrap(): Promise<EgressTrap> {
+  const attempts: string[] = [];
+  const server = createServer((socket) => {
+    socket.on("error", () => {});
+    socket.once("data", (data) => {
+      attempts.push(data.toString("latin1").split("\r\n")[0]!);
+      socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    });
+  });
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    attempts,
+    stop: () => new Promise<void>((closed) => server.close(() => closed())),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // One run
@@ -292,13 +338,14 @@ function report(client: Client, upstream: Upstream | undefined, outcome: Outcome
 // The cases
 // ---------------------------------------------------------------------------------------------
 
-let running: { mock: ToolTurnMock; proxy?: ProxyHarness; home: string } | undefined;
+let running: { mock: ToolTurnMock; trap: EgressTrap; proxy?: ProxyHarness; home: string } | undefined;
 
 afterEach(async () => {
   const ending = running;
   running = undefined;
   if (!ending) return;
   await ending.mock.stop();
+  await ending.trap.stop();
   await ending.proxy?.stop();
   if (process.env.LKP_REAL_CLIENTS_KEEP !== "1") rmSync(ending.home, { recursive: true, force: true });
 });
@@ -306,9 +353,9 @@ afterEach(async () => {
 /** Run `client` at the proxy (with `upstream` behind it) or, without one, straight at the mock; check the whole tool turn. */
 async function toolTurn(client: Client, upstream: Upstream | undefined): Promise<void> {
   expect(existsSync(join(BIN, client.name)), `${join(BIN, client.name)} is missing: run test/real-clients/install.sh`).toBe(true);
-  const mock = await startToolTurnMock();
+  const [mock, trap] = await Promise.all([startToolTurnMock(), startEgressTrap()]);
   const home = mkdtempSync(join(tmpdir(), `lkp-real-${client.name}-`));
-  running = { mock, home };
+  running = { mock, trap, home };
   let target: Target = { url: mock.origin, baseURL: mock.responsesBase, key: "mock-direct-key" };
   if (upstream) {
     const proxy = await startProxy({ env: { ...upstream.env(mock), GLOBAL_TIMEOUT: "20", CONNECT_TIMEOUT: "10", STREAM_IDLE_TIMEOUT: "10" } });
@@ -319,8 +366,8 @@ async function toolTurn(client: Client, upstream: Upstream | undefined): Promise
   mkdirSync(work, { recursive: true });
   mkdirSync(join(home, "tmp"), { recursive: true });
 
-  const outcome = await runClient(client.prepare(target, upstream?.model ?? client.controlModel, home, work), work);
-  const story = report(client, upstream, outcome, mock);
+  const outcome = await runClient(client.prepare(target, upstream?.model ?? client.controlModel, home, work, trap), work);
+  const story = `${report(client, upstream, outcome, mock)}\n--- calls beyond loopback (refused)\n${trap.attempts.join("\n") || "(none)"}`;
   if (process.env.LKP_REAL_CLIENTS_VERBOSE === "1") console.log(story);
 
   const { call, result } = mock.toolTurn();
@@ -331,9 +378,10 @@ async function toolTurn(client: Client, upstream: Upstream | undefined): Promise
       finalTextSeen: outcome.finalText.includes(FINAL_TEXT),
       toolCalled: call !== undefined,
       toolResultReachedUpstream: result?.toolResults.some((text) => text.includes(TOOL_OUTPUT)) === true,
+      callsBeyondLoopback: trap.attempts,
     },
     story,
-  ).toEqual({ exitCode: 0, finalTextSeen: true, toolCalled: true, toolResultReachedUpstream: true });
+  ).toEqual({ exitCode: 0, finalTextSeen: true, toolCalled: true, toolResultReachedUpstream: true, callsBeyondLoopback: [] });
   // The result came back in a later request than the one that asked for the tool.
   expect(mock.calls.indexOf(result!)).toBeGreaterThan(mock.calls.indexOf(call!));
 }
