@@ -23,7 +23,6 @@ import { attemptJson, attemptStream, embeddedErrorOf, type DecodeAnswers } from 
 import { anthropicHeaders } from "../../providers/anthropic/anthropic-headers.ts";
 import { anthropicErrorType, anthropicRelayDialect, inspectAnthropicEvent } from "../../providers/anthropic/native-stream.ts";
 import { readAnthropicUsage } from "../../providers/anthropic/read-anthropic-usage.ts";
-import { openAIRelayDialect } from "../../providers/openai/openai-relay-dialect.ts";
 import { relayStream } from "../../providers/relay-stream.ts";
 import { countChatTokens } from "../../tokens/count-tokens.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -34,10 +33,10 @@ import { readJsonRequest } from "../read-request.ts";
 import { resolveModel } from "../resolve-model.ts";
 import { attemptTimeouts, SSE_HEADERS } from "../upstream-call.ts";
 import { beginCall } from "../proxied-call.ts";
+import { runTranslatedChat } from "../translated-chat.ts";
 import { canonicalForProvider } from "../canonical-for-provider.ts";
 import { countCanonicalTokens } from "../count-canonical-tokens.ts";
 import { toAnthropicEventStream } from "../anthropic-event-stream.ts";
-import { UnsupportedRequestError } from "../../providers/adapter.ts";
 
 const PROXY_ONLY_FIELDS = ["api_key", "api_base", "base_url"];
 
@@ -134,38 +133,16 @@ function canonicalRequest(body: AnthropicRequest): { ok: true; chat: ChatRequest
 async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {
   const canonical = canonicalRequest(body);
   if (!canonical.ok) return canonical.response;
-  let plan;
-  try {
-    plan = runtime.adapter.planChat(canonicalForProvider(canonical.chat, runtime), model, runtime.settings.baseUrl);
-  } catch (error) {
-    if (error instanceof UnsupportedRequestError) return anthropicErrorResponse(invalidRequest(error.message, error.param));
-    throw error;
+  const result = await runTranslatedChat(c, ctx, { runtime, model }, canonicalForProvider(canonical.chat, runtime), anthropicFailureText);
+  if (!result.ok) return anthropicErrorResponse(result.error, result.headers);
+  const omitThinking = thinkingOmitted(body);
+  if ("completion" in result) {
+    const message = convertCompletionToMessage(result.completion, body.model, { omitThinking });
+    return new Response(JSON.stringify(message), { status: 200, headers: { "content-type": "application/json", ...result.headers } });
   }
-  const timeouts = attemptTimeouts(ctx);
-  const call = beginCall(c, ctx, runtime, model);
-  if (!plan.stream) {
-    const chatPlan = plan;
-    const result = await call.run((lease, controller) => attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, controller, timeouts));
-    if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
-    call.succeed(result.lease, result.value.usage);
-    const message = convertCompletionToMessage(JSON.parse(result.value.text), body.model, { omitThinking: thinkingOmitted(body) });
-    return new Response(JSON.stringify(message), { status: 200, headers: { "content-type": "application/json", ...call.headers(result) } });
-  }
-  const streamPlan = plan;
-  const result = await call.run((lease, controller) => attemptStream(streamPlan.request(lease.secret), controller, timeouts, { translate: streamPlan.translateStream }));
-  if (!result.ok) return anthropicErrorResponse(result.error, call.headers(result));
-  const { lease } = result;
-  const openAIStream = relayStream({
-    start: result.value,
-    // The usage chunk feeds message_delta's usage, so it is always kept here.
-    dialect: { ...openAIRelayDialect({ stripUsageChunk: false }), failureText: anthropicFailureText },
-    idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
-    redact: (failure) => redactFailure(failure, lease),
-    onEnd: call.streamEnd(lease),
-  });
   const estimate = countChatTokens(canonical.chat.messages, model, canonical.chat.tools ?? undefined);
-  const events = toAnthropicEventStream(openAIStream, { model: body.model, inputTokensEstimate: estimate, omitThinking: thinkingOmitted(body) });
-  return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...call.headers(result) } });
+  const events = toAnthropicEventStream(result.stream, { model: body.model, inputTokensEstimate: estimate, omitThinking });
+  return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...result.headers } });
 }
 
 /**
