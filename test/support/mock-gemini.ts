@@ -3,7 +3,8 @@
  *
  * It runs inside the test process (`Bun.serve` on 127.0.0.1, random port) and speaks the native
  * wire format (providers.md 2.1–2.6): `POST models/{model}:generateContent`,
- * `POST models/{model}:streamGenerateContent?alt=sse`, `POST models/{model}:batchEmbedContents` and
+ * `POST models/{model}:streamGenerateContent?alt=sse`, `POST models/{model}:batchEmbedContents`,
+ * `POST models/{model}:embedContent`, `POST models/{model}:countTokens` and
  * the paginated `GET models`. Each API key can be given a script of behaviours (answers, tool
  * calls, 429 per-minute / per-day quotas, invalid keys, overloads, hangs, resets, broken streams …)
  * so tests can drive rotation, cooling and failover exactly as they do with mock-upstream.ts.
