@@ -10,13 +10,15 @@ import type { RequestLogEntry } from "../logging/request-log.ts";
 import type { AppEnv } from "./app-env.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 
-const LOGGED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens"]);
+const LOGGED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/responses/input_tokens"]);
+/** Gemini-native calls (`…/models/{model}:generateContent` and the other methods), under /v1beta and /v1. */
+const GEMINI_METHOD = /^\/v1(?:beta)?\/models\/.+:[A-Za-z]+$/;
 /** How long to wait for a stream's own end after its key was released (client gone, no flush). */
 const CANCELLED_STREAM_GRACE_MS = 250;
 
 export function detailedLog(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!ctx.settings.requestLogging || c.req.method !== "POST" || !LOGGED_ROUTES.has(c.req.path)) return next();
+    if (!ctx.settings.requestLogging || c.req.method !== "POST" || !(LOGGED_ROUTES.has(c.req.path) || GEMINI_METHOD.test(c.req.path))) return next();
     const startedAt = Date.now();
     const entry = ctx.requestLog.begin({
       requestId: c.get("requestId"),

@@ -300,8 +300,9 @@ describe("setup wizard on a terminal", () => {
       await setPort(t, port);
       await t.choose("What would you like to do?", "Save and exit");
 
-      // Same window: the banner follows the wizard and the proxy answers with the saved key.
-      await t.waitFor(`http://127.0.0.1:${port}`);
+      // Same window: the banner follows the wizard and the proxy answers with the saved key. The
+      // wizard's own hint names the address too, so only the banner's line says it is listening.
+      await t.waitFor(`listening   http://127.0.0.1:${port}`);
       expect(statSync(join(dir, ".env")).mode & 0o777).toBe(0o600);
       const vars = parseEnvFile(readFileSync(join(dir, ".env"), "utf8"));
       expect(vars.get("MOCK_API_KEY_1")).toBe(KEY_A);
