@@ -232,9 +232,13 @@ describe("made-up streams for what no chat recording shows", () => {
     expect((await sdkFinalResponse(sse)).output).toMatchObject(response.output);
   });
 
-  test("a signature without thinking text still carries it, with no summary events", () => {
-    const { events, response } = run([chunk({ reasoning_signature: "sig==" }), chunk({ content: "Hi" }), chunk({}, "stop")], context({ includeEncrypted: true }));
-    expect(typesOf(events).slice(2, 4)).toEqual(["response.output_item.added", "response.output_item.done"]);
+  test("a signature without thinking text still carries it, with no summary events, as stream-reasoning-encrypted-function-call.sse.txt", () => {
+    const call = chunk({ tool_calls: [{ index: 0, id: "toolu_1", type: "function", function: { name: "f", arguments: '{"a":1}' } }] });
+    const { events, response } = run([chunk({ reasoning_signature: "sig==" }), call, chunk({}, "tool_calls")], context({ includeEncrypted: true }));
+    expect(shape(typesOf(events))).toEqual(shape(recordedTypes("stream-reasoning-encrypted-function-call.sse.txt")));
+    // OpenAI knows its encrypted content when the item opens; ours is whole only at output_item.done.
+    const opensReasoning = (e: any) => e.type === "response.output_item.added" && e.item.type === "reasoning";
+    expectRecordedFields(events.filter((e) => !opensReasoning(e)), "stream-reasoning-encrypted-function-call.sse.txt");
     expect(response.output[0]).toMatchObject({ type: "reasoning", summary: [] });
     expect(decodeReasoningCarrier(response.output[0].encrypted_content)).toEqual({ text: "", signature: "sig==" });
   });

@@ -272,7 +272,7 @@ describe("tools", () => {
   const tools = [
     { type: "function", name: "a", parameters: { type: "object" } },
     { type: "function", name: "b", parameters: { type: "object", properties: {} } },
-    { type: "namespace", name: "ns", description: "N", tools: [{ type: "function", name: "a" }] },
+    { type: "namespace", name: "ns", description: "N", tools: [{ type: "function", name: "a" }, { type: "function", name: "c" }] },
   ] as ResponsesRequest["tools"];
 
   test("tool_choice: a named function, a namespaced-only name, allowed_tools, a built-in choice", () => {
@@ -280,9 +280,10 @@ describe("tools", () => {
       const { chat } = convert(base("x", { tools, tool_choice: toolChoice, parallel_tool_calls: false }));
       return { names: (chat.tools as any[]).map((tool) => tool.function.name), choice: chat.tool_choice, parallel: chat.parallel_tool_calls };
     };
-    expect(choice({ type: "function", name: "a" })).toEqual({ names: ["a", "b", "ns__a"], choice: { type: "function", function: { name: "a" } }, parallel: false });
+    expect(choice({ type: "function", name: "a" })).toEqual({ names: ["a", "b", "ns__a", "ns__c"], choice: { type: "function", function: { name: "a" } }, parallel: false });
+    expect(choice({ type: "function", name: "c" }).choice).toEqual({ type: "function", function: { name: "ns__c" } });
     expect(choice({ type: "allowed_tools", mode: "required", tools: [{ type: "function", name: "b" }] })).toEqual({ names: ["b"], choice: "required", parallel: false });
-    expect(choice({ type: "web_search_preview" })).toEqual({ names: ["a", "b", "ns__a"], choice: undefined, parallel: false });
+    expect(choice({ type: "web_search_preview" })).toEqual({ names: ["a", "b", "ns__a", "ns__c"], choice: undefined, parallel: false });
     expect((convert(base("x", { tools })).chat.tools as any[])[0].function.parameters).toEqual({ type: "object", properties: {} });
   });
 
