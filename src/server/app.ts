@@ -18,12 +18,13 @@ import { chatRoutes } from "./routes/chat.ts";
 import { embeddingsRoutes } from "./routes/embeddings.ts";
 import { infoRoutes } from "./routes/info.ts";
 import { messagesRoutes } from "./routes/messages.ts";
+import { responsesRoutes } from "./routes/responses.ts";
 import { geminiNativeRoutes } from "./routes/gemini-native.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { observeRequests } from "./observe-request.ts";
 import { detailedLog } from "./detailed-log.ts";
 
-const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers", "x-proxy-token-count"];
+const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers", "x-proxy-token-count", "x-proxy-dropped-tools"];
 
 /** Scrape-time gauges: keys per provider by state. */
 function keyGauges(ctx: ProxyContext) {
@@ -104,6 +105,7 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   app.route("/v1", embeddingsRoutes(ctx));
   app.route("/v1", infoRoutes(ctx));
   app.route("/v1", messagesRoutes(ctx));
+  app.route("/v1", responsesRoutes(ctx));
   app.route("/v1", adminRoutes(ctx));
 
   app.notFound((c) =>
