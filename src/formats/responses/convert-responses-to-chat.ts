@@ -319,9 +319,9 @@ function convertTools(tools: ResponsesTool[]): OfferedTools {
   };
   const offer = (tool: ResponsesTool, namespace: string | undefined) => {
     if (tool.type !== "function" && tool.type !== "custom") return drop(tool.type);
-    const name = providerToolName((tool as FunctionTool | CustomTool).name, namespace);
-    const identity = namespace === undefined ? { name: (tool as FunctionTool).name } : { name: (tool as FunctionTool).name, namespace };
-    offered.names.set(name, { ...identity, kind: tool.type });
+    const clientName = (tool as FunctionTool | CustomTool).name;
+    const name = providerToolName(clientName, namespace);
+    offered.names.set(name, namespace === undefined ? { name: clientName, kind: tool.type } : { name: clientName, namespace, kind: tool.type });
     offered.functions.push(tool.type === "function" ? chatFunction(tool as FunctionTool, name) : customFunction(tool as CustomTool, name));
   };
   for (const tool of tools) {
