@@ -9,8 +9,8 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { readFixtureJson } from "../support/fixtures.ts";
-import { DEFAULT_TEXT as ANTHROPIC_TEXT, startMockAnthropic, type MockAnthropic } from "../support/mock-anthropic.ts";
-import { DEFAULT_TEXT as GEMINI_TEXT, startMockGemini, type MockGemini } from "../support/mock-gemini.ts";
+import { DEFAULT_SIGNATURE as CLAUDE_SIGNATURE, DEFAULT_TEXT as ANTHROPIC_TEXT, DEFAULT_THINKING, startMockAnthropic, type MockAnthropic } from "../support/mock-anthropic.ts";
+import { DEFAULT_SIGNATURE as GEMINI_SIGNATURE, DEFAULT_TEXT as GEMINI_TEXT, startMockGemini, type MockGemini } from "../support/mock-gemini.ts";
 import { startMockResponses, type MockResponses } from "../support/mock-responses.ts";
 import { DEFAULT_CONTENT, startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
@@ -56,7 +56,11 @@ beforeEach(async () => {
 });
 
 function postResponses(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return proxy.request("/v1/responses", { method: "POST", body: JSON.stringify(body), headers });
+  return postResponsesPath("/v1/responses", body, headers);
+}
+
+function postResponsesPath(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return proxy.request(path, { method: "POST", body: JSON.stringify(body), headers });
 }
 
 /** The `event:` names and parsed data of a Responses stream body. */
@@ -285,6 +289,78 @@ describe("translated to chat: errors and tools", () => {
     expect(last[0]).toMatchObject({ role: "assistant", tool_calls: [{ id: "call_fake2", function: { name: "exec_command", arguments: '{"cmd":"echo proxy-tool-ok"}' } }] });
     expect(last[1]).toMatchObject({ role: "tool", tool_call_id: "call_fake2" });
     expect(String(last[1].content)).toContain("proxy-tool-ok");
+  });
+});
+
+describe("stateless multi-turn tool use keeps what the provider needs (store: false, encrypted reasoning)", () => {
+  const searchTool = { type: "function" as const, name: "searchDocs", description: "Search", parameters: { type: "object", properties: { query: { type: "string" } }, required: ["query"] }, strict: false };
+
+  test("Claude's thinking travels in the reasoning item, so the next turn is signed even when the proxy remembers nothing", async () => {
+    anthropic.script(ANTHROPIC_KEY, [{ kind: "tool_use", withThinking: true }, { kind: "text" }]);
+    const client = proxy.openai();
+    const request = { model: "anthropic/claude-sonnet-4-5-20250929", tools: [searchTool], store: false, include: ["reasoning.encrypted_content"], reasoning: { effort: "high" } } as const;
+    const first = await client.responses.create({ ...request, input: "Find alpha." });
+    const reasoning = first.output.find((item) => item.type === "reasoning") as any;
+    expect(reasoning.summary.map((part: any) => part.text).join("")).toBe(DEFAULT_THINKING);
+    expect(reasoning.encrypted_content).toStartWith("lkp-r1.");
+    const call = first.output.find((item) => item.type === "function_call") as any;
+    expect(call.name).toBe("searchDocs");
+    // A call id the proxy never handed out (as after a restart): only the reasoning item can sign the turn.
+    const input = [
+      { role: "user" as const, content: "Find alpha." },
+      reasoning,
+      { ...call, call_id: "call_after_restart", id: undefined },
+      { type: "function_call_output" as const, call_id: "call_after_restart", output: "alpha: found" },
+    ];
+    const second = await client.responses.create({ ...request, input });
+    expect(second.output_text).toBe(ANTHROPIC_TEXT);
+    const sent = anthropic.calls.filter((c) => c.path === "/v1/messages")[1]!.body;
+    expect(sent.thinking).toBeDefined();
+    expect(sent.messages[1].role).toBe("assistant");
+    expect(sent.messages[1].content[0]).toEqual({ type: "thinking", thinking: DEFAULT_THINKING, signature: CLAUDE_SIGNATURE });
+    expect(sent.messages[1].content[1]).toMatchObject({ type: "tool_use", name: "searchDocs" });
+  });
+
+  test("without include, no encrypted content is shown", async () => {
+    anthropic.script(ANTHROPIC_KEY, { kind: "tool_use", withThinking: true });
+    const response = await proxy.openai().responses.create({ model: "anthropic/claude-sonnet-4-5-20250929", tools: [searchTool], input: "Find alpha.", reasoning: { effort: "high" } });
+    const reasoning = response.output.find((item) => item.type === "reasoning") as any;
+    expect(reasoning.summary[0].text).toBe(DEFAULT_THINKING);
+    expect(reasoning.encrypted_content ?? undefined).toBeUndefined();
+  });
+
+  test("Gemini 3's thought signature rides in the call_id and comes back on the function call", async () => {
+    gemini.script(GEMINI_KEY, [{ kind: "tool_call" }, { kind: "text" }]);
+    const client = proxy.openai();
+    const weather = { ...searchTool, name: "weather", parameters: { type: "object", properties: { location: { type: "string" } } } };
+    const first = await client.responses.create({ model: "gemini/gemini-3-pro-preview", input: "Weather?", tools: [weather], store: false });
+    const call = first.output.find((item) => item.type === "function_call") as any;
+    expect(call.call_id).toContain("_ts_");
+    await client.responses.create({
+      model: "gemini/gemini-3-pro-preview",
+      tools: [weather],
+      store: false,
+      input: [{ role: "user", content: "Weather?" }, call, { type: "function_call_output", call_id: call.call_id, output: "sunny" }],
+    });
+    const sent = gemini.calls.filter((c) => c.path.includes(":generateContent"))[1]!.body;
+    const modelTurn = sent.contents.find((content: any) => content.role === "model");
+    expect(modelTurn.parts[0].functionCall.name).toBe("weather");
+    expect(modelTurn.parts[0].thoughtSignature).toBe(GEMINI_SIGNATURE);
+  });
+});
+
+describe("POST /v1/responses/input_tokens", () => {
+  test("the provider's own count where it has one, else the local estimate", async () => {
+    const counted = await postResponsesPath("/v1/responses/input_tokens", { model: "gemini/gemini-2.5-flash", input: "Count these words please.", instructions: "Be brief." });
+    expect(counted.status).toBe(200);
+    expect(counted.headers.get("x-proxy-token-count")).toBe("provider");
+    const body = (await counted.json()) as any;
+    expect(body.object).toBe("response.input_tokens");
+    expect(body.input_tokens).toBe(Math.ceil("Count these words please.".length / 4) + Math.ceil("Be brief.".length / 4));
+    const estimated = await postResponsesPath("/v1/responses/input_tokens", { model: "mock/gpt-4o-mini", input: "Count these words please." });
+    expect(estimated.headers.get("x-proxy-token-count")).toBe("estimate");
+    expect(((await estimated.json()) as any).input_tokens).toBeGreaterThan(3);
+    expect(chatCalls()).toHaveLength(0);
   });
 });
 
