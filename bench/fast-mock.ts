@@ -6,6 +6,9 @@
  *
  *   POST /v1/chat/completions              the recorded chat.completion (openai/chat-text.json);
  *                                          with "stream":true, a fixed 200-chunk OpenAI SSE stream
+ *   POST /v1/responses                     the recorded Responses API answer (openai-responses/text.json,
+ *                                          model replaced, a new id each time); with "stream":true,
+ *                                          the recorded stream-text.sse.txt events (9, likewise)
  *   POST /v1beta/models/M:streamGenerateContent
  *                                          a fixed 200-event Gemini stream, framed like
  *                                          google/stream-basic.sse.txt (data: …\r\n\r\n, no terminator)
@@ -35,6 +38,41 @@ const encoder = new TextEncoder();
 function chatCompletionBody(): Uint8Array {
   const recorded = JSON.parse(readFileSync(join(FIXTURES, "openai/chat-text.json"), "utf8"));
   return encoder.encode(JSON.stringify(recorded));
+}
+
+/** The recorded fixture's response id and model, replaced in every Responses answer. */
+const RECORDED_RESPONSE_ID = /resp_[0-9a-f]{40,}/g;
+const RECORDED_MODEL = /gpt-5\.5-2026-04-23/g;
+/**
+ * Each answer gets its own id (`resp_bench_<n>`), as from a host, so that with `store` on the
+ * proxy's response store inserts a new row per response instead of overwriting one.
+ */
+const ID_PREFIX = "resp_bench_";
+
+/** The recorded Responses API `response`, compact, split around its id: [before, after]. */
+function responsesBodyParts(): [Uint8Array, Uint8Array] {
+  const marker = "\u0000id\u0000";
+  const recorded = JSON.parse(readFileSync(join(FIXTURES, "openai-responses/text.json"), "utf8").replace(RECORDED_MODEL, "gpt-bench"));
+  const text = JSON.stringify({ ...recorded, id: marker });
+  const at = text.indexOf(JSON.stringify(marker));
+  return [encoder.encode(`${text.slice(0, at)}"${ID_PREFIX}`), encoder.encode(`"${text.slice(at + JSON.stringify(marker).length)}`)];
+}
+
+/** The recorded Responses stream (`event: response.…` + `data: {…}`), one string per event, `{{ID}}` for the id. */
+function responsesStreamEvents(): string[] {
+  const text = readFileSync(join(FIXTURES, "openai-responses/stream-text.sse.txt"), "utf8").replace(RECORDED_MODEL, "gpt-bench").replace(RECORDED_RESPONSE_ID, "{{ID}}");
+  return text
+    .split(/\r?\n\r?\n/)
+    .map((event) => event.trim())
+    .filter((event) => event !== "")
+    .map((event) => `${event}\n\n`);
+}
+
+/** 9 events in pieces of 3 (the relay sees the stream arrive in parts, as from a host), with this answer's id. */
+function responsesStream(events: readonly string[], id: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < events.length; i += 3) out.push(encoder.encode(events.slice(i, i + 3).join("").replaceAll("{{ID}}", id)));
+  return out;
 }
 
 /** Role chunk, 198 content chunks, a finish chunk with usage, then [DONE]: 200 data events. */
@@ -120,6 +158,9 @@ export function startFastMock(port = 0) {
   const completion = chatCompletionBody();
   const openAIStream = pieces(openAIStreamEvents());
   const geminiStream = pieces(geminiStreamEvents());
+  const [responseBefore, responseAfter] = responsesBodyParts();
+  const responseEvents = responsesStreamEvents();
+  let responseCount = 0;
   const geminiAnswer = encoder.encode(geminiStreamEvents().at(-1)!.slice(6).trim());
   const held = new Set<() => void>();
 
@@ -138,6 +179,13 @@ export function startFastMock(port = 0) {
         if (!body.includes('"stream":true')) return new Response(completion, { headers: JSON_HEADERS });
         const stream = body.includes("hold") ? heldStream(openAIStream, held) : streamOf(openAIStream);
         return new Response(stream, { headers: SSE_HEADERS });
+      }
+      if (path === "/v1/responses") {
+        const body = await request.text();
+        if (keyOf(request).startsWith("fail-")) return rateLimited();
+        const id = String(++responseCount);
+        if (!body.includes('"stream":true')) return new Response(new Blob([responseBefore, id, responseAfter]), { headers: JSON_HEADERS });
+        return new Response(streamOf(responsesStream(responseEvents, `${ID_PREFIX}${id}`)), { headers: SSE_HEADERS });
       }
       if (path.startsWith("/v1beta/models/")) {
         await request.arrayBuffer();

@@ -32,6 +32,8 @@ export interface Report {
   /** Raw numbers and notes, one markdown line each. */
   details: string[];
   durationSeconds: number;
+  /** The command line that produced it (default `npm run bench`). */
+  command?: string;
 }
 
 function firstLine(cmd: string[]): string {
@@ -84,7 +86,7 @@ export function renderReport(report: Report): string {
   return [
     `# llm-key-proxy benchmark — ${report.date}`,
     "",
-    "Produced by `npm run bench` (bench/run.ts). All traffic on loopback, one machine, one run: compare ratios, not absolute numbers, across machines.",
+    `Produced by \`${report.command ?? "npm run bench"}\` (bench/run.ts). All traffic on loopback, one machine, one run: compare ratios, not absolute numbers, across machines.`,
     "",
     "## Machine",
     "",
@@ -105,11 +107,11 @@ export function renderReport(report: Report): string {
   ].join("\n");
 }
 
-/** Writes bench/results/<date>.md and returns its path. */
-export function writeReport(report: Report): string {
+/** Writes bench/results/<date>.md (or <date>-<name>.md) and returns its path. */
+export function writeReport(report: Report, name?: string): string {
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${report.date}.md`);
+  const path = join(dir, `${report.date}${name ? `-${name}` : ""}.md`);
   writeFileSync(path, renderReport(report));
   return path;
 }

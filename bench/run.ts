@@ -20,7 +20,8 @@
  * the wait for the logging proxy to write its backlog after each run (capped at 20 s).
  *
  * Options: --skip-binary (no build), --quick (shorter rounds, for trying the suite out),
- * --keep-temp (keep the temporary folders: .env files, data, logs, process output, the binary).
+ * --keep-temp (keep the temporary folders: .env files, data, logs, process output, the binary),
+ * --only 2,9 (just those groups; every server still starts), --name X (report to <date>-X.md).
  * Where a proxy spends its time under one of these loads: `bun bench/profile.ts <scenario>`.
  */
 
@@ -37,6 +38,18 @@ import { haveWrk, runWrk, type WrkResult } from "./wrk.ts";
 
 const QUICK = process.argv.includes("--quick");
 const SKIP_BINARY = process.argv.includes("--skip-binary");
+
+/** The value after `flag` (`--only 9`) or in it (`--only=9`). */
+function optionValue(flag: string): string | undefined {
+  const at = process.argv.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
+  if (at === -1) return undefined;
+  const arg = process.argv[at]!;
+  return arg.includes("=") ? arg.slice(flag.length + 1) : process.argv[at + 1];
+}
+/** `--only 2,9`: just those measurement groups (issue items 1–9). */
+const ONLY = optionValue("--only")?.split(",").map((item) => item.trim()).filter((item) => item !== "");
+/** `--name responses`: the report goes to bench/results/<date>-responses.md. */
+const REPORT_NAME = optionValue("--name");
 
 /** Seconds per throughput run, and A/B rounds per comparison. */
 const RUN_SECONDS = QUICK ? 1 : 2;
@@ -745,6 +758,177 @@ async function measureCompiled(mock: Child, collected: Collected): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------
+// 9. OpenAI Responses API (POST /v1/responses)
+// ---------------------------------------------------------------------------------------------
+
+/** The Codex-shaped request: one user message item; `store` as given. */
+function responsesBody(model: string, options: { stream?: boolean; store?: boolean } = {}): string {
+  return JSON.stringify({
+    model,
+    input: [{ type: "message", role: "user", content: [{ type: "input_text", text: PROMPT[0]!.content }] }],
+    ...(options.stream ? { stream: true } : {}),
+    store: options.store ?? false,
+  });
+}
+
+/**
+ * 9a–9c: Responses pass-through (openai is native: the body goes to the mock's /v1/responses with
+ * the model renamed) against chat pass-through, on the same proxy process, alternating rounds.
+ */
+async function measureResponsesThroughput(servers: Servers, collected: Collected): Promise<void> {
+  const proxy = servers.proxy;
+  const chat: LoadTarget = { name: "chat pass-through", server: proxy, url: `${proxy.url}/v1/chat/completions`, bodies: [chatBody("openai/gpt-bench")], headers: PROXY_HEADERS };
+  const responses: LoadTarget = { name: "responses pass-through, store false", server: proxy, url: `${proxy.url}/v1/responses`, bodies: [responsesBody("openai/gpt-bench")], headers: PROXY_HEADERS };
+  const stored: LoadTarget = { ...responses, name: "responses pass-through, store true", bodies: [responsesBody("openai/gpt-bench", { store: true })] };
+  // Twice the usual rounds of half the length: the pairs sit closer in time, so the ratio holds
+  // better on a machine that other work shares.
+  const stats = await compareThroughput([chat, responses], collected, "9. Responses vs chat", { seconds: 1, rounds: 2 * ROUNDS });
+  const chatStats = stats.get(chat.name)!;
+  const responsesStats = stats.get(responses.name)!;
+  const pairRatios = responsesStats.runs.map((run, round) => run.rps / chatStats.runs[round]!.rps);
+  collected.details.push(`9. Responses ÷ chat per round (adjacent runs): ${pairRatios.map((ratio) => fmt.pct(ratio)).join(" / ")}; median ${fmt.pct(median(pairRatios))}`);
+  collected.rows.push(
+    {
+      id: "9a",
+      what: `Throughput, Responses pass-through (store false) vs chat pass-through, non-stream, c=${CONNECTIONS}, same proxy`,
+      measured: `responses ${fmt.rps(responsesStats.rps)}`,
+      against: `chat ${fmt.rps(chatStats.rps)}`,
+      judged: fmt.pct(responsesStats.rps / chatStats.rps),
+      target: "≥ 95% (adds no more than chat)",
+      pass: responsesStats.rps >= 0.95 * chatStats.rps,
+    },
+    {
+      id: "9b",
+      what: "Server CPU per request, Responses pass-through (store false) vs chat pass-through",
+      measured: `responses ${Math.round(responsesStats.cpuUsPerRequest)} µs`,
+      against: `chat ${Math.round(chatStats.cpuUsPerRequest)} µs`,
+      judged: fmt.times(responsesStats.cpuUsPerRequest / chatStats.cpuUsPerRequest),
+      target: "—",
+    },
+  );
+  // Storing writes every response to SQLite (its own file, a new row each: the mock's ids differ):
+  // measured against store false, after the comparison above so those rounds never meet a store
+  // being written; chat runs alongside as the control (the store is never on its path).
+  const storeStats = await compareThroughput([chat, responses, stored], collected, "9. Responses store on vs off", { rounds: Math.min(ROUNDS, 4) });
+  const on = storeStats.get(stored.name)!;
+  const off = storeStats.get(responses.name)!;
+  const chatAlongside = storeStats.get(chat.name)!;
+  collected.rows.push({
+    id: "9c",
+    what: `Throughput, Responses pass-through with store true vs store false, non-stream, c=${CONNECTIONS} (sustained: busy time after each run included)`,
+    measured: `store on ${fmt.rps(on.sustainedRps)}`,
+    against: `store off ${fmt.rps(off.sustainedRps)}`,
+    judged: fmt.pct(on.sustainedRps / off.sustainedRps),
+    target: "—",
+  });
+  collected.details.push(
+    `9. store on: ${Math.round(on.cpuUsPerRequest)} µs server CPU per request against ${Math.round(off.cpuUsPerRequest)} µs with store off; ` +
+      `client-side ${fmt.rps(on.rps)} against ${fmt.rps(off.rps)}; chat in the same rounds ${fmt.rps(chatAlongside.rps)} (${Math.round(chatAlongside.cpuUsPerRequest)} µs/request)`,
+  );
+}
+
+/** 9d–9e: added latency at c=1 of both routes over the mock answering each directly (split layout). */
+async function measureResponsesLatency(servers: Servers, collected: Collected): Promise<void> {
+  const direct = { ...JSON_HEADERS, authorization: "Bearer sk-direct" };
+  const targets: Target[] = [
+    { name: "direct chat", url: `${servers.mock.url}/v1/chat/completions`, body: chatBody("gpt-bench"), headers: direct },
+    { name: "proxy chat", url: `${servers.proxy.url}/v1/chat/completions`, body: chatBody("openai/gpt-bench"), headers: PROXY_HEADERS },
+    { name: "direct responses", url: `${servers.mock.url}/v1/responses`, body: responsesBody("gpt-bench"), headers: direct },
+    { name: "proxy responses", url: `${servers.proxy.url}/v1/responses`, body: responsesBody("openai/gpt-bench"), headers: PROXY_HEADERS },
+  ];
+  const samples = await sampleLatency(targets, QUICK ? 1_000 : 3_000, 10_000);
+  for (const [name, list] of samples) {
+    collected.details.push(`9. latency c=1, split — ${name}: p50 ${fmt.ms(percentile(list, 50))}, p99 ${fmt.ms(percentile(list, 99))} (${list.length} requests)`);
+  }
+  const added = (route: string, p: number): number => percentile(samples.get(`proxy ${route}`)!, p) - percentile(samples.get(`direct ${route}`)!, p);
+  for (const [id, p] of [["9d", 50], ["9e", 99]] as const) {
+    collected.rows.push({
+      id,
+      what: `Added latency p${p}, c=1, split layout, Responses pass-through (store false) vs chat pass-through`,
+      measured: `responses +${fmt.ms(added("responses", p))}`,
+      against: `chat +${fmt.ms(added("chat", p))}`,
+      judged: `${added("responses", p) - added("chat", p) >= 0 ? "+" : ""}${fmt.ms(added("responses", p) - added("chat", p))}`,
+      target: "—",
+    });
+  }
+}
+
+/** 9f: the chat → Responses event conversion alone, in this process (bench/responses-events.ts). */
+async function measureResponsesConversion(collected: Collected): Promise<void> {
+  const { measureConversion } = await import("./responses-events.ts");
+  const { stream, writer } = await measureConversion(QUICK ? 1 : 3);
+  collected.details.push(
+    `9. conversion in process: ${stream.responses.toLocaleString("en")} responses of ${stream.eventsPerResponse} Responses events from ${stream.chunksPerResponse} recorded chat chunks ` +
+      `(test/fixtures/openai/chat-stream-text.sse.txt) in ${stream.seconds.toFixed(1)} s through toResponsesEventStream; ` +
+      `the writer alone (chunks parsed beforehand): ${fmt.perSecond(writer.eventsPerSecond, "events")}, ${fmt.perSecond(writer.responses / writer.seconds, "responses")}`,
+  );
+  collected.rows.push({
+    id: "9f",
+    what: "Translated stream: Responses events/s from recorded chat chunks, in process (SSE parse + createResponseEventWriter + encode)",
+    measured: fmt.perSecond(stream.eventsPerSecond, "events"),
+    against: `writer alone ${fmt.perSecond(writer.eventsPerSecond, "events")}`,
+    judged: fmt.perSecond(stream.eventsPerSecond, "events"),
+    target: "≥ 20,000 events/s",
+    pass: stream.eventsPerSecond >= 20_000,
+  });
+}
+
+/** 9g: a translated stream end to end (Gemini's 200-event stream as Responses events), c=1, like 3b2. */
+async function measureResponsesTranslatedStream(servers: Servers, collected: Collected): Promise<void> {
+  const targets: Target[] = [
+    { name: "proxy", url: `${servers.proxy.url}/v1/responses`, body: responsesBody("gemini/gemini-bench", { stream: true }), headers: PROXY_HEADERS },
+  ];
+  const samples = (await sampleStreams(targets, QUICK ? 200 : 600, 10_000)).get("proxy")!;
+  const s = summarizeStreams(samples);
+  const eventsPerSecond = (s.chunks / s.total) * 1000;
+  collected.details.push(
+    `9. Gemini→Responses translation — proxy: TTFB p50 ${fmt.ms(s.ttfb)}, whole stream p50 ${fmt.ms(s.total)}, ${s.chunks} Responses events from 200 Gemini events (${samples.length} streams, c=1)`,
+  );
+  collected.rows.push({
+    id: "9g",
+    what: "Stream events/s (Responses events ÷ p50 whole-stream time, c=1), Gemini→Responses translation through the proxy",
+    measured: `proxy ${fmt.perSecond(eventsPerSecond, "events")}`,
+    against: `TTFB p50 ${fmt.ms(s.ttfb)}`,
+    judged: fmt.perSecond(eventsPerSecond, "events"),
+    target: "—",
+  });
+}
+
+/** 9h: stored-response lookup by id, in process, on stores of two sizes (bench/response-lookup.ts). */
+async function measureResponseLookup(collected: Collected): Promise<void> {
+  const { measureLookup } = await import("./response-lookup.ts");
+  const [small, large] = await measureLookup([1_000, 20_000], QUICK ? 10 : 20);
+  collected.details.push(
+    `9. stored-response get(id), median of alternating 100 ms rounds: ${small!.stored.toLocaleString("en")} stored ${fmt.perSecond(small!.getsPerSecond, "gets")} ` +
+      `(${(1e6 / small!.getsPerSecond).toFixed(1)} µs), ${large!.stored.toLocaleString("en")} stored ${fmt.perSecond(large!.getsPerSecond, "gets")} (${(1e6 / large!.getsPerSecond).toFixed(1)} µs); ` +
+      `filled with one put each in ${small!.fillSeconds.toFixed(1)} s and ${large!.fillSeconds.toFixed(1)} s. Only POST /v1/responses with previous_response_id, and GET/DELETE /v1/responses/{id}, look a response up`,
+  );
+  collected.rows.push({
+    id: "9h",
+    what: `Stored-response lookup get(id) (SQLite, primary key), ${large!.stored.toLocaleString("en")} stored vs ${small!.stored.toLocaleString("en")}, in process`,
+    measured: `${large!.stored.toLocaleString("en")}: ${fmt.perSecond(large!.getsPerSecond, "gets")}`,
+    against: `${small!.stored.toLocaleString("en")}: ${fmt.perSecond(small!.getsPerSecond, "gets")}`,
+    judged: fmt.pct(large!.getsPerSecond / small!.getsPerSecond),
+    target: "—",
+  });
+}
+
+async function measureResponses(servers: Servers, collected: Collected): Promise<void> {
+  // A tree without the route (404) gets a note instead of a failed suite.
+  const probe = await fetch(`${servers.proxy.url}/v1/responses`, { method: "POST", body: responsesBody("openai/gpt-bench"), headers: PROXY_HEADERS });
+  await probe.arrayBuffer();
+  if (!probe.ok) {
+    collected.details.push(`9. skipped: POST /v1/responses answered HTTP ${probe.status}`);
+    return;
+  }
+  await measureResponsesLatency(servers, collected);
+  await measureResponsesThroughput(servers, collected);
+  await measureResponsesTranslatedStream(servers, collected);
+  await measureResponsesConversion(collected);
+  await measureResponseLookup(collected);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
 
@@ -755,6 +939,8 @@ function checkPrerequisites(): void {
 }
 
 async function step(name: string, run: () => Promise<unknown>): Promise<void> {
+  const group = /^(\d+)\./.exec(name)?.[1];
+  if (ONLY && group !== undefined && !ONLY.includes(group)) return;
   const started = performance.now();
   process.stderr.write(`• ${name} … `);
   await run();
@@ -783,6 +969,7 @@ async function main(): Promise<void> {
     await step("6. memory: 1,000 open streams", () => measureOpenStreams(servers, collected));
     await step("6. memory: 100k requests", () => measureLongRun(servers, collected));
     if (!SKIP_BINARY) await step("8. compiled binary", () => measureCompiled(servers.mock, collected));
+    await step("9. Responses API", () => measureResponses(servers, collected));
   } finally {
     if (started) await Promise.all(Object.values(started.servers).map((child) => child.stop()));
     if (!process.argv.includes("--keep-temp")) removeTempDirs();
@@ -802,8 +989,9 @@ async function main(): Promise<void> {
     rows: collected.rows,
     details: collected.details,
     durationSeconds: (performance.now() - suiteStarted) / 1000,
+    command: ["bun bench/run.ts", ...process.argv.slice(2)].join(" "),
   };
-  const path = writeReport(report);
+  const path = writeReport(report, REPORT_NAME);
   console.log(`\n${renderTable(report.rows)}\n\nWritten to ${path.replace(`${ROOT}/`, "")}`);
 }
 
