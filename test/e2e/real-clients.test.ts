@@ -20,7 +20,7 @@
  * fails); LKP_REAL_CLIENTS=0 skips it. Skipped cases say why in their name.
  */
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -338,30 +338,27 @@ function report(client: Client, upstream: Upstream | undefined, outcome: Outcome
 // The cases
 // ---------------------------------------------------------------------------------------------
 
-let running: { mock: ToolTurnMock; trap: EgressTrap; proxy?: ProxyHarness; home: string } | undefined;
-
-afterEach(async () => {
-  const ending = running;
-  running = undefined;
-  if (!ending) return;
-  await ending.mock.stop();
-  await ending.trap.stop();
-  await ending.proxy?.stop();
-  if (process.env.LKP_REAL_CLIENTS_KEEP !== "1") rmSync(ending.home, { recursive: true, force: true });
-});
+const KEEP_HOMES = process.env.LKP_REAL_CLIENTS_KEEP === "1";
 
 /** Run `client` at the proxy (with `upstream` behind it) or, without one, straight at the mock; check the whole tool turn. */
 async function toolTurn(client: Client, upstream: Upstream | undefined): Promise<void> {
   expect(existsSync(join(BIN, client.name)), `${join(BIN, client.name)} is missing: run test/real-clients/install.sh`).toBe(true);
   const [mock, trap] = await Promise.all([startToolTurnMock(), startEgressTrap()]);
   const home = mkdtempSync(join(tmpdir(), `lkp-real-${client.name}-`));
-  running = { mock, trap, home };
-  let target: Target = { url: mock.origin, baseURL: mock.responsesBase, key: "mock-direct-key" };
-  if (upstream) {
-    const proxy = await startProxy({ env: { ...upstream.env(mock), GLOBAL_TIMEOUT: "20", CONNECT_TIMEOUT: "10", STREAM_IDLE_TIMEOUT: "10" } });
-    running.proxy = proxy;
-    target = { url: proxy.url, baseURL: proxy.baseURL, key: proxy.proxyKey };
+  let proxy: ProxyHarness | undefined;
+  try {
+    if (upstream) proxy = await startProxy({ env: { ...upstream.env(mock), GLOBAL_TIMEOUT: "20", CONNECT_TIMEOUT: "10", STREAM_IDLE_TIMEOUT: "10" } });
+    await turnThrough(client, upstream, mock, trap, home, proxy ? { url: proxy.url, baseURL: proxy.baseURL, key: proxy.proxyKey } : undefined);
+  } finally {
+    await mock.stop();
+    await trap.stop();
+    await proxy?.stop();
+    if (!KEEP_HOMES) rmSync(home, { recursive: true, force: true });
   }
+}
+
+async function turnThrough(client: Client, upstream: Upstream | undefined, mock: ToolTurnMock, trap: EgressTrap, home: string, proxied: Target | undefined): Promise<void> {
+  const target: Target = proxied ?? { url: mock.origin, baseURL: mock.responsesBase, key: "mock-direct-key" };
   const work = join(home, "work");
   mkdirSync(work, { recursive: true });
   mkdirSync(join(home, "tmp"), { recursive: true });
@@ -388,6 +385,8 @@ async function toolTurn(client: Client, upstream: Upstream | undefined): Promise
 
 const caseName = (name: string): string => (enabled ? name : `${name} — ${skipReason}`);
 
+// One at a time: side by side (describe.concurrent) the twelve finished little sooner on a 2-CPU
+// machine, while each run took several times longer (up to 40 s), too near the timeout.
 describe("real clients through the proxy: one full tool turn", () => {
   for (const client of CLIENTS) {
     for (const upstream of UPSTREAMS) {
