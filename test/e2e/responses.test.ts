@@ -298,7 +298,13 @@ describe("stateless multi-turn tool use keeps what the provider needs (store: fa
   test("Claude's thinking travels in the reasoning item, so the next turn is signed even when the proxy remembers nothing", async () => {
     anthropic.script(ANTHROPIC_KEY, [{ kind: "tool_use", withThinking: true }, { kind: "text" }]);
     const client = proxy.openai();
-    const request = { model: "anthropic/claude-sonnet-4-5-20250929", tools: [searchTool], store: false, include: ["reasoning.encrypted_content"], reasoning: { effort: "high" } } as const;
+    const request = {
+      model: "anthropic/claude-sonnet-4-5-20250929",
+      tools: [searchTool],
+      store: false,
+      include: ["reasoning.encrypted_content" as const],
+      reasoning: { effort: "high" as const },
+    };
     const first = await client.responses.create({ ...request, input: "Find alpha." });
     const reasoning = first.output.find((item) => item.type === "reasoning") as any;
     expect(reasoning.summary.map((part: any) => part.text).join("")).toBe(DEFAULT_THINKING);
