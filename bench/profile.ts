@@ -5,11 +5,13 @@
  * profile is written, and prints (and saves to bench/results/<date>-profile-<scenario>.md) the CPU
  * each thread used and the hot functions of the main JS thread (bench/cpu-profile.ts).
  *
- *   bun bench/profile.ts [nonstream|logging|keys10k|openai-stream|gemini-stream] [seconds] [--keep-temp]
+ *   bun bench/profile.ts [nonstream|logging|keys10k|openai-stream|gemini-stream|responses|responses-store] [seconds] [--keep-temp]
  *
  * Scenarios: `nonstream` is suite row 2 (c=64, small body); `logging` the same with
  * REQUEST_LOGGING=true; `keys10k` 10,000 keys over 20 models; the stream scenarios send 200-chunk
- * streams at c=64 (OpenAI passthrough, Gemini translation).
+ * streams at c=64 (OpenAI passthrough, Gemini translation); `responses` is suite row 9a's
+ * Responses pass-through (POST /v1/responses, openai native, store false), `responses-store` the
+ * same with store true (row 9c).
  */
 
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -17,7 +19,7 @@ import { join } from "node:path";
 import { summarizeProfile } from "./cpu-profile.ts";
 import { sourceVersion } from "./report.ts";
 import { BUN, ROOT, freePorts, pin, removeTempDirs, startChild, tempDir, type Child } from "./processes.ts";
-import { LOAD_CORE, MODELS, PROXY_HEADERS, chatBody, keyList, proxyEnv, startProxy } from "./setup.ts";
+import { LOAD_CORE, MODELS, PROXY_HEADERS, chatBody, keyList, proxyEnv, responsesBody, startProxy } from "./setup.ts";
 import { runWrk, type WrkResult } from "./wrk.ts";
 
 /** Keep the temporary folders, the raw .cpuprofile among them. */
@@ -27,6 +29,8 @@ interface Scenario {
   keys: number;
   extraEnv: Record<string, string>;
   bodies: string[];
+  /** Default /v1/chat/completions. */
+  path?: string;
 }
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -35,6 +39,8 @@ const SCENARIOS: Record<string, Scenario> = {
   keys10k: { keys: 10_000, extraEnv: {}, bodies: MODELS.map((model) => chatBody(`openai/${model}`)) },
   "openai-stream": { keys: 1, extraEnv: {}, bodies: [chatBody("openai/gpt-bench", true)] },
   "gemini-stream": { keys: 1, extraEnv: {}, bodies: [chatBody("gemini/gemini-bench", true)] },
+  responses: { keys: 1, extraEnv: {}, bodies: [responsesBody("openai/gpt-bench")], path: "/v1/responses" },
+  "responses-store": { keys: 1, extraEnv: {}, bodies: [responsesBody("openai/gpt-bench", { store: true })], path: "/v1/responses" },
 };
 
 /** CPU seconds per thread name (summed over threads of the same name), from /proc/<pid>/task. */
@@ -79,7 +85,7 @@ async function profileScenario(name: string, scenario: Scenario, seconds: number
     proxy = await startProxy(name, proxyEnv(mock.url, keyList(scenario.keys), scenario.extraEnv), proxyPort!, {
       bunFlags: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
     });
-    const run = { url: `${proxy.url}/v1/chat/completions`, bodies: scenario.bodies, headers: PROXY_HEADERS, connections: 64, cores: LOAD_CORE };
+    const run = { url: `${proxy.url}${scenario.path ?? "/v1/chat/completions"}`, bodies: scenario.bodies, headers: PROXY_HEADERS, connections: 64, cores: LOAD_CORE };
     await runWrk({ ...run, seconds: 1 }); // warm-up: JIT, lanes, connections
     const before = threadCpu(proxy.pid);
     const result = await runWrk({ ...run, seconds });

@@ -32,7 +32,7 @@ import { opsPerSecond } from "./key-selection.ts";
 import { median, percentile, sampleLatency, sampleStreams, type StreamSample, type Target } from "./clients.ts";
 import { PROXY_KEY } from "./reference-passthrough.ts";
 import { BUN, ROOT, cpuSeconds, freePorts, memoryMb, pin, removeTempDirs, settle, startChild, tempDir, writeEnvFile, type Child } from "./processes.ts";
-import { JSON_HEADERS, LOAD_CORE, MODELS, PROMPT, PROXY_HEADERS, SERVER_CORE, chatBody, keyList, proxyEnv, startProxy } from "./setup.ts";
+import { JSON_HEADERS, LOAD_CORE, MODELS, PROMPT, PROXY_HEADERS, SERVER_CORE, chatBody, keyList, proxyEnv, responsesBody, startProxy } from "./setup.ts";
 import { describeMachine, fmt, renderTable, writeReport, type Row } from "./report.ts";
 import { haveWrk, runWrk, type WrkResult } from "./wrk.ts";
 
@@ -760,16 +760,6 @@ async function measureCompiled(mock: Child, collected: Collected): Promise<void>
 // ---------------------------------------------------------------------------------------------
 // 9. OpenAI Responses API (POST /v1/responses)
 // ---------------------------------------------------------------------------------------------
-
-/** The Codex-shaped request: one user message item; `store` as given. */
-function responsesBody(model: string, options: { stream?: boolean; store?: boolean } = {}): string {
-  return JSON.stringify({
-    model,
-    input: [{ type: "message", role: "user", content: [{ type: "input_text", text: PROMPT[0]!.content }] }],
-    ...(options.stream ? { stream: true } : {}),
-    store: options.store ?? false,
-  });
-}
 
 /**
  * 9a–9c: Responses pass-through (openai is native: the body goes to the mock's /v1/responses with

@@ -23,6 +23,16 @@ export function chatBody(model: string, stream = false): string {
   return JSON.stringify({ model, messages: PROMPT, ...(stream ? { stream: true } : {}) });
 }
 
+/** A Codex-shaped Responses API request: one user message item, `store` false unless asked. */
+export function responsesBody(model: string, options: { stream?: boolean; store?: boolean } = {}): string {
+  return JSON.stringify({
+    model,
+    input: [{ type: "message", role: "user", content: [{ type: "input_text", text: PROMPT[0]!.content }] }],
+    ...(options.stream ? { stream: true } : {}),
+    store: options.store ?? false,
+  });
+}
+
 /** The .env of one proxy: keys, the mock as upstream, quiet console, its own data and log dirs. */
 export function proxyEnv(mockUrl: string, openAIKeys: string[], extra: Record<string, string> = {}): Record<string, string> {
   const dir = tempDir("proxy");
