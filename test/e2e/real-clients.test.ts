@@ -363,7 +363,9 @@ async function turnThrough(client: Client, upstream: Upstream | undefined, mock:
   mkdirSync(work, { recursive: true });
   mkdirSync(join(home, "tmp"), { recursive: true });
 
-  const outcome = await runClient(client.prepare(target, upstream?.model ?? client.controlModel, home, work, trap), work);
+  const model = upstream?.model ?? client.controlModel;
+  const upstreamModel = model.slice(model.indexOf("/") + 1);
+  const outcome = await runClient(client.prepare(target, model, home, work, trap), work);
   const story = `${report(client, upstream, outcome, mock)}\n--- calls beyond loopback (refused)\n${trap.attempts.join("\n") || "(none)"}`;
   if (process.env.LKP_REAL_CLIENTS_VERBOSE === "1") console.log(story);
 
@@ -374,11 +376,23 @@ async function turnThrough(client: Client, upstream: Upstream | undefined, mock:
       exitCode: outcome.exitCode,
       finalTextSeen: outcome.finalText.includes(FINAL_TEXT),
       toolCalled: call !== undefined,
+      // Once: the client ran the tool and did not ask again (a lost result would make it loop).
+      toolCallsAnswered: mock.generateCalls().filter((c) => c.answer === "tool_call").length,
+      // The proxy named the upstream model without its provider prefix.
+      upstreamModels: [...new Set(mock.generateCalls().map((c) => c.model))],
       toolResultReachedUpstream: result?.toolResults.some((text) => text.includes(TOOL_OUTPUT)) === true,
       callsBeyondLoopback: trap.attempts,
     },
     story,
-  ).toEqual({ exitCode: 0, finalTextSeen: true, toolCalled: true, toolResultReachedUpstream: true, callsBeyondLoopback: [] });
+  ).toEqual({
+    exitCode: 0,
+    finalTextSeen: true,
+    toolCalled: true,
+    toolCallsAnswered: 1,
+    upstreamModels: [upstreamModel],
+    toolResultReachedUpstream: true,
+    callsBeyondLoopback: [],
+  });
   // The result came back in a later request than the one that asked for the tool.
   expect(mock.calls.indexOf(result!)).toBeGreaterThan(mock.calls.indexOf(call!));
 }
