@@ -1,13 +1,12 @@
 /**
  * OpenAI SSE (as relayed from any provider) → Responses API events. The relay ends a failed stream
  * with one `data: {"error":…}` chunk (see `responsesFailureText`); here it becomes the `error` event
- * and `response.failed`. However the stream ends, `onEnd` gets the final response object once, for
- * the response store.
+ * and `response.failed`. However the stream ends, `onEnd` is called once, when the writer's response
+ * is final (for the response store).
  */
 
 import type { Failure } from "../engine/types.ts";
 import type { ResponseEventWriter } from "../formats/responses/chunks-to-response-events.ts";
-import type { ResponseObject } from "../formats/responses/types.ts";
 import { SSE_DONE, createSseParser, sseData } from "../formats/sse.ts";
 import { isRecord } from "../formats/is-record.ts";
 
@@ -19,7 +18,7 @@ export function responsesFailureText(failure: Failure): string {
 export function toResponsesEventStream(
   openAIStream: ReadableStream<Uint8Array>,
   writer: ResponseEventWriter,
-  onEnd: (response: ResponseObject) => void,
+  onEnd: () => void,
 ): ReadableStream<Uint8Array> {
   const parser = createSseParser();
   const decoder = new TextDecoder();
@@ -29,7 +28,7 @@ export function toResponsesEventStream(
   const end = (text: string): string => {
     if (over) return "";
     over = true;
-    onEnd(writer.response());
+    onEnd();
     return text;
   };
 

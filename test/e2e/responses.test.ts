@@ -8,6 +8,7 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { decodeReasoningCarrier } from "../../src/formats/responses/reasoning-carrier.ts";
 import { readFixtureJson } from "../support/fixtures.ts";
 import { DEFAULT_SIGNATURE as CLAUDE_SIGNATURE, DEFAULT_TEXT as ANTHROPIC_TEXT, DEFAULT_THINKING, startMockAnthropic, type MockAnthropic } from "../support/mock-anthropic.ts";
 import { DEFAULT_SIGNATURE as GEMINI_SIGNATURE, DEFAULT_TEXT as GEMINI_TEXT, startMockGemini, type MockGemini } from "../support/mock-gemini.ts";
@@ -327,12 +328,26 @@ describe("stateless multi-turn tool use keeps what the provider needs (store: fa
     expect(sent.messages[1].content[1]).toMatchObject({ type: "tool_use", name: "searchDocs" });
   });
 
-  test("without include, no encrypted content is shown", async () => {
+  test.each([false, true])("without include no encrypted content is shown (stream: %p), yet the stored copy keeps the signature", async (stream) => {
     anthropic.script(ANTHROPIC_KEY, { kind: "tool_use", withThinking: true });
-    const response = await proxy.openai().responses.create({ model: "anthropic/claude-sonnet-4-5-20250929", tools: [searchTool], input: "Find alpha.", reasoning: { effort: "high" } });
-    const reasoning = response.output.find((item) => item.type === "reasoning") as any;
+    const request = { model: "anthropic/claude-sonnet-4-5-20250929", tools: [searchTool], input: "Find alpha.", reasoning: { effort: "high" as const } };
+    let response: any;
+    if (stream) {
+      for await (const event of await proxy.openai().responses.create({ ...request, stream: true })) {
+        if (event.type === "response.output_item.done" && event.item.type === "reasoning") expect((event.item as any).encrypted_content).toBeUndefined();
+        if (event.type === "response.completed") response = event.response;
+      }
+    } else {
+      response = await proxy.openai().responses.create(request);
+    }
+    const reasoning = response.output.find((item: any) => item.type === "reasoning");
     expect(reasoning.summary[0].text).toBe(DEFAULT_THINKING);
-    expect(reasoning.encrypted_content ?? undefined).toBeUndefined();
+    expect(reasoning.encrypted_content).toBeUndefined();
+    const fetched = ((await (await proxy.request(`/v1/responses/${response.id}`)).json()) as any).output.find((item: any) => item.type === "reasoning");
+    expect(fetched.encrypted_content).toBeUndefined();
+    const stored = (await proxy.ctx.responses.get(response.id))!.response.output as any[];
+    const carried = stored.find((item) => item.type === "reasoning").encrypted_content;
+    expect(decodeReasoningCarrier(carried)).toEqual({ text: DEFAULT_THINKING, signature: CLAUDE_SIGNATURE });
   });
 
   test("Gemini 3's thought signature rides in the call_id and comes back on the function call", async () => {

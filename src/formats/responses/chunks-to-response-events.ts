@@ -24,6 +24,8 @@ import {
   reasoningItem,
   responseEnvelope,
   statusOfItems,
+  visibleItem,
+  visibleResponse,
   type ResponseContext,
 } from "./convert-completion-to-response.ts";
 import { toolIdentity } from "./tool-names.ts";
@@ -36,8 +38,10 @@ export interface ResponseEventWriter {
   finish(): string;
   /** A failure after the stream began: an `error` event, then response.failed. Nothing after. */
   fail(error: { code: string; message: string }): string;
-  /** The whole response as a non-stream call would have returned it, for storing; final after finish()/fail(). */
+  /** The whole response as the client got it (what a non-stream call returns); final after finish()/fail(). */
   response(): ResponseObject;
+  /** The same with its reasoning carried whatever `include` said, for the response store. */
+  storedResponse(): ResponseObject;
 }
 
 interface CanonicalDelta extends OpenAIAssistantFields {
@@ -104,6 +108,9 @@ export function createResponseEventWriter(context: ResponseContext): ResponseEve
   let usage: OpenAIUsage | undefined;
   let final: ResponseObject | undefined;
 
+  // Items are kept with their reasoning carried (for the store); the client sees what it asked for.
+  const shown = <Item extends ResponseOutputItem>(item: Item): Item => (context.includeEncrypted ? item : visibleItem(item));
+
   const event = (type: string, fields: Record<string, unknown>): string =>
     `event: ${type}\ndata: ${JSON.stringify({ type, ...fields, sequence_number: sequence++ })}\n\n`;
 
@@ -133,7 +140,7 @@ export function createResponseEventWriter(context: ResponseContext): ResponseEve
   const finishedItem = (item: OpenItem, status: ItemStatus): ResponseOutputItem => {
     switch (item.kind) {
       case "reasoning":
-        return reasoningItem(item.pieces.join(""), item.signature, context.includeEncrypted, item.id);
+        return reasoningItem(item.pieces.join(""), item.signature, true, item.id);
       case "message":
         return { type: "message", id: item.id, status, role: "assistant", content: item.part === undefined ? item.parts : [...item.parts, wholePart(item.part)] };
       case "call":
@@ -162,7 +169,7 @@ export function createResponseEventWriter(context: ResponseContext): ResponseEve
       out += itemEvent("response.function_call_arguments.done", item, { arguments: finished.arguments });
     }
     output.push(finished);
-    return out + event("response.output_item.done", { item: finished, output_index: item.index });
+    return out + event("response.output_item.done", { item: shown(finished), output_index: item.index });
   };
 
   // --- opening and growing ---
@@ -252,6 +259,8 @@ export function createResponseEventWriter(context: ResponseContext): ResponseEve
     return out;
   };
 
+  const stored = (): ResponseObject => final ?? responseEnvelope(context, { status: "in_progress", incomplete_details: null, output, usage: null });
+
   return {
     push(raw) {
       if (ended) return "";
@@ -277,7 +286,7 @@ export function createResponseEventWriter(context: ResponseContext): ResponseEve
       const outcome = outcomeFor(finishReason);
       const out = start() + closeItem(statusOfItems(outcome));
       final = responseEnvelope(context, { ...outcome, output, usage: convertUsage(usage) });
-      return out + event(outcome.status === "incomplete" ? "response.incomplete" : "response.completed", { response: final });
+      return out + event(outcome.status === "incomplete" ? "response.incomplete" : "response.completed", { response: visibleResponse(final, context.includeEncrypted) });
     },
     fail(error) {
       if (ended) return "";
@@ -287,10 +296,9 @@ export function createResponseEventWriter(context: ResponseContext): ResponseEve
       const partial = open === undefined ? output : [...output, finishedItem(open, "incomplete")];
       open = undefined;
       final = responseEnvelope(context, { status: "failed", incomplete_details: null, output: partial, usage: convertUsage(usage), error });
-      return out + event("error", { code: error.code, message: error.message, param: null }) + event("response.failed", { response: final });
+      return out + event("error", { code: error.code, message: error.message, param: null }) + event("response.failed", { response: visibleResponse(final, context.includeEncrypted) });
     },
-    response() {
-      return final ?? responseEnvelope(context, { status: "in_progress", incomplete_details: null, output, usage: null });
-    },
+    response: () => visibleResponse(stored(), context.includeEncrypted),
+    storedResponse: stored,
   };
 }

@@ -38,7 +38,10 @@ export interface ResponseContext {
   /** The request, whose settings the response echoes. */
   request: ResponsesRequest;
   tools: ToolNameMap;
-  /** `include` asked for `reasoning.encrypted_content`: reasoning items then carry the reasoning itself. */
+  /**
+   * `include` asked for `reasoning.encrypted_content`: the client's reasoning items then carry the
+   * reasoning itself. The stored copy always carries it (see `visibleResponse`).
+   */
   includeEncrypted: boolean;
 }
 
@@ -57,6 +60,10 @@ export interface Outcome {
   incomplete_details: ResponseObject["incomplete_details"];
 }
 
+/**
+ * The whole response, its reasoning items carrying their reasoning (so a stored copy can continue
+ * the conversation with the thinking signature intact); hand the client `visibleResponse` of it.
+ */
 export function convertCompletionToResponse(completion: Record<string, unknown>, context: ResponseContext): ResponseObject {
   const { choices, usage } = completion as OpenAIChatCompletion;
   const choice = choices?.[0];
@@ -66,7 +73,8 @@ export function convertCompletionToResponse(completion: Record<string, unknown>,
   const output: ResponseOutputItem[] = [];
   const reasoning = reasoningOf(message);
   const signature = typeof message.reasoning_signature === "string" ? message.reasoning_signature : "";
-  if (reasoning !== "" || signature !== "") output.push(reasoningItem(reasoning, signature, context.includeEncrypted));
+  // Built with the carrier; `visibleResponse` takes it out again for a client that did not ask.
+  if (reasoning !== "" || signature !== "") output.push(reasoningItem(reasoning, signature, true));
   const content = messageContent(message);
   if (content.length > 0) output.push({ type: "message", id: itemId("msg"), status: itemStatus, role: "assistant", content });
   for (const call of message.tool_calls ?? []) output.push(callItem(call.id, call.function?.name ?? "", argumentsText(call.function?.arguments), itemStatus, context.tools));
@@ -107,6 +115,25 @@ export function outcomeFor(finishReason: string | null | undefined): Outcome {
 /** Items of an incomplete response are incomplete too, as OpenAI marks them. */
 export function statusOfItems(outcome: Outcome): ItemStatus {
   return outcome.status === "incomplete" ? "incomplete" : "completed";
+}
+
+/**
+ * What the client sees of a response: without `encrypted_content` unless `include` asked for it, as
+ * OpenAI answers. The store keeps the full one, so `previous_response_id` loses nothing.
+ */
+export function visibleResponse(response: ResponseObject, includeEncrypted: boolean): ResponseObject {
+  if (includeEncrypted || !response.output.some(isCarried)) return response;
+  return { ...response, output: response.output.map(visibleItem) };
+}
+
+export function visibleItem<Item extends ResponseOutputItem>(item: Item): Item {
+  if (!isCarried(item)) return item;
+  const { encrypted_content: _carried, ...rest } = item as OutputReasoning;
+  return rest as Item;
+}
+
+function isCarried(item: ResponseOutputItem): boolean {
+  return item.type === "reasoning" && item.encrypted_content !== undefined;
 }
 
 /**

@@ -14,7 +14,7 @@
 import { Hono, type Context } from "hono";
 import { redactFailure } from "../../engine/rotate.ts";
 import { createResponseEventWriter } from "../../formats/responses/chunks-to-response-events.ts";
-import { convertCompletionToResponse, type ResponseContext } from "../../formats/responses/convert-completion-to-response.ts";
+import { convertCompletionToResponse, visibleResponse, type ResponseContext } from "../../formats/responses/convert-completion-to-response.ts";
 import { convertResponsesToChat } from "../../formats/responses/convert-responses-to-chat.ts";
 import { inputTokensRequestSchema, responsesRequestSchema } from "../../formats/responses/responses-schema.ts";
 import type { ResponseInputItem, ResponseObject, ResponsesRequest } from "../../formats/responses/types.ts";
@@ -74,7 +74,10 @@ export function responsesRoutes(ctx: ProxyContext): Hono<AppEnv> {
 
   app.get("/responses/:id", async (c) => {
     const stored = await ctx.responses.get(c.req.param("id"));
-    return stored ? c.json(stored.response) : errorResponse(responseNotFound(c.req.param("id")));
+    if (!stored) return errorResponse(responseNotFound(c.req.param("id")));
+    // The store keeps the reasoning carried; a reader sees it only when it asks, as at creation.
+    const include = [...c.req.queries("include") ?? [], ...c.req.queries("include[]") ?? []];
+    return c.json(visibleResponse(stored.response as unknown as ResponseObject, include.includes("reasoning.encrypted_content")));
   });
 
   app.delete("/responses/:id", async (c) => {
@@ -207,10 +210,11 @@ async function translatedResponse(turn: Turn): Promise<Response> {
   if ("completion" in result) {
     const response = convertCompletionToResponse(result.completion, context);
     await remember(turn, response);
-    return new Response(JSON.stringify(response), { status: 200, headers: { ...JSON_HEADERS, ...result.headers, ...dropped } });
+    return new Response(JSON.stringify(visibleResponse(response, context.includeEncrypted)), { status: 200, headers: { ...JSON_HEADERS, ...result.headers, ...dropped } });
   }
-  const events = toResponsesEventStream(result.stream, createResponseEventWriter(context), (response: ResponseObject) => {
-    void remember(turn, response);
+  const writer = createResponseEventWriter(context);
+  const events = toResponsesEventStream(result.stream, writer, () => {
+    void remember(turn, writer.storedResponse());
   });
   return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...result.headers, ...dropped } });
 }

@@ -243,6 +243,16 @@ describe("made-up streams for what no chat recording shows", () => {
     expect(decodeReasoningCarrier(response.output[0].encrypted_content)).toEqual({ text: "", signature: "sig==" });
   });
 
+  test("without include the client sees no encrypted content anywhere, while storedResponse() keeps the carrier", () => {
+    const writer = createResponseEventWriter(context());
+    const sse = writer.push(chunk({ reasoning_content: "Think." })) + writer.push(chunk({ reasoning_signature: "sig==" })) + writer.push(chunk({ content: "Hi" })) + writer.push(chunk({}, "stop")) + writer.finish();
+    expect(sse).not.toContain("encrypted_content");
+    expect(writer.response().output[0]).toEqual({ type: "reasoning", id: expect.stringMatching(/^rs_/), summary: [{ type: "summary_text", text: "Think." }] });
+    const stored = writer.storedResponse().output[0] as any;
+    expect(stored.id).toBe(writer.response().output[0]!.id);
+    expect(decodeReasoningCarrier(stored.encrypted_content)).toEqual({ text: "Think.", signature: "sig==" });
+  });
+
   test("fail(): an error event, then response.failed with what was said; nothing after", () => {
     const writer = createResponseEventWriter(context());
     const sse = writer.push(chunk({ content: "Half an ans" })) + writer.fail({ code: "server_error", message: "upstream broke" });

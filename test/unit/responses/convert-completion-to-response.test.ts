@@ -1,7 +1,7 @@
 /** Recorded chat completions → Responses `response` objects, checked against OpenAI's recorded Responses answers. */
 
 import { describe, expect, test } from "bun:test";
-import { convertCompletionToResponse, type ResponseContext } from "../../../src/formats/responses/convert-completion-to-response.ts";
+import { convertCompletionToResponse, visibleResponse, type ResponseContext } from "../../../src/formats/responses/convert-completion-to-response.ts";
 import { decodeReasoningCarrier, encodeReasoningCarrier } from "../../../src/formats/responses/reasoning-carrier.ts";
 import type { ToolNameMap } from "../../../src/formats/responses/tool-names.ts";
 import type { ResponsesRequest } from "../../../src/formats/responses/types.ts";
@@ -108,8 +108,11 @@ describe("recorded answers", () => {
     expect(decodeReasoningCarrier(reasoning.encrypted_content)).toEqual({ text: completion.choices[0].message.reasoning_content });
     expect(call).toMatchObject({ type: "function_call", call_id: "call_00_9V0vrf86Pc9aelHCJMZqnJBo", name: "weather", arguments: '{"location": "San Francisco"}' });
     expect(response.usage).toEqual({ input_tokens: 339, input_tokens_details: { cached_tokens: 320 }, output_tokens: 92, output_tokens_details: { reasoning_tokens: 48 }, total_tokens: 431 });
-    // Without `include`, no encrypted_content.
-    expect(keys(convertCompletionToResponse(completion, context()).output[0]!)).toEqual(["id", "summary", "type"]);
+    // The whole response always carries it (for the store); the client's copy only with `include`.
+    const whole = convertCompletionToResponse(completion, context());
+    expect(decodeReasoningCarrier((whole.output[0] as any).encrypted_content)).toEqual({ text: completion.choices[0].message.reasoning_content });
+    expect(keys(visibleResponse(whole, false).output[0]!)).toEqual(["id", "summary", "type"]);
+    expect(visibleResponse(whole, true)).toBe(whole);
   });
 });
 
