@@ -167,6 +167,18 @@ describe("native pass-through (openai/, a host with its own /responses)", () => 
     expect(input.at(-1).content[0].text).toBe("again");
   });
 
+  test("a conversation moving from a translated provider to the native host leaves this proxy's reasoning carrier behind", async () => {
+    anthropic.script(ANTHROPIC_KEY, { kind: "thinking" });
+    const client = proxy.openai();
+    const first = await client.responses.create({ model: "anthropic/claude-sonnet-4-5-20250929", input: "Think first.", reasoning: { effort: "high" }, include: ["reasoning.encrypted_content"] });
+    expect(first.output[0]!.type).toBe("reasoning");
+    await client.responses.create({ model: "openai/gpt-5.5", input: "Now you.", previous_response_id: first.id });
+    await client.responses.create({ model: "openai/gpt-5.5", input: [...(first.output as any[]), { role: "user", content: "Stateless too." }], store: false });
+    const [viaStore, stateless] = responsesCalls().map((call) => call.body.input as any[]);
+    expect(viaStore!.map((item) => item.type ?? item.role)).toEqual(["message", "message", "message"]);
+    expect(stateless!.map((item) => item.type ?? item.role)).toEqual(["message", "user"]);
+  });
+
   test("an id the proxy never stored goes to the host as it is", async () => {
     await proxy.openai().responses.create({ model: "openai/gpt-5.5", input: "x", previous_response_id: "resp_made_elsewhere" });
     expect(responsesCalls()[0]!.body.previous_response_id).toBe("resp_made_elsewhere");

@@ -16,6 +16,7 @@ import { redactFailure } from "../../engine/rotate.ts";
 import { createResponseEventWriter } from "../../formats/responses/chunks-to-response-events.ts";
 import { convertCompletionToResponse, visibleResponse, type ResponseContext } from "../../formats/responses/convert-completion-to-response.ts";
 import { convertResponsesToChat } from "../../formats/responses/convert-responses-to-chat.ts";
+import { decodeReasoningCarrier } from "../../formats/responses/reasoning-carrier.ts";
 import { inputTokensRequestSchema, responsesRequestSchema } from "../../formats/responses/responses-schema.ts";
 import type { ResponseInputItem, ResponseObject, ResponsesRequest } from "../../formats/responses/types.ts";
 import { isRecord } from "../../formats/is-record.ts";
@@ -135,16 +136,25 @@ async function remember(turn: Turn, response: unknown): Promise<void> {
  * The client's body for a host with its own `/responses`. A history this proxy holds is sent
  * in full, since the response it names may live in another key's account; reasoning items the
  * host would have to look up by id (no encrypted content) cannot travel that way and are left out.
+ * Reasoning this proxy carried for another provider (a conversation that changed models) means
+ * nothing to the host, which would refuse content it cannot decrypt: left out too.
  */
 function nativeBody(turn: Turn): string {
   const upstream: Record<string, unknown> = { ...turn.request, model: turn.model };
   for (const field of PROXY_ONLY_FIELDS) delete upstream[field];
   if (turn.expanded) {
-    const history = turn.history.filter((item) => item.type !== "reasoning" || (isRecord(item) && typeof item.encrypted_content === "string")).map(withoutId);
-    upstream.input = [...history, ...turn.inputItems.map(withoutId)];
+    const history = turn.history.filter((item) => hostCanRead(item) && (item.type !== "reasoning" || (isRecord(item) && typeof item.encrypted_content === "string"))).map(withoutId);
+    upstream.input = [...history, ...turn.inputItems.filter(hostCanRead).map(withoutId)];
     delete upstream.previous_response_id;
+  } else if (Array.isArray(turn.request.input) && !turn.request.input.every(hostCanRead)) {
+    upstream.input = turn.request.input.filter(hostCanRead);
   }
   return JSON.stringify(upstream);
+}
+
+function hostCanRead(item: unknown): boolean {
+  if (!isRecord(item) || item.type !== "reasoning" || typeof item.encrypted_content !== "string") return true;
+  return decodeReasoningCarrier(item.encrypted_content) === undefined;
 }
 
 /** Ids of items the host never stored would be looked up there and refused. */
