@@ -397,34 +397,38 @@ describe("POST /v1/responses/input_tokens", () => {
   });
 });
 
-describe("the AI SDK's default provider (Responses API)", () => {
+/** Per translated family: how to make its mock call one tool, and the call it makes. */
+const TOOL_TURNS = [
+  { ...TRANSLATED[0], script: () => chatHost.script(MOCK_KEY, [{ kind: "success", toolCalls: true }, { kind: "success", content: DEFAULT_CONTENT }]), tool: "delete_file", args: { path: ".env" } },
+  { ...TRANSLATED[1], script: () => gemini.script(GEMINI_KEY, [{ kind: "tool_call" }, { kind: "text" }]), tool: "weather", args: { location: "San Francisco" } },
+  { ...TRANSLATED[2], script: () => anthropic.script(ANTHROPIC_KEY, [{ kind: "tool_use" }, { kind: "text" }]), tool: "searchDocs", args: { query: "alpha" } },
+] as const;
+
+describe.each(TOOL_TURNS)("the AI SDK's default provider (Responses API): $family", ({ model, text, script, tool: toolName, args }) => {
   const provider = () => createOpenAI({ baseURL: proxy.baseURL, apiKey: proxy.proxyKey });
 
-  test("generateText and streamText on a translated provider", async () => {
-    const generated = await generateText({ model: provider()("gemini/gemini-2.5-flash"), prompt: "Say hello." });
-    expect(generated.text).toBe(GEMINI_TEXT);
-    const streamed = streamText({ model: provider()("anthropic/claude-sonnet-4-5-20250929"), prompt: "Say hello." });
-    expect(await streamed.text).toBe(ANTHROPIC_TEXT);
+  test("generateText and streamText", async () => {
+    const generated = await generateText({ model: provider()(model), prompt: "Say hello." });
+    expect(generated.text).toBe(text);
+    expect(generated.usage.inputTokens).toBeGreaterThan(0);
+    const streamed = streamText({ model: provider()(model), prompt: "Say hello." });
+    expect(await streamed.text).toBe(text);
     expect((await streamed.usage).outputTokens).toBeGreaterThan(0);
   });
 
   test("a tool call runs and its result goes back for the final answer", async () => {
-    chatHost.script(MOCK_KEY, [{ kind: "success", toolCalls: true }, { kind: "success", content: "Both done." }]);
-    const fileTool = (verb: string) =>
-      tool({
-        description: `${verb} a file`,
-        inputSchema: jsonSchema<{ path: string }>({ type: "object", properties: { path: { type: "string" } }, required: ["path"] }),
-        execute: async ({ path }) => `${verb}d ${path}`,
-      });
-    const result = await generateText({
-      model: provider()("mock/gpt-4o-mini"),
-      prompt: "Tidy up.",
-      tools: { delete_file: fileTool("delete"), create_file: fileTool("create") },
-      stopWhen: stepCountIs(3),
-    });
-    expect(result.text).toBe("Both done.");
-    const toolMessages = (chatCalls()[1]!.body.messages as any[]).filter((message) => message.role === "tool");
-    expect(toolMessages.map((message) => String(message.content))).toEqual([expect.stringContaining("deleted .env"), expect.stringContaining("created test.txt")]);
+    script();
+    const executed: unknown[] = [];
+    const anyObject = jsonSchema<Record<string, unknown>>({ type: "object", properties: Object.fromEntries(Object.keys(args).map((key) => [key, { type: "string" }])) });
+    // Every tool the mocks call is offered (the OpenAI-compatible one calls create_file too).
+    const tools = Object.fromEntries(
+      [...TOOL_TURNS.map((turn) => turn.tool), "create_file"].map((name) => [name, tool({ description: name, inputSchema: anyObject, execute: async (input) => (executed.push(input), `ran ${name}`) })]),
+    );
+    const result = await generateText({ model: provider()(model), prompt: "Use the tool.", tools, stopWhen: stepCountIs(3) });
+    expect(result.text).toBe(text);
+    expect(executed[0]).toEqual(args);
+    const second = upstreamBodies(model)[1];
+    expect(JSON.stringify(second)).toContain(`ran ${toolName}`);
   });
 });
 
