@@ -21,6 +21,7 @@ const NATIVE_KEYS = ["openai-test-key-0001", "openai-test-key-0002"];
 const MOCK_KEY = "mock-test-key-0001";
 const GEMINI_KEY = "gemini-test-key-0001";
 const ANTHROPIC_KEY = "anthropic-test-key-0001";
+const VLLM_KEY = "vllm-test-key-0001";
 
 let responsesHost: MockResponses;
 let chatHost: MockUpstream;
@@ -42,6 +43,10 @@ beforeAll(async () => {
       GEMINI_API_BASE: gemini.url,
       ANTHROPIC_API_KEY: ANTHROPIC_KEY,
       ANTHROPIC_API_BASE: anthropic.url,
+      // A self-hosted server with its own /responses (vLLM, say), marked native.
+      VLLM_API_KEY: VLLM_KEY,
+      VLLM_API_BASE: responsesHost.url,
+      VLLM_RESPONSES: "native",
     },
   });
 });
@@ -177,6 +182,17 @@ describe("native pass-through (openai/, a host with its own /responses)", () => 
     const [viaStore, stateless] = responsesCalls().map((call) => call.body.input as any[]);
     expect(viaStore!.map((item) => item.type ?? item.role)).toEqual(["message", "message", "message"]);
     expect(stateless!.map((item) => item.type ?? item.role)).toEqual(["message", "user"]);
+  });
+
+  test("<P>_RESPONSES=native passes another provider through too, its usage read from response.completed", async () => {
+    const stream = await proxy.openai().responses.create({ model: "vllm/qwen3-coder", input: "ping", stream: true });
+    let text = "";
+    for await (const event of stream) if (event.type === "response.output_text.delta") text += event.delta;
+    expect(text).toBe("pong");
+    expect(responsesCalls().map((call) => [call.key, call.body.model])).toEqual([[VLLM_KEY, "qwen3-coder"]]);
+    expect(chatHost.calls).toHaveLength(0);
+    const [usage] = proxy.ctx.store.usage({ provider: "vllm" });
+    expect(usage).toMatchObject({ model: "qwen3-coder", requests: 1, successes: 1, promptTokens: 11, completionTokens: 5 });
   });
 
   test("an id the proxy never stored goes to the host as it is", async () => {
