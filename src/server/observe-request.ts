@@ -40,7 +40,7 @@ export function observeRequests(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
     const done = (): void => {
       ctx.metrics.inFlight(-1);
       const durationMs = performance.now() - started;
-      if (call) ctx.metrics.observeRequest({ route: c.req.path, provider: call.provider, model: call.model, status, durationMs });
+      if (call) ctx.metrics.observeRequest({ route: routeLabel(c.req.path), provider: call.provider, model: call.model, status, durationMs });
       if (logged) logLine(ctx, { requestId, client, method: c.req.method, path: c.req.path, status, durationMs, call });
     };
     if (call?.ended) call.ended.then(done);
@@ -81,4 +81,14 @@ function logLine(ctx: ProxyContext, f: LineFields): void {
   const line = parts.join("  ");
   if (f.status >= 500) ctx.log.warn(line);
   else ctx.log.info(line);
+}
+
+/**
+ * The route as a metrics label: Gemini-native paths name the model (`/v1beta/models/x:generateContent`),
+ * which the `model` label already holds, so they are folded into one series per method.
+ */
+export function routeLabel(path: string): string {
+  const colon = path.lastIndexOf(":");
+  const models = path.indexOf("/models/");
+  return colon > models && models !== -1 ? `${path.slice(0, models)}/models/{model}${path.slice(colon)}` : path;
 }
