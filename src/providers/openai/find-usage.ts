@@ -25,6 +25,15 @@ export function findUsage(text: string): { found: true; value: unknown } | { fou
   return { found: false };
 }
 
+/** Starts with `{` and ends with `}`: what a complete JSON object does (a cut-off body does not). */
+export function isObjectText(text: string): boolean {
+  let first = 0;
+  let last = text.length - 1;
+  while (first < last && text.charCodeAt(first) <= 32) first++;
+  while (last > first && text.charCodeAt(last) <= 32) last--;
+  return text[first] === "{" && text[last] === "}";
+}
+
 /** The JSON text of the object (or null) after the key that starts at `at`, if it is one. */
 function valueAfterKey(text: string, at: number): string | undefined {
   let before = at - 1;

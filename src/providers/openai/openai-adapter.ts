@@ -6,7 +6,7 @@
 
 import type { ProviderAdapter } from "../adapter.ts";
 import { embeddedErrorOf, type DecodeAnswers } from "../attempts.ts";
-import { findUsage } from "./find-usage.ts";
+import { findUsage, isObjectText } from "./find-usage.ts";
 import { listOpenAIModels } from "./list-models.ts";
 import { prepareChatBody, prepareEmbeddingsBody } from "./prepare-request.ts";
 import { readOpenAIUsage } from "./read-usage.ts";
@@ -31,14 +31,6 @@ const passThrough: DecodeAnswers = ([answer], headers) => {
   return { ok: true, text, usage: readOpenAIUsage((answer!.body as { usage?: unknown }).usage) };
 };
 
-/** Starts with `{` and ends with `}`: what a complete JSON object does (a cut-off body does not). */
-function isObjectText(text: string): boolean {
-  let first = 0;
-  let last = text.length - 1;
-  while (first < last && text.charCodeAt(first) <= 32) first++;
-  while (last > first && text.charCodeAt(last) <= 32) last--;
-  return text[first] === "{" && text[last] === "}";
-}
 
 export const openAIAdapter: ProviderAdapter = {
   planChat(body, model, baseUrl) {

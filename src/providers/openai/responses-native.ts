@@ -15,6 +15,7 @@ import type { SseEvent } from "../../formats/sse.ts";
 import { isRecord } from "../../formats/is-record.ts";
 import type { DecodeAnswers, EventVerdict } from "../attempts.ts";
 import type { RelayDialect } from "../relay-stream.ts";
+import { findUsage, isObjectText } from "./find-usage.ts";
 import { readOpenAIUsage } from "./read-usage.ts";
 
 const PREAMBLE = new Set(["response.created", "response.in_progress", "response.queued"]);
@@ -51,8 +52,20 @@ export function inspectResponsesEvent(event: SseEvent, headers: Headers): EventV
   return PREAMBLE.has(name) ? { kind: "preamble" } : { kind: "substantive" };
 }
 
-/** A non-stream answer: the response object as it came, with usage; a failed one rotates. */
+/** An error object as a value (`"error": {`), not the `"error": null` every response carries. */
+const ERROR_OBJECT = /"error"\s*:\s*\{/;
+
+/**
+ * A non-stream answer: the response object as it came, with usage; a failed one rotates. An answer
+ * that is a whole object, never says "failed" and holds no error object passes on its text alone,
+ * its usage found in place, as chat answers do.
+ */
 export const decodeNativeResponse: DecodeAnswers = ([answer], headers) => {
+  const { text } = answer!;
+  if (!text.includes('"failed"') && !ERROR_OBJECT.test(text) && isObjectText(text)) {
+    const usage = findUsage(text);
+    if (usage.found) return { ok: true, text, usage: readOpenAIUsage(usage.value) };
+  }
   const body = answer!.body;
   if (!isRecord(body) || (body.object !== "response" && body.error !== undefined && body.error !== null)) {
     return { ok: false, failure: classifyEmbeddedError(body, headers, Date.now()) };

@@ -174,7 +174,8 @@ async function nativeResponse(turn: Turn): Promise<Response> {
     const result = await call.run((lease, controller) => attemptJson([{ url, headers: openAIHeaders(lease.secret, "application/json"), body: json }], decodeNativeResponse, controller, timeouts));
     if (!result.ok) return errorResponse(result.error, call.headers(result));
     call.succeed(result.lease, result.value.usage);
-    await remember(turn, JSON.parse(result.value.text));
+    // Parsed only to be kept: the client gets the host's bytes as they came.
+    if (wantsStore(request)) await remember(turn, JSON.parse(result.value.text));
     return new Response(result.value.text, { status: result.value.status, headers: { ...JSON_HEADERS, ...call.headers(result) } });
   }
   const result = await call.run((lease, controller) =>
