@@ -94,7 +94,13 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   const writes = createWriteQueue({ maxPending: 10_000, onError: (error) => log.warn(`Could not write a log file: ${String(error)}`) });
   const failureLog = createFailureLog({ dir: settings.logDir, redactor, queue: writes });
   const responses =
-    options.responseStore ?? openSqliteResponseStore({ dataDir: settings.dataDir, ttlMs: settings.responsesTtlMs, maxBytes: settings.responsesStoreMaxBytes });
+    options.responseStore ??
+    openSqliteResponseStore({
+      dataDir: settings.dataDir,
+      ttlMs: settings.responsesTtlMs,
+      maxBytes: settings.responsesStoreMaxBytes,
+      onFlushError: (error) => log.warn(`Could not store Responses API responses: ${String(error)}`),
+    });
 
   return {
     settings,

@@ -5,6 +5,10 @@
  * Each response is one row looked up by its id (the primary key: O(1) in practice, O(log n) in
  * the B-tree). Rows expire after the TTL; beyond the size cap the oldest go first. Expired rows
  * are never returned, and are swept at open and then hourly.
+ *
+ * Writes are behind: a put lands in memory at once (a get finds it there, so the next turn can
+ * follow straight away) and reaches disk with the others in one transaction a moment later, so a
+ * response's serialising and commit are off its request path. A crash loses at most that moment.
  */
 
 import { Database } from "bun:sqlite";
@@ -21,6 +25,10 @@ export interface SqliteResponseStoreOptions {
   maxBytes: number;
   /** Default "responses.db". */
   fileName?: string;
+  /** Longest time a put waits in memory before reaching disk. Default 200. */
+  flushIntervalMs?: number;
+  /** Receives failures of timer-driven writes, which have no caller to throw to. Default console.error. */
+  onFlushError?: (error: unknown) => void;
   /** For tests: the clock. */
   now?: () => number;
 }
@@ -37,6 +45,9 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS responses (
 CREATE INDEX IF NOT EXISTS responses_by_age ON responses (created_at);`;
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
+const DEFAULT_FLUSH_INTERVAL_MS = 200;
+/** A burst this large is written at once rather than held. */
+const MAX_PENDING = 256;
 /** Long enough to ride out another process's checkpoint. */
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -83,6 +94,37 @@ export function openSqliteResponseStore(options: SqliteResponseStoreOptions): Re
     }
   });
 
+  const pending = new Map<string, StoredResponse>();
+  const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  const write = db.transaction((batch: StoredResponse[]) => {
+    for (const stored of batch) {
+      const response = JSON.stringify(stored.response);
+      const inputItems = JSON.stringify(stored.inputItems);
+      const size = response.length + inputItems.length;
+      const previous = sizeOf.get({ id: stored.id })?.size ?? 0;
+      upsert.run({ id: stored.id, createdAt: stored.createdAt, expiresAt: stored.createdAt + options.ttlMs, previousId: stored.previousId, size, response, inputItems });
+      totalBytes += size - previous;
+    }
+  });
+  const flush = (): void => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (pending.size === 0) return;
+    const batch = [...pending.values()];
+    pending.clear();
+    write(batch);
+    if (totalBytes > options.maxBytes) enforceCap();
+  };
+  /** From the timer: a failed write (a full disk) costs those responses, never the process. */
+  const flushLater = (): void => {
+    try {
+      flush();
+    } catch (error) {
+      (options.onFlushError ?? ((reason: unknown) => console.error("response store write failed:", reason)))(error);
+    }
+  };
+
   sweep();
   const timer = setInterval(sweep, SWEEP_EVERY_MS);
   timer.unref?.();
@@ -90,28 +132,27 @@ export function openSqliteResponseStore(options: SqliteResponseStoreOptions): Re
 
   return {
     async get(id) {
+      const held = pending.get(id);
+      if (held !== undefined) return held.createdAt + options.ttlMs > now() ? held : undefined;
       const row = select.get({ id, now: now() });
       return row === null ? undefined : toStored(row);
     },
     async put(stored) {
-      const response = JSON.stringify(stored.response);
-      const inputItems = JSON.stringify(stored.inputItems);
-      const size = response.length + inputItems.length;
-      const previous = sizeOf.get({ id: stored.id })?.size ?? 0;
-      upsert.run({ id: stored.id, createdAt: stored.createdAt, expiresAt: stored.createdAt + options.ttlMs, previousId: stored.previousId, size, response, inputItems });
-      totalBytes += size - previous;
-      if (totalBytes > options.maxBytes) enforceCap();
+      pending.set(stored.id, stored);
+      if (pending.size >= MAX_PENDING) flush();
+      else flushTimer ??= setTimeout(flushLater, flushIntervalMs);
     },
     async delete(id) {
+      const held = pending.delete(id);
       const row = remove.get({ id });
-      if (row === null) return false;
-      totalBytes -= row.size;
-      return true;
+      if (row !== null) totalBytes -= row.size;
+      return held || row !== null;
     },
     close() {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      flush();
       db.close();
     },
   };

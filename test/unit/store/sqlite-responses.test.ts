@@ -47,9 +47,16 @@ describe("SQLite response store", () => {
 
   test("beyond the size cap the oldest go first and the newest stays", async () => {
     const one = JSON.stringify(stored("resp_0", 0, "x".repeat(1000)));
-    const store = openSqliteResponseStore({ dataDir: mkdtempSync(join(tmpdir(), "lkp-resp-")), ttlMs: DAY, maxBytes: one.length * 3 });
+    const dataDir = mkdtempSync(join(tmpdir(), "lkp-resp-"));
+    const options = { dataDir, ttlMs: DAY, maxBytes: one.length * 3, flushIntervalMs: 5 };
+    const writer = openSqliteResponseStore(options);
     const base = Date.now();
-    for (let index = 0; index < 10; index++) await store.put(stored(`resp_${index}`, base + index, "x".repeat(1000)));
+    for (let index = 0; index < 10; index++) {
+      await writer.put(stored(`resp_${index}`, base + index, "x".repeat(1000)));
+      await Bun.sleep(15);
+    }
+    writer.close();
+    const store = openSqliteResponseStore(options);
     const kept: string[] = [];
     for (let index = 0; index < 10; index++) if (await store.get(`resp_${index}`)) kept.push(`resp_${index}`);
     expect(kept.length).toBeGreaterThanOrEqual(2);
@@ -58,5 +65,34 @@ describe("SQLite response store", () => {
     expect(kept).toEqual(kept.toSorted((a, b) => Number(a.slice(5)) - Number(b.slice(5))));
     expect(kept[0]).not.toBe("resp_0");
     store.close();
+  });
+
+  test("a put is found at once, before it reaches disk, and reaches disk within the flush interval", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lkp-resp-"));
+    const store = openSqliteResponseStore({ dataDir, ttlMs: DAY, maxBytes: 1e9, flushIntervalMs: 20 });
+    const original = stored("resp_fresh", Date.now());
+    await store.put(original);
+    expect(await store.get("resp_fresh")).toEqual(original);
+    const reader = openSqliteResponseStore({ dataDir, ttlMs: DAY, maxBytes: 1e9 });
+    expect(await reader.get("resp_fresh")).toBeUndefined();
+    await Bun.sleep(60);
+    expect(await reader.get("resp_fresh")).toEqual(original);
+    expect(await store.delete("resp_fresh")).toBe(true);
+    expect(await reader.get("resp_fresh")).toBeUndefined();
+    reader.close();
+    store.close();
+  });
+
+  test("a pending put deleted before it is written never reaches disk; close writes what is pending", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lkp-resp-"));
+    const store = openSqliteResponseStore({ dataDir, ttlMs: DAY, maxBytes: 1e9, flushIntervalMs: 10_000 });
+    await store.put(stored("resp_gone", Date.now()));
+    await store.put(stored("resp_kept", Date.now()));
+    expect(await store.delete("resp_gone")).toBe(true);
+    store.close();
+    const reopened = openSqliteResponseStore({ dataDir, ttlMs: DAY, maxBytes: 1e9 });
+    expect(await reopened.get("resp_gone")).toBeUndefined();
+    expect((await reopened.get("resp_kept"))?.id).toBe("resp_kept");
+    reopened.close();
   });
 });
