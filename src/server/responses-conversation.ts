@@ -5,6 +5,7 @@
  * and the record a finished response leaves in the store when `store` is not false.
  */
 
+import { itemId } from "../formats/responses/item-id.ts";
 import type { ResponseInputItem, ResponsesRequest } from "../formats/responses/types.ts";
 import { isRecord } from "../formats/is-record.ts";
 import type { ResponseStore } from "../store/response-store.ts";
@@ -22,10 +23,6 @@ const ID_PREFIX: Record<string, string> = {
   reasoning: "rs",
 };
 
-export function newItemId(prefix: string): string {
-  return `${prefix}_${crypto.randomUUID().replaceAll("-", "")}${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-}
-
 /** The request's input as items, each with an id: a string input is one user message. */
 export function inputItemsOf(request: ResponsesRequest): Record<string, unknown>[] {
   const input = request.input ?? [];
@@ -33,7 +30,7 @@ export function inputItemsOf(request: ResponsesRequest): Record<string, unknown>
   return items.filter(isRecord).map((item) => {
     if (typeof item.id === "string" && item.id !== "") return item;
     const type = typeof item.type === "string" ? item.type : "message";
-    return { id: newItemId(ID_PREFIX[type] ?? "item"), ...(item.type === undefined ? { type: "message" } : {}), ...item };
+    return { id: itemId(ID_PREFIX[type] ?? "item"), ...(item.type === undefined ? { type: "message" } : {}), ...item };
   });
 }
 

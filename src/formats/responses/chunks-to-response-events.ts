@@ -18,7 +18,6 @@ import {
   argumentsText,
   callItem,
   convertUsage,
-  itemId,
   outcomeFor,
   outputText,
   reasoningItem,
@@ -28,6 +27,7 @@ import {
   visibleResponse,
   type ResponseContext,
 } from "./convert-completion-to-response.ts";
+import { itemId } from "./item-id.ts";
 import { toolIdentity } from "./tool-names.ts";
 import type { ItemStatus, OutputTextPart, RefusalPart, ResponseObject, ResponseOutputItem } from "./types.ts";
 

@@ -12,6 +12,7 @@
 
 import { reasoningOf, type OpenAIChatCompletion, type OpenAIToolCall, type OpenAIUsage } from "../anthropic/convert-completion-to-message.ts";
 import { isRecord } from "../is-record.ts";
+import { itemId } from "./item-id.ts";
 import { encodeReasoningCarrier } from "./reasoning-carrier.ts";
 import { toolIdentity, type ToolNameMap } from "./tool-names.ts";
 import type {
@@ -173,11 +174,6 @@ export function customInput(args: string): string {
 export function argumentsText(args: string | Record<string, unknown> | null | undefined): string {
   if (typeof args === "string") return args;
   return args === null || args === undefined ? "" : JSON.stringify(args);
-}
-
-/** `<prefix>_` and 24 hex digits, the shape of OpenAI's item ids. */
-export function itemId(prefix: string): string {
-  return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 }
 
 type CanonicalUsage = OpenAIUsage & { completion_tokens_details?: { reasoning_tokens?: number | null } | null };

@@ -16,6 +16,7 @@ import { redactFailure } from "../../engine/rotate.ts";
 import { createResponseEventWriter } from "../../formats/responses/chunks-to-response-events.ts";
 import { convertCompletionToResponse, visibleResponse, type ResponseContext } from "../../formats/responses/convert-completion-to-response.ts";
 import { convertResponsesToChat } from "../../formats/responses/convert-responses-to-chat.ts";
+import { itemId } from "../../formats/responses/item-id.ts";
 import { decodeReasoningCarrier } from "../../formats/responses/reasoning-carrier.ts";
 import { inputTokensRequestSchema, responsesRequestSchema } from "../../formats/responses/responses-schema.ts";
 import type { ResponseInputItem, ResponseObject, ResponsesRequest } from "../../formats/responses/types.ts";
@@ -30,7 +31,7 @@ import { countCanonicalTokens } from "../count-canonical-tokens.ts";
 import { errorResponse } from "../errors.ts";
 import { beginCall } from "../proxied-call.ts";
 import type { ProviderRuntime, ProxyContext } from "../proxy-context.ts";
-import { historyBefore, inputItemsOf, newItemId, responseNotFound, wantsStore } from "../responses-conversation.ts";
+import { historyBefore, inputItemsOf, responseNotFound, wantsStore } from "../responses-conversation.ts";
 import { responsesFailureText, toResponsesEventStream } from "../responses-event-stream.ts";
 import { runTranslatedChat } from "../translated-chat.ts";
 import { attemptTimeouts, planOrError, readProxiedRequest, SSE_HEADERS } from "../upstream-call.ts";
@@ -47,6 +48,7 @@ interface Turn {
   /** The upstream model name. */
   model: string;
   request: ResponsesRequest;
+  /** The input as items with ids; filled only when the turn is stored or its history rebuilt. */
   inputItems: Record<string, unknown>[];
   history: ResponseInputItem[];
   /** The history came from this proxy's store (rather than being left for a native host to find). */
@@ -107,7 +109,9 @@ async function readTurn(
   const native = runtime.settings.responsesApi === "native";
   const history = await historyBefore(ctx.responses, request.previous_response_id, native);
   if (!history.ok) return { ok: false, response: errorResponse(history.error) };
-  return { ok: true, value: { c, ctx, runtime, model, request, inputItems: inputItemsOf(request), history: history.items, expanded: history.found } };
+  // Items get ids only to be listed later or sent on with a rebuilt history; a stateless turn needs neither.
+  const inputItems = wantsStore(request) || history.found ? inputItemsOf(request) : [];
+  return { ok: true, value: { c, ctx, runtime, model, request, inputItems, history: history.items, expanded: history.found } };
 }
 
 /** Keep a finished response (and the input it answered) for the next turn and for GET. */
@@ -208,7 +212,7 @@ async function translatedResponse(turn: Turn): Promise<Response> {
   if (!converted.ok) return converted.response;
   const { chat, droppedTools, tools } = converted.plan;
   const context: ResponseContext = {
-    id: newItemId("resp"),
+    id: itemId("resp"),
     createdAt: Math.floor(Date.now() / 1000),
     model: request.model,
     request,

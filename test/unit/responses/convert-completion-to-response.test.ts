@@ -40,7 +40,8 @@ describe("recorded answers", () => {
       ["call_jYdIdRZHxZTn5bWCq5jlMrJi", "delete_file", '{"path": ".env"}', "completed"],
       ["call_TmlTVWQbzrXCZ4jNsCVNbNqu", "create_file", '{"path": "test.txt"}', "completed"],
     ]);
-    expect(response.output[0]!.id).toMatch(/^fc_[0-9a-f]{24}$/);
+    expect(response.output.map((item: any) => item.id)).toEqual([expect.stringMatching(/^fc_[0-9a-f]{32}$/), expect.stringMatching(/^fc_[0-9a-f]{32}$/)]);
+    expect(response.output[0]!.id).not.toBe(response.output[1]!.id);
     expect(response.status).toBe("completed");
     expect(response.usage).toEqual({ input_tokens: 71, input_tokens_details: { cached_tokens: 0 }, output_tokens: 46, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 117 });
   });
