@@ -26,6 +26,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pieces, streamOf } from "./byte-pieces.ts";
 
 const FIXTURES = join(import.meta.dir, "..", "test", "fixtures");
 export const STREAM_CHUNKS = 200;
@@ -107,26 +108,6 @@ const RATE_LIMIT_BODY = encoder.encode(
 const JSON_HEADERS = { "content-type": "application/json" };
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
-/**
- * The events go out in groups of 10 writes, so the proxy sees a stream arriving in pieces (as
- * from a real host) rather than one buffer, while the mock stays far faster than the proxy.
- */
-function pieces(events: string[], per = 10): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < events.length; i += per) out.push(encoder.encode(events.slice(i, i + per).join("")));
-  return out;
-}
-
-function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-  let next = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (next < chunks.length) controller.enqueue(chunks[next++]!);
-      else controller.close();
-    },
-  });
-}
-
 /** First piece now, the rest when released; ending is bounded by HOLD_LIMIT_MS. */
 function heldStream(chunks: readonly Uint8Array[], held: Set<() => void>): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
@@ -156,6 +137,7 @@ function keyOf(request: Request): string {
 
 export function startFastMock(port = 0) {
   const completion = chatCompletionBody();
+  // In pieces of 10 events, so the proxy sees a stream arrive as from a real host, not one buffer.
   const openAIStream = pieces(openAIStreamEvents());
   const geminiStream = pieces(geminiStreamEvents());
   const [responseBefore, responseAfter] = responsesBodyParts();

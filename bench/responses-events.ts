@@ -19,11 +19,11 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pieces, streamOf } from "./byte-pieces.ts";
 import type { ResponseContext } from "../src/formats/responses/convert-completion-to-response.ts";
 import type { ResponsesRequest } from "../src/formats/responses/types.ts";
 
 const FIXTURE = join(import.meta.dir, "..", "test", "fixtures", "openai", "chat-stream-text.sse.txt");
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export interface EventRate {
@@ -58,22 +58,9 @@ function context(): ResponseContext {
   return { id: "resp_bench", createdAt: 1_755_137_933, model: request.model, request, tools: new Map(), includeEncrypted: false };
 }
 
-/** The recorded stream as byte pieces of `per` events, as the relay hands them on. */
-function recordedPieces(text: string, per = 10): Uint8Array[] {
-  const events = text.split(/\n\n/).filter((event) => event.trim() !== "").map((event) => `${event}\n\n`);
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < events.length; i += per) out.push(encoder.encode(events.slice(i, i + per).join("")));
-  return out;
-}
-
-function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-  let next = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (next < chunks.length) controller.enqueue(chunks[next++]!);
-      else controller.close();
-    },
-  });
+/** The recorded stream as byte pieces of 10 events, as the relay hands them on. */
+function recordedPieces(text: string): Uint8Array[] {
+  return pieces(text.split(/\n\n/).filter((event) => event.trim() !== "").map((event) => `${event}\n\n`));
 }
 
 /** Runs `once` (returning events produced) for a warm-up, then for `seconds`; events/s. */
