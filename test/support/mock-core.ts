@@ -174,7 +174,8 @@ export async function serveCall<C extends { body: any; aborted: boolean }>(
   }
 }
 
-function parseJson(text: string): any {
+/** A request body parsed, or null when it is empty or not JSON. */
+export function parseJson(text: string): any {
   if (text === "") return null;
   try {
     return JSON.parse(text);

@@ -24,6 +24,8 @@
  * output reached the upstream.
  */
 
+import { estimateTokens, parseJson } from "./mock-core.ts";
+
 /** What the shell tool prints; a test looks for it in the request after the tool ran. */
 export const TOOL_OUTPUT = "proxy-tool-ok";
 export const TOOL_COMMAND = `echo ${TOOL_OUTPUT}`;
@@ -524,15 +526,3 @@ function isString(value: unknown): value is string {
   return typeof value === "string";
 }
 
-function parseJson(text: string): any {
-  if (text === "") return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
