@@ -51,6 +51,10 @@ export interface Settings {
   dailyResetMinuteUtc: number;
   /** MAX_BODY_SIZE_MB in bytes. */
   maxBodyBytes: number;
+  /** REQUEST_BODY_TIMEOUT (default 30): a client must have sent its whole body within this. */
+  requestBodyTimeoutMs: number;
+  /** MAX_UPSTREAM_RESPONSE_MB (default 64) in bytes: a bigger upstream answer (or stream event) fails the attempt. */
+  maxUpstreamResponseBytes: number;
   /** MODELS_CACHE_TTL; 0 means every /v1/models call asks the providers. */
   modelsCacheTtlMs: number;
   /** METRICS_REQUIRE_AUTH (default true): `/metrics` needs the proxy key like the API routes. */
@@ -140,6 +144,8 @@ const EnvSchema = z.object({
       }),
   ),
   MAX_BODY_SIZE_MB: optional(positiveNumber("a positive number of megabytes")),
+  REQUEST_BODY_TIMEOUT: optional(seconds(false)),
+  MAX_UPSTREAM_RESPONSE_MB: optional(positiveNumber("a positive number of megabytes")),
   MODELS_CACHE_TTL: optional(seconds(true)),
   RESPONSES_TTL_DAYS: optional(positiveNumber("a positive number of days")),
   RESPONSES_STORE_MAX_MB: optional(positiveNumber("a positive number of megabytes")),
@@ -217,6 +223,8 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     streamIdleTimeoutMs: toMs(values.STREAM_IDLE_TIMEOUT ?? 60),
     dailyResetMinuteUtc: values.DAILY_RESET_TIME_UTC ?? 3 * 60,
     maxBodyBytes: Math.round((values.MAX_BODY_SIZE_MB ?? 32) * 1024 * 1024),
+    requestBodyTimeoutMs: toMs(values.REQUEST_BODY_TIMEOUT ?? 30),
+    maxUpstreamResponseBytes: Math.round((values.MAX_UPSTREAM_RESPONSE_MB ?? 64) * 1024 * 1024),
     modelsCacheTtlMs: Math.round((values.MODELS_CACHE_TTL ?? 600) * 1000),
     metricsRequireAuth: values.METRICS_REQUIRE_AUTH ?? true,
     responsesTtlMs: Math.round((values.RESPONSES_TTL_DAYS ?? 30) * 24 * 60 * 60 * 1000),

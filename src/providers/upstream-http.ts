@@ -51,7 +51,26 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamReply> {
   }
 }
 
-/** Read the whole body as text, giving up (and aborting the call) after `timeoutMs`. */
+/** MAX_UPSTREAM_RESPONSE_MB's default: far above any real answer, far below what exhausts memory. */
+export const DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+// One process serves one configuration, and the attempt code that reads bodies has no settings at
+// hand, so the server sets the cap here once at start-up.
+let maxResponseBytes = DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES;
+
+/** Set the largest upstream answer (and stream event) read before the attempt fails. */
+export function setMaxUpstreamResponseBytes(bytes: number): void {
+  maxResponseBytes = bytes;
+}
+
+function tooLargeFailure(status: number): Failure {
+  return { class: "transient", status, message: `the upstream answer is larger than ${formatMegabytes(maxResponseBytes)} (MAX_UPSTREAM_RESPONSE_MB)` };
+}
+
+/**
+ * Read the whole body as text, giving up (and aborting the call) after `timeoutMs` or past the
+ * response size cap.
+ */
 export async function readBodyText(
   response: Response,
   controller: AbortController,
@@ -59,13 +78,34 @@ export async function readBodyText(
 ): Promise<{ ok: true; text: string } | { ok: false; failure: Failure }> {
   const timer = armTimeout(controller, timeoutMs);
   try {
-    return { ok: true, text: await response.text() };
+    const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+    const encoded = (response.headers.get("content-encoding") ?? "identity") !== "identity";
+    if (declared > maxResponseBytes && !encoded) return giveUp(response, controller);
+    // A declared, uncompressed length is what will arrive: the native reader is the fast path.
+    if (declared >= 0 && !encoded) return { ok: true, text: await response.text() };
+    const pieces: Uint8Array[] = [];
+    let size = 0;
+    for (const reader = response.body?.getReader(); reader; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > maxResponseBytes) return giveUp(response, controller);
+      pieces.push(value);
+    }
+    return { ok: true, text: new TextDecoder().decode(Buffer.concat(pieces, size)) };
   } catch (error) {
     const what = timer.fired() ? `the response body did not arrive within ${formatSeconds(timeoutMs)}` : describeNetworkError(error);
     return { ok: false, failure: networkFailure(what) };
   } finally {
     timer.clear();
   }
+}
+
+/** Stop an oversized answer: aborting the call drops the connection instead of draining it. */
+function giveUp(response: Response, controller: AbortController): { ok: false; failure: Failure } {
+  controller.abort();
+  response.body?.cancel().catch(() => {});
+  return { ok: false, failure: tooLargeFailure(response.status) };
 }
 
 export type ChunkRead =
@@ -89,6 +129,9 @@ export function createChunkReader(body: ReadableStream<Uint8Array>, controller: 
   const decoder = new TextDecoder();
   // Whether the last piece may have ended inside a multi-byte character (its last byte not ASCII).
   let maybeSplit = false;
+  // Bytes since the last line feed: a stream event is lines, so one line past the cap is an answer
+  // that would otherwise pile up in the SSE parser's buffer without bound.
+  let lineBytes = 0;
   return {
     async next(idleTimeoutMs: number): Promise<ChunkRead> {
       const timer = armTimeout(controller, idleTimeoutMs);
@@ -97,6 +140,13 @@ export function createChunkReader(body: ReadableStream<Uint8Array>, controller: 
         if (done) {
           const tail = decoder.decode();
           return tail.length > 0 ? { done: false, text: tail, bytes: new TextEncoder().encode(tail), startsClean: false } : { done: true };
+        }
+        const lastFeed = value.lastIndexOf(0x0a);
+        lineBytes = lastFeed === -1 ? lineBytes + value.length : value.length - lastFeed - 1;
+        if (lineBytes > maxResponseBytes) {
+          reader.cancel().catch(() => {});
+          controller.abort();
+          return { failed: true, failure: tooLargeFailure(0) };
         }
         const startsClean = !maybeSplit;
         maybeSplit = value.length > 0 && value[value.length - 1]! >= 0x80;
@@ -134,6 +184,10 @@ function describeNetworkError(error: unknown): string {
   if (code === "ENOTFOUND" || code === "FailedToOpenSocket") return "the upstream host could not be reached";
   const message = error instanceof Error ? error.message : String(error);
   return message.length > 0 ? `network error: ${message}` : "network error";
+}
+
+function formatMegabytes(bytes: number): string {
+  return `${Number((bytes / 1024 / 1024).toFixed(2))} MiB`;
 }
 
 function formatSeconds(ms: number): string {

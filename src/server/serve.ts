@@ -4,6 +4,7 @@
  */
 
 import type { ProxyContext } from "./proxy-context.ts";
+import { setMaxUpstreamResponseBytes } from "../providers/upstream-http.ts";
 import { createApp } from "./app.ts";
 
 export interface RunningServer {
@@ -16,6 +17,7 @@ export interface RunningServer {
 const DEFAULT_GRACE_MS = 10_000;
 
 export function startServer(ctx: ProxyContext): RunningServer {
+  setMaxUpstreamResponseBytes(ctx.settings.maxUpstreamResponseBytes);
   const app = createApp(ctx);
   const server = Bun.serve({
     hostname: ctx.settings.host,

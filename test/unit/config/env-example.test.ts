@@ -36,6 +36,8 @@ describe(".env.example", () => {
       "DATA_DIR",
       "LOG_DIR",
       "MAX_BODY_SIZE_MB",
+      "REQUEST_BODY_TIMEOUT",
+      "MAX_UPSTREAM_RESPONSE_MB",
       "MODELS_CACHE_TTL",
       "_RESPONSES",
       "RESPONSES_TTL_DAYS",

@@ -66,6 +66,8 @@ describe("loadSettings", () => {
       streamIdleTimeoutMs: 60_000,
       dailyResetMinuteUtc: 180,
       maxBodyBytes: 32 * 1024 * 1024,
+      requestBodyTimeoutMs: 30_000,
+      maxUpstreamResponseBytes: 64 * 1024 * 1024,
       modelsCacheTtlMs: 600_000,
       metricsRequireAuth: true,
       responsesTtlMs: 30 * 24 * 60 * 60 * 1000,
@@ -89,6 +91,8 @@ describe("loadSettings", () => {
         "STREAM_IDLE_TIMEOUT=120",
         "DAILY_RESET_TIME_UTC=7:05",
         "MAX_BODY_SIZE_MB=0.5",
+        "REQUEST_BODY_TIMEOUT=2.5",
+        "MAX_UPSTREAM_RESPONSE_MB=1",
         "MODELS_CACHE_TTL=0",
         "RESPONSES_TTL_DAYS=0.5",
         "RESPONSES_STORE_MAX_MB=2",
@@ -107,6 +111,8 @@ describe("loadSettings", () => {
       streamIdleTimeoutMs: 120_000,
       dailyResetMinuteUtc: 7 * 60 + 5,
       maxBodyBytes: 512 * 1024,
+      requestBodyTimeoutMs: 2_500,
+      maxUpstreamResponseBytes: 1024 * 1024,
       modelsCacheTtlMs: 0,
       responsesTtlMs: 12 * 60 * 60 * 1000,
       responsesStoreMaxBytes: 2 * 1024 * 1024,
@@ -256,6 +262,8 @@ describe("bad values", () => {
     ["LOG_LEVEL", "verbose", 'LOG_LEVEL must be one of debug, info, warn or error (got "verbose").'],
     ["MAX_BODY_SIZE_MB", "0", 'MAX_BODY_SIZE_MB must be a positive number of megabytes (got "0").'],
     ["MAX_BODY_SIZE_MB", "lots", 'MAX_BODY_SIZE_MB must be a positive number of megabytes (got "lots").'],
+    ["REQUEST_BODY_TIMEOUT", "0", 'REQUEST_BODY_TIMEOUT must be a positive number of seconds (got "0").'],
+    ["MAX_UPSTREAM_RESPONSE_MB", "-1", 'MAX_UPSTREAM_RESPONSE_MB must be a positive number of megabytes (got "-1").'],
   ];
   for (const [name, value, message] of cases) {
     test(`${name}=${value}`, async () => {

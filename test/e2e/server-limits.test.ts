@@ -1,0 +1,73 @@
+/**
+ * Limits that protect the proxy itself: an upstream answer bigger than MAX_UPSTREAM_RESPONSE_MB
+ * fails its attempt instead of filling memory, and a client that never finishes its body is cut
+ * off after REQUEST_BODY_TIMEOUT instead of holding its connection for ever.
+ */
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
+
+let proxy: ProxyHarness | undefined;
+let upstream: ReturnType<typeof Bun.serve> | undefined;
+
+afterEach(async () => {
+  await proxy?.stop();
+  upstream?.stop(true);
+  proxy = undefined;
+  upstream = undefined;
+});
+
+const MIB = 1024 * 1024;
+
+/** An upstream whose chat answer is `bytes` of valid-looking JSON, declared or chunked. */
+function bigAnswerUpstream(bytes: number, framing: "declared" | "chunked" | "stream"): string {
+  const filler = "x".repeat(64 * 1024);
+  upstream = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch() {
+      if (framing === "declared") return new Response(`{"pad":"${"x".repeat(bytes)}"}`, { headers: { "content-type": "application/json" } });
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (framing === "stream" && sent === 0) controller.enqueue(new TextEncoder().encode('data: {"choices":[{"index":0,"delta":{"content":"'));
+          if (sent >= bytes) return controller.close();
+          sent += filler.length;
+          controller.enqueue(new TextEncoder().encode(filler));
+        },
+      });
+      return new Response(body, { headers: { "content-type": framing === "stream" ? "text/event-stream" : "application/json" } });
+    },
+  });
+  return `http://127.0.0.1:${upstream.port}/v1`;
+}
+
+const chat = (stream = false) =>
+  proxy!.request("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "openai/gpt-4o", stream, messages: [{ role: "user", content: "hi" }] }) });
+
+describe("MAX_UPSTREAM_RESPONSE_MB", () => {
+  for (const framing of ["declared", "chunked"] as const) {
+    test(`a ${framing} answer past the cap fails the attempt with our message`, async () => {
+      proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-limit-aaaa1111", OPENAI_API_BASE: bigAnswerUpstream(3 * MIB, framing), MAX_UPSTREAM_RESPONSE_MB: "1" } });
+      const response = await chat();
+      const body: any = await response.json();
+      expect(response.status).toBe(502);
+      expect(body.error.message).toContain("the upstream answer is larger than 1 MiB (MAX_UPSTREAM_RESPONSE_MB)");
+    });
+  }
+
+  test("a stream event past the cap fails the attempt with our message", async () => {
+    proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-limit-aaaa1111", OPENAI_API_BASE: bigAnswerUpstream(3 * MIB, "stream"), MAX_UPSTREAM_RESPONSE_MB: "1" } });
+    const response = await chat(true);
+    const body: any = await response.json();
+    expect(response.status).toBe(502);
+    expect(body.error.message).toContain("the upstream answer is larger than 1 MiB (MAX_UPSTREAM_RESPONSE_MB)");
+  });
+
+  test("an answer under the cap passes", async () => {
+    proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-limit-aaaa1111", OPENAI_API_BASE: bigAnswerUpstream(512 * 1024, "declared"), MAX_UPSTREAM_RESPONSE_MB: "1" } });
+    const response = await chat();
+    expect(response.status).toBe(200);
+    expect((await response.text()).length).toBe(512 * 1024 + 10);
+  });
+});
