@@ -41,6 +41,18 @@ function errorFor(request: Request, path: string, error: ProxyError): Response {
   return isAnthropicRoute(path) ? anthropicErrorResponse(error) : openAIErrorResponse(error);
 }
 
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/**
+ * The methods a route is registered for at `path`. Middleware matches every method, so a method
+ * counts only when it matches more handlers than a method nothing is registered for.
+ */
+function methodsServing(app: Hono<AppEnv>, path: string): string[] {
+  const handlers = (method: string): number => app.router.match(method, path)[0].length;
+  const everyMethod = handlers("NO-SUCH-METHOD");
+  return ROUTE_METHODS.filter((method) => handlers(method) > everyMethod);
+}
+
 /** The OpenAI and Anthropic routes under /v1, and Google's under /v1beta (Gemini CLI). */
 const API_PATHS = "/:api{v1|v1beta}/*";
 
@@ -108,15 +120,27 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   app.route("/v1", responsesRoutes(ctx));
   app.route("/v1", adminRoutes(ctx));
 
-  app.notFound((c) =>
-    errorFor(c.req.raw, c.req.path, {
+  app.notFound((c) => {
+    const allowed = methodsServing(app, c.req.path).filter((method) => method !== c.req.method);
+    if (allowed.length > 0) {
+      const response = errorFor(c.req.raw, c.req.path, {
+        status: 405,
+        type: "invalid_request_error",
+        code: "method_not_allowed",
+        param: null,
+        message: `${c.req.path} does not take ${c.req.method}; use ${allowed.join(" or ")}.`,
+      });
+      response.headers.set("allow", allowed.join(", "));
+      return response;
+    }
+    return errorFor(c.req.raw, c.req.path, {
       status: 404,
       type: "not_found_error",
       code: "unknown_route",
       param: null,
       message: `No route ${c.req.method} ${c.req.path}. See GET / for the service and the README for the routes.`,
-    }),
-  );
+    });
+  });
 
   app.onError((error, c) => {
     ctx.log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

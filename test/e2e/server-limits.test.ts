@@ -71,3 +71,21 @@ describe("MAX_UPSTREAM_RESPONSE_MB", () => {
     expect((await response.text()).length).toBe(512 * 1024 + 10);
   });
 });
+
+describe("a wrong method", () => {
+  test("answers 405 with Allow in the route's dialect", async () => {
+    proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-limit-aaaa1111" } });
+    const openai = await proxy.request("/v1/chat/completions");
+    expect(openai.status).toBe(405);
+    expect(openai.headers.get("allow")).toBe("POST");
+    expect(await openai.json()).toEqual({
+      error: { message: "/v1/chat/completions does not take GET; use POST.", type: "invalid_request_error", param: null, code: "method_not_allowed" },
+    });
+    const anthropic = await proxy.request("/v1/messages", { method: "DELETE" });
+    expect(anthropic.status).toBe(405);
+    expect(anthropic.headers.get("allow")).toBe("POST");
+    expect(((await anthropic.json()) as any).type).toBe("error");
+    const unknown = await proxy.request("/v1/nothing-here");
+    expect(unknown.status).toBe(404);
+  });
+});
