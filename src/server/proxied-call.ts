@@ -49,14 +49,19 @@ export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provid
 
   return {
     async run(attempt) {
+      // Counted as they start: an attempt the client cancelled leaves no trace step, yet it was made.
+      let started = 0;
       const result = await ctx.rotator.run({
         pool: runtime.pool,
         model,
         deadline: Date.now() + ctx.settings.globalTimeoutMs,
         signal: c.req.raw.signal,
-        attempt,
+        attempt: (lease, controller) => {
+          started += 1;
+          return attempt(lease, controller);
+        },
       });
-      record.attempts = result.trace.length;
+      record.attempts = started;
       record.trace = result.trace;
       if (result.ok) record.keyMasked = result.lease.masked;
       result.trace.forEach((step, index) => {

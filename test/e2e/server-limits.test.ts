@@ -5,6 +5,8 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { createLogger } from "../../src/logging/logger.ts";
+import { startMockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 
 let proxy: ProxyHarness | undefined;
@@ -89,3 +91,32 @@ describe("a wrong method", () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+describe("the console line", () => {
+  test("counts an attempt the client cancelled", async () => {
+    const mock = await startMockUpstream();
+    try {
+      proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-cancel-aaaa1111", OPENAI_API_BASE: mock.url } });
+      const lines: string[] = [];
+      proxy.ctx.log = createLogger({ level: "info", color: false, write: (line) => lines.push(line) });
+      mock.script("sk-cancel-aaaa1111", [{ kind: "hang" }]);
+      const gone = new AbortController();
+      const request = proxy.request("/v1/chat/completions", { method: "POST", signal: gone.signal, body: JSON.stringify({ model: "openai/gpt-4o", messages: [{ role: "user", content: "hi" }] }) });
+      await waitFor(() => mock.calls.length === 1);
+      gone.abort();
+      await request.catch(() => {});
+      await waitFor(() => lines.some((line) => line.includes("POST /v1/chat/completions")));
+      expect(lines.find((line) => line.includes("POST /v1/chat/completions"))).toContain("  1 attempt  ");
+    } finally {
+      await mock.stop();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error("timed out waiting");
+    await Bun.sleep(10);
+  }
+}
