@@ -6,6 +6,7 @@
  * one error event when it was a failure, and settles the key lease.
  */
 
+import { networkFailure } from "../engine/classify-failure.ts";
 import type { Settlement } from "../engine/rotate.ts";
 import type { Failure } from "../engine/types.ts";
 import type { TokenUsage } from "../engine/usage.ts";
@@ -18,7 +19,8 @@ export interface RelayDialect {
   render(events: SseEvent[], out: string[], headers: Headers): Failure | "done" | undefined;
   /**
    * Whether whole events in this text would be rendered exactly as they came, with nothing to note
-   * (no usage, error or terminator): then their bytes go out untouched, without parsing.
+   * (no usage, error or terminator) and nothing malformed: then their bytes go out untouched,
+   * without parsing.
    */
   passesUnchanged?(text: string): boolean;
   /** The text that ends a failed stream (one error event, plus a terminator where the format has one). */
@@ -26,6 +28,11 @@ export interface RelayDialect {
   /** The upstream closed without its terminator: text to finish well, or the failure it means. */
   cleanEnd(): { text: string } | { failure: Failure };
   usage(): TokenUsage | undefined;
+}
+
+/** What a dialect answers for bytes that are not a well-formed event of its format: they are not forwarded. */
+export function corruptStreamFailure(): Failure {
+  return { ...networkFailure("the upstream sent a stream event that is not well-formed"), status: 200 };
 }
 
 export interface RelayOptions {

@@ -2,7 +2,8 @@
  * Anthropic events passed through untranslated (`/v1/messages` with an `anthropic/` model). Before
  * commit, `message_start` and pings are held back and an `event: error` rotates; the stream
  * commits at the first content. After commit events go out as they came; usage is read from
- * `message_start` and `message_delta`, and a failure ends the stream with one `event: error`.
+ * `message_start` and `message_delta`, and a failure ends the stream with one `event: error` — so
+ * do bytes that are not well-formed events, which are never forwarded.
  * Anthropic names every event in its `event:` line, so only those few events are parsed: the
  * deltas that make up nearly all of a stream pass as they came.
  */
@@ -10,9 +11,9 @@
 import { classifyEmbeddedError, networkFailure } from "../../engine/classify-failure.ts";
 import type { Failure } from "../../engine/types.ts";
 import type { TokenUsage } from "../../engine/usage.ts";
-import type { SseEvent } from "../../formats/sse.ts";
+import { holdsOnlyJsonEvents, isJsonEvent, type SseEvent } from "../../formats/sse.ts";
 import type { EventVerdict } from "../attempts.ts";
-import type { RelayDialect } from "../relay-stream.ts";
+import { corruptStreamFailure, type RelayDialect } from "../relay-stream.ts";
 import { readAnthropicUsage } from "./read-anthropic-usage.ts";
 
 const PREAMBLE = new Set(["message_start", "ping"]);
@@ -53,6 +54,7 @@ export function anthropicRelayDialect(): RelayDialect {
   return {
     render(events, out, headers) {
       for (const event of events) {
+        if (!isJsonEvent(event)) return corruptStreamFailure();
         let name = event.event;
         // Only an event that may be a noted one is parsed; one without an `event:` line is named by its payload.
         if (event.data !== undefined && (name === undefined || NOTED.has(name))) {
@@ -68,7 +70,7 @@ export function anthropicRelayDialect(): RelayDialect {
       return undefined;
     },
     // Every noted event has its name in the text, so a piece without those names holds none.
-    passesUnchanged: (text) => !text.includes("\r") && !text.includes("message_") && !text.includes("error"),
+    passesUnchanged: (text) => !text.includes("\r") && !text.includes("message_") && !text.includes("error") && holdsOnlyJsonEvents(text),
     failureText: (failure: Failure) => anthropicErrorEvent(anthropicErrorType(failure), failure.message),
     cleanEnd: () => ({ failure: networkFailure("Anthropic closed the stream before message_stop") }),
     usage: () => usage,

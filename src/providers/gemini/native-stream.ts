@@ -6,7 +6,8 @@
  * the first text, thought, function call, block or non-STOP finish. After commit every event goes
  * out as it came, framed as Google frames it; usage is read from `usageMetadata`. Gemini streams
  * have no terminator, so a stream is complete when the upstream closes after a finish reason, and
- * a failure ends it with one Google-shaped error event.
+ * a failure — or bytes that are not events, which are never forwarded — ends it with one
+ * Google-shaped error event.
  */
 
 import { classifyEmbeddedError, networkFailure } from "../../engine/classify-failure.ts";
@@ -16,7 +17,7 @@ import { googleErrorBody } from "../../formats/gemini/google-error.ts";
 import type { SseEvent } from "../../formats/sse.ts";
 import type { EventVerdict } from "../attempts.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";
-import type { RelayDialect } from "../relay-stream.ts";
+import { corruptStreamFailure, type RelayDialect } from "../relay-stream.ts";
 import { convertGeminiUsage } from "./convert-gemini-usage.ts";
 import type { GeminiResponse } from "./gemini-types.ts";
 
@@ -83,6 +84,8 @@ export function geminiRelayDialect(): RelayDialect {
     render(events, out, headers) {
       for (const event of events) {
         const payload = payloadOf(event);
+        // Google's bare JSON object is not SSE, but it is Google's; any other stray line is garbage.
+        if (event.malformed && (payload === undefined || event.data !== undefined)) return corruptStreamFailure();
         if (payload === undefined) continue;
         const response = parse(payload);
         if (!response) return { ...networkFailure(INVALID_JSON), status: 200 };

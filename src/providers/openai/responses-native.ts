@@ -5,16 +5,17 @@
  * stream commits at the first output event. After commit events go out as they came: only the
  * terminal events and errors are parsed (usage and the final response come from them), and the
  * client gets the provider's own failure events. A failure of ours (silence, a reset) ends the
- * stream with an `error` event and `response.failed`, as the host itself would.
+ * stream with an `error` event and `response.failed`, as the host itself would; so do bytes that
+ * are not well-formed events, which never reach the client.
  */
 
 import { classifyEmbeddedError, networkFailure } from "../../engine/classify-failure.ts";
 import type { Failure } from "../../engine/types.ts";
 import type { TokenUsage } from "../../engine/usage.ts";
-import type { SseEvent } from "../../formats/sse.ts";
+import { holdsOnlyJsonEvents, isJsonEvent, type SseEvent } from "../../formats/sse.ts";
 import { isRecord } from "../../formats/is-record.ts";
 import type { DecodeAnswers, EventVerdict } from "../attempts.ts";
-import type { RelayDialect } from "../relay-stream.ts";
+import { corruptStreamFailure, type RelayDialect } from "../relay-stream.ts";
 import { findUsage, isObjectText } from "./find-usage.ts";
 import { readOpenAIUsage } from "./read-usage.ts";
 
@@ -103,6 +104,7 @@ export function responsesRelayDialect(): ResponsesRelayDialect {
   return {
     render(events, out, headers) {
       for (const event of events) {
+        if (!isJsonEvent(event)) return corruptStreamFailure();
         noteSequence(event.raw);
         let name = event.event;
         if (event.data !== undefined && (name === undefined || NOTED.has(name))) {
@@ -129,7 +131,7 @@ export function responsesRelayDialect(): ResponsesRelayDialect {
     // Only the noted events need a look, and each has its name in the text. The sequence number
     // is noted here too, for a failure event of ours to continue the provider's numbering.
     passesUnchanged(text) {
-      const plain = !text.includes("\r") && !text.includes("response.c") && !text.includes("response.in") && !text.includes("response.failed") && !text.includes("error");
+      const plain = !text.includes("\r") && !text.includes("response.c") && !text.includes("response.in") && !text.includes("response.failed") && !text.includes("error") && holdsOnlyJsonEvents(text);
       if (plain) noteSequence(text);
       return plain;
     },
