@@ -1,9 +1,10 @@
 /**
  * Single-process {@link Store} on `bun:sqlite` (WAL mode, `<dataDir>/usage.db`).
  *
- * Usage and key-state writes land in in-memory buffers and reach disk in one
- * transaction per flush interval, so the request path never waits on I/O and
- * a crash loses at most one interval. Reads merge the buffers over what is on
+ * Usage writes land in in-memory buffers and reach disk in one transaction per
+ * flush interval, so the request path never waits on I/O and a crash loses at
+ * most one interval of usage. Key-state changes (rare) are written at once, so
+ * a crash never loses one. Reads merge the buffers over what is on
  * disk, so callers never observe the batching. Only key ids are stored, never
  * key material; the schema has no column meant for a secret.
  */
@@ -169,13 +170,18 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     if (timer !== undefined) return;
     timer = setTimeout(() => {
       timer = undefined;
-      try {
-        flush();
-      } catch (error) {
-        onFlushError(error);
-      }
+      flushReporting();
     }, intervalMs);
     timer.unref();
+  }
+
+  /** A flush with no caller to throw to: its failure goes to `onFlushError`, and it is retried. */
+  function flushReporting(): void {
+    try {
+      flush();
+    } catch (error) {
+      onFlushError(error);
+    }
   }
 
   function cancelFlush(): void {
@@ -215,19 +221,21 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       scheduleFlush();
     },
 
+    // Key-state changes are rare and a lost one (a disabled key back in service after a crash) is
+    // costly, so they are written at once, together with whatever usage is pending.
     saveKeyState(record) {
       assertOpen();
       assertKeyState(record);
       const copy = copyKeyState(record);
       pendingKeyState.set(keyStateId(copy), { scope: scopeOf(copy), record: copy });
-      scheduleFlush();
+      flushReporting();
     },
 
     clearKeyState(provider, keyId, model) {
       assertOpen();
       const scope = { provider, keyId, model };
       pendingKeyState.set(keyStateId(scope), { scope, record: null });
-      scheduleFlush();
+      flushReporting();
     },
 
     clearAllKeyState(provider) {
@@ -242,7 +250,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           if (write.scope.provider === provider) pendingKeyState.delete(id);
         }
       }
-      scheduleFlush();
+      flushReporting();
     },
 
     loadKeyState() {
