@@ -26,21 +26,26 @@ export function observeRequests(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
     const requestId = nextRequestId();
     c.set("requestId", requestId);
     const started = performance.now();
-    ctx.metrics.inFlight(1);
+    // The scrape that reads the gauge is not traffic the gauge should count.
+    const counted = c.req.path !== "/metrics";
+    if (counted) ctx.metrics.inFlight(1);
     try {
       await next();
     } finally {
       c.res.headers.set("x-request-id", requestId);
     }
+    // The response goes out now: a whole answer, or a stream's headers with the events that
+    // committed it, which the relay sends at once.
+    const firstByteMs = performance.now() - started;
     const status = c.res.status;
     const call = c.get("call");
     // The line is built only when it will be written: at LOG_LEVEL=warn a 2xx costs nothing here.
     const logged = c.req.path !== "/healthz" && ctx.log.enabled(status >= 500 ? "warn" : "info");
     const client = logged ? clientAddress(c) : "";
     const done = (): void => {
-      ctx.metrics.inFlight(-1);
+      if (counted) ctx.metrics.inFlight(-1);
       const durationMs = performance.now() - started;
-      if (call) ctx.metrics.observeRequest({ route: routeLabel(c.req.path), provider: call.provider, model: call.model, status, durationMs });
+      if (call) ctx.metrics.observeRequest({ route: routeLabel(c.req.path), provider: call.provider, model: call.model, status, durationMs, firstByteMs });
       if (logged) logLine(ctx, { requestId, client, method: c.req.method, path: c.req.path, status, durationMs, call });
     };
     if (call?.ended) call.ended.then(done);

@@ -74,7 +74,7 @@ describe("/metrics", () => {
     expect(after.get('llm_proxy_request_duration_seconds_count{route="/v1/chat/completions",provider="openai",model="gpt-4o"}')).toBe(3);
     expect(after.get('llm_proxy_keys{provider="openai",state="cooling"}')).toBe(1);
     expect(after.get('llm_proxy_keys{provider="openai",state="healthy"}')).toBe(1);
-    expect(after.get("llm_proxy_requests_in_flight")).toBe(1); // the scrape itself
+    expect(after.get("llm_proxy_requests_in_flight")).toBe(0); // the scrape itself is not counted
   });
 
   test("needs the proxy key unless METRICS_REQUIRE_AUTH=false", async () => {

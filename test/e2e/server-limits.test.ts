@@ -120,3 +120,29 @@ async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<voi
     await Bun.sleep(10);
   }
 }
+
+describe("/metrics timing", () => {
+  test("time to first byte is observed for a stream, and the scrape is not in flight", async () => {
+    const mock = await startMockUpstream();
+    try {
+      proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-ttfb-aaaa1111", OPENAI_API_BASE: mock.url } });
+      mock.script("sk-ttfb-aaaa1111", [{ kind: "success", chunks: 3, chunkDelayMs: 150 }]);
+      const scrape = async (): Promise<string> => (await proxy!.request("/metrics")).text();
+      const sample = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+      const series = '{route="/v1/chat/completions",provider="openai",model="gpt-4o"}';
+      expect(sample(await scrape(), "llm_proxy_requests_in_flight")).toBe(0);
+      const stream = await chat(true);
+      expect(sample(await scrape(), "llm_proxy_requests_in_flight")).toBe(1);
+      await stream.text();
+      await Bun.sleep(20);
+      const text = await scrape();
+      expect(sample(text, "llm_proxy_requests_in_flight")).toBe(0);
+      expect(sample(text, `llm_proxy_time_to_first_byte_seconds_count${series}`)).toBe(1);
+      const ttfb = sample(text, `llm_proxy_time_to_first_byte_seconds_sum${series}`);
+      const duration = sample(text, `llm_proxy_request_duration_seconds_sum${series}`);
+      expect(ttfb).toBeLessThan(duration - 0.25);
+    } finally {
+      await mock.stop();
+    }
+  });
+});
