@@ -131,6 +131,7 @@ export function createRotator(options: RotatorOptions): Rotator {
       keyId: lease.keyId,
       model: lease.model,
       ok,
+      failure: settlement.kind === "failure" ? settlement.failure : undefined,
       usage: settlement.kind === "success" ? settlement.usage : undefined,
       now: clock(),
       resetMinuteUtc: options.resetMinuteUtc,

@@ -1,9 +1,12 @@
 /**
  * Usage accounting: every attempt adds one row delta per (usage day, provider, key id, model), with
- * tokens when the upstream reported them. Requests always equal successes plus failures.
+ * tokens when the upstream reported them. Requests always equal successes plus failures. An attempt
+ * the provider answered with a 404 request fault (an unknown model) adds nothing: model names are
+ * the client's choice, and a row per invented name grew the database and `/v1/stats` without bound.
  */
 
 import type { UsageDelta } from "../store/types.ts";
+import type { Failure } from "./types.ts";
 import { usageDay } from "./daily-reset.ts";
 
 export interface TokenUsage {
@@ -22,12 +25,20 @@ export interface AttemptUsage {
   keyId: string;
   model: string;
   ok: boolean;
+  /** Why a failed attempt failed, when known. */
+  failure?: Pick<Failure, "class" | "status">;
   usage?: TokenUsage;
   now: number;
   resetMinuteUtc: number;
 }
 
+/** A failure that says the model does not exist at this provider, so it is no model to count. */
+function isUnknownModel(failure: Pick<Failure, "class" | "status"> | undefined): boolean {
+  return failure?.class === "request" && failure.status === 404;
+}
+
 export function recordAttemptUsage(sink: UsageSink, attempt: AttemptUsage): void {
+  if (isUnknownModel(attempt.failure)) return;
   sink.addUsage({
     day: usageDay(attempt.now, attempt.resetMinuteUtc),
     provider: attempt.provider,

@@ -2,6 +2,9 @@
  * Prometheus metrics in the text exposition format (version 0.0.4), kept in plain maps: counters
  * and histograms are updated on the request path with a map lookup and an add; gauges about keys
  * are computed only when `/metrics` is scraped. No client library: the format is small and stable.
+ *
+ * Model names are chosen by clients, so each provider keeps at most `MAX_MODEL_LABELS` distinct
+ * `model` label values; later new names are counted under `model="other"`.
  */
 
 export interface RequestObservation {
@@ -28,6 +31,10 @@ export interface Metrics {
   render(gauges?: Record<string, { help: string; samples: GaugeSample[] }>): string;
 }
 
+/** Distinct `model` label values per provider before new ones fold into `OTHER_MODEL`. */
+export const MAX_MODEL_LABELS = 200;
+export const OTHER_MODEL = "other";
+
 const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 interface Histogram {
@@ -45,7 +52,18 @@ interface Counter {
 export function createMetrics(): Metrics {
   const counters = new Map<string, Map<string, Counter>>();
   const histograms = new Map<string, Map<string, Histogram>>();
+  const modelLabels = new Map<string, Set<string>>();
   let inFlight = 0;
+
+  // Without the cap, 3,000 distinct 1 KB names made a 70 MB scrape; a name seen before keeps its label.
+  const modelLabel = (provider: string, model: string): string => {
+    let seen = modelLabels.get(provider);
+    if (!seen) modelLabels.set(provider, (seen = new Set()));
+    if (seen.has(model)) return model;
+    if (seen.size >= MAX_MODEL_LABELS) return OTHER_MODEL;
+    seen.add(model);
+    return model;
+  };
 
   // Series are keyed by their label values joined with NUL (which cannot occur in them); the label
   // object is built only the first time a series is seen, so an update is one concatenation, one
@@ -70,17 +88,21 @@ export function createMetrics(): Metrics {
 
   return {
     observeRequest(o) {
-      const id = `${o.route}\0${o.provider}\0${o.model}`;
-      const labels = () => ({ route: o.route, provider: o.provider, model: o.model });
+      const model = modelLabel(o.provider, o.model);
+      const id = `${o.route}\0${o.provider}\0${model}`;
+      const labels = () => ({ route: o.route, provider: o.provider, model });
       add("llm_proxy_requests_total", `${id}\0${o.status}`, () => ({ ...labels(), status: String(o.status) }), 1);
       observe("llm_proxy_request_duration_seconds", id, labels, o.durationMs / 1000);
       if (o.firstByteMs !== undefined) observe("llm_proxy_time_to_first_byte_seconds", id, labels, o.firstByteMs / 1000);
     },
-    observeAttempt(provider, model, outcome) {
+    observeAttempt(provider, requested, outcome) {
+      const model = modelLabel(provider, requested);
       add("llm_proxy_upstream_attempts_total", `${provider}\0${model}\0${outcome}`, () => ({ provider, model, outcome }), 1);
     },
-    observeTokens(provider, model, kind, count) {
-      if (count > 0) add("llm_proxy_tokens_total", `${provider}\0${model}\0${kind}`, () => ({ provider, model, kind }), count);
+    observeTokens(provider, requested, kind, count) {
+      if (count <= 0) return;
+      const model = modelLabel(provider, requested);
+      add("llm_proxy_tokens_total", `${provider}\0${model}\0${kind}`, () => ({ provider, model, kind }), count);
     },
     inFlight(delta) {
       inFlight += delta;

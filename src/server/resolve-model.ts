@@ -1,6 +1,6 @@
 /**
  * `provider/model` → the provider's runtime and the upstream model name, enforcing the model
- * filters for requests exactly as `/v1/models` applies them.
+ * filters for requests exactly as `/v1/models` applies them, and a bound on the name's length.
  */
 
 import { modelAllowed } from "../config/discover-providers.ts";
@@ -13,7 +13,19 @@ export interface ModelTarget {
   model: string;
 }
 
+/**
+ * Longest `provider/model` accepted. Real names stay under 100 characters; the name becomes a metrics
+ * label, a usage row and a log field, so a client sending 100 KB names would make each of those huge.
+ */
+export const MAX_MODEL_LENGTH = 256;
+
 export function resolveModel(ctx: ProxyContext, requested: string): { ok: true; target: ModelTarget } | { ok: false; error: ProxyError } {
+  if (requested.length > MAX_MODEL_LENGTH) {
+    return {
+      ok: false,
+      error: invalidRequest(`model is ${requested.length} characters long; the longest accepted is ${MAX_MODEL_LENGTH}.`, "model", "model_too_long"),
+    };
+  }
   const slash = requested.indexOf("/");
   if (slash <= 0 || slash === requested.length - 1) {
     const known = [...ctx.providers.keys()].join(", ");

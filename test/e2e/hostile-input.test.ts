@@ -4,23 +4,27 @@
  * and control characters that would forge log lines or corrupt `/metrics`.
  */
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 
+const KEY = "sk-hostile-key-aaaa1111";
 let mock: MockUpstream;
 let proxy: ProxyHarness;
 
 beforeAll(async () => {
   mock = await startMockUpstream();
-  proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-hostile-key-aaaa1111", OPENAI_API_BASE: mock.url } });
+  proxy = await startProxy({ env: { OPENAI_API_KEY: KEY, OPENAI_API_BASE: mock.url } });
 });
 afterAll(async () => {
   await proxy.stop();
   await mock.stop();
 });
+afterEach(() => mock.reset());
 
 const post = (path: string, body: string) => proxy.request(path, { method: "POST", body });
+const json = async (response: Response): Promise<any> => response.json();
+const chat = (model: string) => post("/v1/chat/completions", JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }));
 
 /** `levels` arrays inside one another, as a JSON value. */
 const nested = (levels: number): string => `${"[".repeat(levels)}${"]".repeat(levels)}`;
@@ -66,6 +70,34 @@ describe("deeply nested JSON", () => {
     expect((await post("/v1/chat/completions", at(64))).status).toBe(200);
     const over = await post("/v1/chat/completions", at(65));
     expect(over.status).toBe(400);
-    expect((await over.json()).error.message).toBe(DEPTH_MESSAGE);
+    expect((await json(over)).error.message).toBe(DEPTH_MESSAGE);
+  });
+});
+
+describe("client-chosen model names", () => {
+  test("a name longer than 256 characters is a 400 that does not echo it", async () => {
+    const long = `openai/${"m".repeat(100_000)}`;
+    const response = await chat(long);
+    expect(response.status).toBe(400);
+    expect(await json(response)).toEqual({
+      error: { message: "model is 100007 characters long; the longest accepted is 256.", type: "invalid_request_error", code: "model_too_long", param: "model" },
+    });
+    expect((await chat(`openai/${"m".repeat(249)}`)).status).toBe(200);
+    expect((await chat(`openai/${"m".repeat(250)}`)).status).toBe(400);
+    const gemini = await post(`/v1beta/models/openai/${"m".repeat(300)}:generateContent`, '{"contents":[{"parts":[{"text":"hi"}]}]}');
+    expect(gemini.status).toBe(400);
+    expect((await json(gemini)).error.message).toBe("model is 307 characters long; the longest accepted is 256.");
+    expect(await (await proxy.request("/metrics")).text()).not.toContain("m".repeat(257));
+  });
+
+  test("a model the provider does not have adds no usage row", async () => {
+    const usage = async () => (await json(await proxy.request("/v1/stats?provider=openai"))).providers[0].keys[0].usage;
+    const before = await usage();
+    mock.script(KEY, { kind: "not_found" });
+    for (let i = 0; i < 3; i++) expect((await chat(`openai/invented-${i}`)).status).toBe(404);
+    const after = await usage();
+    expect(after.all_time).toEqual(before.all_time);
+    expect(Object.keys(after.today_by_model).filter((model) => model.startsWith("invented-"))).toEqual([]);
+    expect(proxy.ctx.store.usage({ provider: "openai" }).filter((row) => row.model.startsWith("invented-"))).toEqual([]);
   });
 });
