@@ -1,6 +1,8 @@
 /**
  * Console output: leveled lines, coloured on a terminal and plain otherwise (so log files and CI
- * stay readable). Nothing here ever receives a secret in clear; callers pass masked forms.
+ * stay readable). Nothing here ever receives a secret in clear; callers pass masked forms. Leveled
+ * messages carry client-chosen text (model names, paths), so their control characters are escaped:
+ * a newline in a model name must not start a forged line, nor an escape sequence drive the terminal.
  */
 
 import type { LogLevel } from "../config/settings.ts";
@@ -27,6 +29,14 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+// Tab is harmless on one line; U+2028 / U+2029 end lines for some log viewers.
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** `\n`, `\r` and `\uXXXX` in place of the control characters that could break or forge a line. */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const color = options.color ?? Boolean(process.stdout.isTTY);
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -35,7 +45,8 @@ export function createLogger(options: LoggerOptions): Logger {
     if (RANK[level] < threshold) return;
     const time = new Date().toISOString().slice(11, 19);
     const tag = level.toUpperCase().padEnd(5);
-    write(color ? `${DIM}${time}${RESET} ${COLOUR[level]}${tag}${RESET} ${message}` : `${time} ${tag} ${message}`);
+    const text = escapeControl(message);
+    write(color ? `${DIM}${time}${RESET} ${COLOUR[level]}${tag}${RESET} ${text}` : `${time} ${tag} ${text}`);
   };
   return {
     enabled: (level) => RANK[level] >= threshold,

@@ -65,7 +65,7 @@ export function createMetrics(): Metrics {
     return model;
   };
 
-  // Series are keyed by their label values joined with NUL (which cannot occur in them); the label
+  // Series are keyed by their label values joined with NUL (which real values never contain); the label
   // object is built only the first time a series is seen, so an update is one concatenation, one
   // lookup and an add.
   const add = (name: string, id: string, labels: () => Record<string, string>, value: number): void => {
@@ -145,9 +145,20 @@ const HISTOGRAM_HELP: [string, string][] = [
   ["llm_proxy_time_to_first_byte_seconds", "Time from request to the first byte sent to the client."],
 ];
 
-/** `{a="1",b="2"}` with values escaped as the exposition format requires; "" without labels. */
+/** `{a="1",b="2"}` with values escaped by `labelValue`; "" without labels. */
 function labelText(labels: Record<string, string>): string {
   const entries = Object.entries(labels);
   if (entries.length === 0) return "";
-  return `{${entries.map(([key, value]) => `${key}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`).join(",")}}`;
+  return `{${entries.map(([key, value]) => `${key}="${labelValue(value)}"`).join(",")}}`;
+}
+
+const LABEL_SPECIAL = /[\\"\n\x00-\x09\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * A label value as the exposition format requires: `\\`, `\"` and `\n` escaped. The format has no
+ * escape for other control characters, and a raw NUL or escape sequence breaks scrapers and
+ * terminals, so those become U+FFFD.
+ */
+export function labelValue(value: string): string {
+  return value.replace(LABEL_SPECIAL, (c) => (c === "\\" ? "\\\\" : c === '"' ? '\\"' : c === "\n" ? "\\n" : "\uFFFD"));
 }

@@ -5,6 +5,7 @@
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { createLogger } from "../../src/logging/logger.ts";
 import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 
@@ -99,5 +100,42 @@ describe("client-chosen model names", () => {
     expect(after.all_time).toEqual(before.all_time);
     expect(Object.keys(after.today_by_model).filter((model) => model.startsWith("invented-"))).toEqual([]);
     expect(proxy.ctx.store.usage({ provider: "openai" }).filter((row) => row.model.startsWith("invented-"))).toEqual([]);
+  });
+});
+
+describe("control characters and secrets in what the client sends", () => {
+  /** The console lines written while `run` goes on. */
+  async function consoleLines(run: () => Promise<unknown>): Promise<string[]> {
+    const lines: string[] = [];
+    const log = proxy.ctx.log;
+    proxy.ctx.log = createLogger({ level: "info", color: false, write: (line) => lines.push(line) });
+    try {
+      await run();
+    } finally {
+      proxy.ctx.log = log;
+    }
+    return lines;
+  }
+
+  test("a newline in the model cannot forge a console line", async () => {
+    const lines = await consoleLines(async () => expect((await chat("openai/m1\n19:00:00 ERROR FORGED LINE")).status).toBe(200));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toMatch(
+      /^\d\d:\d\d:\d\d INFO  req_[0-9a-f]{24}  127\.0\.0\.1:\d+  POST \/v1\/chat\/completions  openai\/m1\\n19:00:00 ERROR FORGED LINE  key …1111  1 attempt  → 200  \d+ ms  10\+5 tokens$/,
+    );
+  });
+
+  test("a secret sent as the model is masked in the console line", async () => {
+    const lines = await consoleLines(async () => expect((await chat(`openai/${KEY}`)).status).toBe(200));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("  POST /v1/chat/completions  openai/…1111  key …1111  1 attempt  → 200  ");
+    expect(lines[0]).not.toContain(KEY);
+  });
+
+  test("a NUL or newline in the model leaves /metrics valid text", async () => {
+    expect((await chat("openai/nul\u0000model\nx")).status).toBe(200);
+    const text = await (await proxy.request("/metrics")).text();
+    expect(text).not.toContain("\u0000");
+    expect(text).toContain('llm_proxy_upstream_attempts_total{provider="openai",model="nul\uFFFDmodel\\nx",outcome="ok"} 1');
   });
 });

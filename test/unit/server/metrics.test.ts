@@ -1,7 +1,7 @@
-/** The metrics registry's bound on client-chosen label values: model cardinality. */
+/** The metrics registry's bounds on client-chosen label values: model cardinality and escaping. */
 
 import { expect, test } from "bun:test";
-import { createMetrics, MAX_MODEL_LABELS } from "../../../src/server/metrics.ts";
+import { createMetrics, labelValue, MAX_MODEL_LABELS } from "../../../src/server/metrics.ts";
 
 test(`each provider keeps ${MAX_MODEL_LABELS} model labels; later new names count under model="other"`, () => {
   const metrics = createMetrics();
@@ -21,4 +21,15 @@ test(`each provider keeps ${MAX_MODEL_LABELS} model labels; later new names coun
   expect(text).toContain('llm_proxy_tokens_total{provider="openai",model="other",kind="prompt"} 7');
   expect(text).toContain('llm_proxy_requests_total{route="/v1/chat/completions",provider="openai",model="other",status="404"} 1');
   expect(text).toContain('llm_proxy_upstream_attempts_total{provider="groq",model="llama",outcome="ok"} 1');
+});
+
+test("label values escape backslash, quote and newline, and replace other control characters", () => {
+  expect(labelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
+  expect(labelValue("m\u0000x\r\t\u001b[31m\u007f\u009b")).toBe("m\uFFFDx\uFFFD\uFFFD\uFFFD[31m\uFFFD\uFFFD");
+  expect(labelValue("gpt-4o")).toBe("gpt-4o");
+  const metrics = createMetrics();
+  metrics.observeAttempt("openai", "m1\u0000\nforged 1", "ok");
+  const text = metrics.render();
+  expect(text).not.toContain("\u0000");
+  expect(text).toContain('llm_proxy_upstream_attempts_total{provider="openai",model="m1\uFFFD\\nforged 1",outcome="ok"} 1');
 });
