@@ -152,7 +152,13 @@ export function createChunkReader(body: ReadableStream<Uint8Array>, controller: 
         maybeSplit = value.length > 0 && value[value.length - 1]! >= 0x80;
         return { done: false, text: decoder.decode(value, { stream: true }), bytes: value, startsClean };
       } catch (error) {
-        const what = timer.fired() ? `the upstream stream went silent for ${formatSeconds(idleTimeoutMs)}` : describeNetworkError(error);
+        // A reason given to the abort (a shutdown) says why better than the error it caused.
+        const reason = controller.signal.reason;
+        const what = timer.fired()
+          ? `the upstream stream went silent for ${formatSeconds(idleTimeoutMs)}`
+          : typeof reason === "string"
+            ? reason
+            : describeNetworkError(error);
         return { failed: true, failure: networkFailure(what) };
       } finally {
         timer.clear();

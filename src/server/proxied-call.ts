@@ -10,6 +10,7 @@ import type { Lease } from "../engine/key-pool.ts";
 import type { AttemptResult, AttemptTrace, RotationResult, Settlement } from "../engine/rotate.ts";
 import type { TokenUsage } from "../engine/usage.ts";
 import type { AppEnv } from "./app-env.ts";
+import { trackStream } from "./open-streams.ts";
 import type { ProviderRuntime, ProxyContext } from "./proxy-context.ts";
 
 export interface CallRecord {
@@ -47,6 +48,9 @@ export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provid
     ctx.metrics.observeTokens(provider, model, "reasoning", usage.reasoningTokens);
   };
 
+  // The controller of the latest attempt: for a stream, the one feeding it.
+  let lastController: AbortController | undefined;
+
   return {
     async run(attempt) {
       // Counted as they start: an attempt the client cancelled leaves no trace step, yet it was made.
@@ -58,6 +62,7 @@ export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provid
         signal: c.req.raw.signal,
         attempt: (lease, controller) => {
           started += 1;
+          lastController = controller;
           return attempt(lease, controller);
         },
       });
@@ -90,7 +95,9 @@ export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provid
     streamEnd(lease) {
       let resolve: () => void = () => {};
       record.ended = new Promise<void>((done) => (resolve = done));
+      const untrack = lastController ? trackStream(ctx, lastController) : () => {};
       return (settlement) => {
+        untrack();
         const action = ctx.rotator.settle(runtime.pool, lease, settlement);
         if (settlement.kind === "success") noteUsage(settlement.usage);
         if (settlement.kind === "failure") {

@@ -1,11 +1,13 @@
 /**
  * Running the app on `Bun.serve` and stopping it well: on SIGINT/SIGTERM stop accepting, give
- * in-flight requests a bounded time to finish, then flush the store.
+ * in-flight requests a bounded time to finish, end the streams still open with an error event,
+ * then flush the store.
  */
 
 import type { ProxyContext } from "./proxy-context.ts";
 import { setMaxUpstreamResponseBytes } from "../providers/upstream-http.ts";
 import { createApp } from "./app.ts";
+import { endOpenStreams } from "./open-streams.ts";
 
 export interface RunningServer {
   url: string;
@@ -15,6 +17,8 @@ export interface RunningServer {
 }
 
 const DEFAULT_GRACE_MS = 10_000;
+/** Time the relays get to write their error event once their streams were ended. */
+const STREAM_END_MS = 250;
 
 export function startServer(ctx: ProxyContext): RunningServer {
   setMaxUpstreamResponseBytes(ctx.settings.maxUpstreamResponseBytes);
@@ -37,8 +41,10 @@ export function startServer(ctx: ProxyContext): RunningServer {
     stop(graceMs = DEFAULT_GRACE_MS) {
       stopping ??= (async () => {
         const drained = server.stop(false);
-        const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref?.());
-        await Promise.race([drained, timeout]);
+        const after = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
+        await Promise.race([drained, after(graceMs)]);
+        // Streams still open get their error event before the sockets are closed under them.
+        if (endOpenStreams(ctx) > 0) await Promise.race([drained, after(STREAM_END_MS)]);
         await server.stop(true);
         await ctx.stop();
         ctx.store.close();

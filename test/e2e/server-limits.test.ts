@@ -146,3 +146,24 @@ describe("/metrics timing", () => {
     }
   });
 });
+
+describe("shutdown", () => {
+  test("a stream still open after the grace period ends with an error event", async () => {
+    const mock = await startMockUpstream();
+    try {
+      proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-shutdown-aaaa1111", OPENAI_API_BASE: mock.url } });
+      mock.script("sk-shutdown-aaaa1111", [{ kind: "success", chunks: 3, chunkDelayMs: 4_000 }]);
+      const stream = await chat(true);
+      expect(stream.status).toBe(200);
+      const stopping = proxy.stop();
+      proxy = undefined;
+      const text = await stream.text();
+      await stopping;
+      const events = text.split("\n\n").filter((event) => event.startsWith("data: "));
+      expect(events.at(-1)).toBe("data: [DONE]");
+      expect(JSON.parse(events.at(-2)!.slice(6)).error.message).toBe("upstream request failed: the proxy is shutting down");
+    } finally {
+      await mock.stop();
+    }
+  }, 15_000);
+});
