@@ -23,6 +23,7 @@ import { geminiNativeRoutes } from "./routes/gemini-native.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { observeRequests } from "./observe-request.ts";
 import { detailedLog } from "./detailed-log.ts";
+import { bodyDeadline } from "./body-deadline.ts";
 
 const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers", "x-proxy-token-count", "x-proxy-dropped-tools"];
 
@@ -107,6 +108,19 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
           message: `The request body is larger than ${Math.round(ctx.settings.maxBodyBytes / 1024 / 1024)} MiB (MAX_BODY_SIZE_MB).`,
         }),
     }),
+  );
+
+  app.use(
+    API_PATHS,
+    bodyDeadline(ctx.settings.requestBodyTimeoutMs, (c) =>
+      errorFor(c.req.raw, c.req.path, {
+        status: 408,
+        type: "invalid_request_error",
+        code: "request_timeout",
+        param: null,
+        message: `The request body did not arrive within ${ctx.settings.requestBodyTimeoutMs / 1000} s (REQUEST_BODY_TIMEOUT).`,
+      }),
+    ),
   );
 
   app.use(API_PATHS, detailedLog(ctx));

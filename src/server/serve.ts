@@ -26,7 +26,13 @@ export function startServer(ctx: ProxyContext): RunningServer {
   const server = Bun.serve({
     hostname: ctx.settings.host,
     port: ctx.settings.port,
-    fetch: app.fetch,
+    async fetch(request, bunServer) {
+      const response = await app.fetch(request, bunServer);
+      // An answer given without reading the body (401, 413, 408) closes the connection: the rest of
+      // the body is not worth receiving, and keeping the socket would mean receiving all of it.
+      if (!request.bodyUsed && request.body !== null) response.headers.set("connection", "close");
+      return response;
+    },
     // Bun's own limit answers a bare 413 without our error body or request id, so it is lifted
     // and Hono's bodyLimit (content-length checked up front, streamed bodies counted) enforces it.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,

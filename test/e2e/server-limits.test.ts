@@ -5,6 +5,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { connect } from "node:net";
 import { createLogger } from "../../src/logging/logger.ts";
 import { startMockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
@@ -166,4 +167,52 @@ describe("shutdown", () => {
       await mock.stop();
     }
   }, 15_000);
+});
+
+/** Send `head` and `sent` body bytes on a raw socket; resolves with what came back once it closes. */
+function rawExchange(port: number, head: string, sent: Uint8Array, timeoutMs = 5_000): Promise<{ reply: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect(port, "127.0.0.1");
+    let reply = "";
+    const giveUp = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`socket still open after ${timeoutMs} ms; got ${JSON.stringify(reply.slice(0, 200))}`));
+    }, timeoutMs);
+    socket.on("connect", () => {
+      socket.write(head);
+      socket.write(sent);
+    });
+    socket.on("data", (data) => (reply += data.toString()));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearTimeout(giveUp);
+      resolve({ reply, closedAfterMs: performance.now() - started });
+    });
+  });
+}
+
+const portOf = (url: string): number => Number(new URL(url).port);
+
+describe("request bodies", () => {
+  test("a body that never completes gets 408 after REQUEST_BODY_TIMEOUT and the connection is closed", async () => {
+    proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-body-aaaa1111", REQUEST_BODY_TIMEOUT: "0.5" } });
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${proxy.proxyKey}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n`;
+    const { reply, closedAfterMs } = await rawExchange(portOf(proxy.url), head, new TextEncoder().encode('{"model":'));
+    expect(reply.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+    expect(reply.toLowerCase()).toContain("connection: close");
+    expect(reply).toContain('"message":"The request body did not arrive within 0.5 s (REQUEST_BODY_TIMEOUT)."');
+    expect(closedAfterMs).toBeLessThan(2_000);
+    const metrics = await (await proxy.request("/metrics")).text();
+    expect(metrics).toContain("\nllm_proxy_requests_in_flight 0\n");
+  });
+
+  test("an unauthenticated upload gets 401 and its socket is closed without receiving the body", async () => {
+    proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-body-aaaa1111" } });
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${1024 * MIB}\r\n\r\n`;
+    const { reply, closedAfterMs } = await rawExchange(portOf(proxy.url), head, new Uint8Array(64 * 1024));
+    expect(reply.split("\r\n")[0]).toBe("HTTP/1.1 401 Unauthorized");
+    expect(reply.toLowerCase()).toContain("connection: close");
+    expect(closedAfterMs).toBeLessThan(2_000);
+  });
 });
