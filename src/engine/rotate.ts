@@ -123,21 +123,25 @@ export function createRotator(options: RotatorOptions): Rotator {
       lease.release();
       return undefined;
     }
-    const ok = settlement.kind === "success";
-    const action = settlement.kind === "failure" ? applyFailure(pool, lease, settlement.failure) : undefined;
-    if (ok) pool.clearStrikes(lease.slot, lease.model);
-    recordAttemptUsage(options.usage, {
-      provider: pool.provider,
-      keyId: lease.keyId,
-      model: lease.model,
-      ok,
-      failure: settlement.kind === "failure" ? settlement.failure : undefined,
-      usage: settlement.kind === "success" ? settlement.usage : undefined,
-      now: clock(),
-      resetMinuteUtc: options.resetMinuteUtc,
-    });
-    lease.release();
-    return action;
+    // Released whatever the bookkeeping does: a lease that outlives a throw is a key lost until restart.
+    try {
+      const ok = settlement.kind === "success";
+      const action = settlement.kind === "failure" ? applyFailure(pool, lease, settlement.failure) : undefined;
+      if (ok) pool.clearStrikes(lease.slot, lease.model);
+      recordAttemptUsage(options.usage, {
+        provider: pool.provider,
+        keyId: lease.keyId,
+        model: lease.model,
+        ok,
+        failure: settlement.kind === "failure" ? settlement.failure : undefined,
+        usage: settlement.kind === "success" ? settlement.usage : undefined,
+        now: clock(),
+        resetMinuteUtc: options.resetMinuteUtc,
+      });
+      return action;
+    } finally {
+      lease.release();
+    }
   };
 
   const run = async <T>(request: RotationRequest<T>): Promise<RotationResult<T>> => {
@@ -173,56 +177,65 @@ export function createRotator(options: RotatorOptions): Rotator {
       }
 
       const lease = acquisition.lease;
-      for (let round = 0; ; round++) {
-        const started = clock();
-        const result = await attemptWithinDeadline(request, lease, deadline);
-        const durationMs = clock() - started;
-        if (result.ok) {
-          trace.push({ keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs });
-          return { ok: true, value: result.value, lease, trace };
+      // Until a success hands it to the caller, this request owns the lease: every other way out of
+      // the loop — a settlement, a return, an attempt or bookkeeping that throws — gives it back
+      // (release is idempotent, so the paths that already settled it lose nothing).
+      let handedOver = false;
+      try {
+        for (let round = 0; ; round++) {
+          const started = clock();
+          const result = await attemptWithinDeadline(request, lease, deadline);
+          const durationMs = clock() - started;
+          if (result.ok) {
+            trace.push({ keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs });
+            handedOver = true;
+            return { ok: true, value: result.value, lease, trace };
+          }
+          const failure = redactFailure(result.failure, lease);
+          if (signal.aborted) {
+            settle(pool, lease, { kind: "cancelled" });
+            return fail(CLIENT_CLOSED);
+          }
+          lastFailure = failure;
+          const step: AttemptTrace = {
+            keyId: lease.keyId,
+            masked: lease.masked,
+            outcome: failure.class,
+            status: failure.status,
+            durationMs,
+            message: failure.message,
+          };
+          trace.push(step);
+          if (failure.class === "request") {
+            settle(pool, lease, { kind: "failure", failure });
+            return fail(requestFaultError(failure));
+          }
+          if (failure.class !== "transient") {
+            if (failure.class === "rate_limit" && !limitedOnce.has(lease.slot)) limitedOnce.add(lease.slot);
+            else spent.add(lease.slot);
+            step.action = settle(pool, lease, { kind: "failure", failure });
+            break;
+          }
+          const declared = options.incidents.noteTransient(provider, lease.keyId, failure.status);
+          const wait = backoff();
+          if (declared || round > 0 || clock() + wait >= deadline) {
+            step.action = declared ? "provider paused" : "rotating";
+            spent.add(lease.slot);
+            settle(pool, lease, { kind: "failure", failure });
+            if (declared) return fail(incidentError(declared.message, declared.until - clock()));
+            if (clock() >= deadline) return fail(deadlineError(provider, failure));
+            break;
+          }
+          recordAttemptUsage(options.usage, { provider, keyId: lease.keyId, model, ok: false, now: clock(), resetMinuteUtc: options.resetMinuteUtc });
+          step.action = "retrying the same key";
+          await sleep(wait, signal);
+          if (signal.aborted) {
+            lease.release();
+            return fail(CLIENT_CLOSED);
+          }
         }
-        const failure = redactFailure(result.failure, lease);
-        if (signal.aborted) {
-          settle(pool, lease, { kind: "cancelled" });
-          return fail(CLIENT_CLOSED);
-        }
-        lastFailure = failure;
-        const step: AttemptTrace = {
-          keyId: lease.keyId,
-          masked: lease.masked,
-          outcome: failure.class,
-          status: failure.status,
-          durationMs,
-          message: failure.message,
-        };
-        trace.push(step);
-        if (failure.class === "request") {
-          settle(pool, lease, { kind: "failure", failure });
-          return fail(requestFaultError(failure));
-        }
-        if (failure.class !== "transient") {
-          if (failure.class === "rate_limit" && !limitedOnce.has(lease.slot)) limitedOnce.add(lease.slot);
-          else spent.add(lease.slot);
-          step.action = settle(pool, lease, { kind: "failure", failure });
-          break;
-        }
-        const declared = options.incidents.noteTransient(provider, lease.keyId, failure.status);
-        const wait = backoff();
-        if (declared || round > 0 || clock() + wait >= deadline) {
-          step.action = declared ? "provider paused" : "rotating";
-          spent.add(lease.slot);
-          settle(pool, lease, { kind: "failure", failure });
-          if (declared) return fail(incidentError(declared.message, declared.until - clock()));
-          if (clock() >= deadline) return fail(deadlineError(provider, failure));
-          break;
-        }
-        recordAttemptUsage(options.usage, { provider, keyId: lease.keyId, model, ok: false, now: clock(), resetMinuteUtc: options.resetMinuteUtc });
-        step.action = "retrying the same key";
-        await sleep(wait, signal);
-        if (signal.aborted) {
-          lease.release();
-          return fail(CLIENT_CLOSED);
-        }
+      } finally {
+        if (!handedOver) lease.release();
       }
     }
   };
