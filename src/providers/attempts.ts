@@ -94,12 +94,21 @@ export async function attemptJson(
   try {
     decoded = decode(answers, headers);
   } catch (error) {
-    // Decoders are pure data mapping: a SyntaxError can only be a body that is not JSON.
-    if (!(error instanceof SyntaxError)) throw error;
-    return { ok: false, failure: { ...networkFailure("the upstream answered HTTP 200 with a body that is not valid JSON"), status: 200 } };
+    return { ok: false, failure: undecodableAnswer(error) };
   }
   if (!decoded.ok) return decoded;
   return { ok: true, value: { status, text: decoded.text, usage: decoded.usage } };
+}
+
+/**
+ * A 200 that a decoder could not map is an upstream that answered wrong this once (a glitch, a
+ * shape it does not usually send), so it is transient: retried and rotated, never the client's 500.
+ * Decoders are pure data mapping, so a SyntaxError can only be a body that is not JSON; any other
+ * throw is a shape they did not expect. The exception's own text stays out: it speaks of our code.
+ */
+function undecodableAnswer(error: unknown): Failure {
+  const what = error instanceof SyntaxError ? "a body that is not valid JSON" : "a body of a shape the proxy cannot read";
+  return { ...networkFailure(`the upstream answered HTTP 200 with ${what}`), status: 200 };
 }
 
 function lazyAnswer(text: string): UpstreamAnswer {

@@ -8,6 +8,14 @@
 import { SSE_DONE, createSseParser, sseData, type SseEvent } from "../formats/sse.ts";
 import type { StreamTranslator } from "./attempts.ts";
 
+/**
+ * Shaped as every family's classifier reads a transient upstream error (a numeric 5xx code), and
+ * worded by us: the converter's exception text speaks of the proxy's code, not of the answer.
+ */
+const UNREADABLE_EVENT_ERROR = JSON.stringify({
+  error: { code: 502, type: "api_error", message: "The upstream sent a stream event of a shape the proxy cannot read" },
+});
+
 /** Enough events per enqueue to keep per-chunk overhead low, few enough to show the first at once. */
 const EVENTS_PER_PULL = 16;
 
@@ -50,6 +58,25 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
       }
       return out;
     };
+    /**
+     * A converter that throws met an event shape it does not expect, and its state is no longer to
+     * be trusted: the stream ends with one error event of our wording (transient, so an uncommitted
+     * stream rotates), which the relay settles like any upstream error, instead of erroring the body.
+     */
+    let broken = false;
+    const guarded = (step: () => string): string => {
+      try {
+        return step();
+      } catch {
+        broken = true;
+        reader.cancel().catch(() => {});
+        return sseData(UNREADABLE_EVENT_ERROR) + SSE_DONE;
+      }
+    };
+    const endWith = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): void => {
+      controller.enqueue(encoder.encode(text));
+      controller.close();
+    };
     // Pulled by the reader downstream, at most EVENTS_PER_PULL events at a time: a read that
     // brings a whole answer at once (a fast host, a buffered proxy) still shows its first event
     // without waiting for the translation of all the others.
@@ -61,14 +88,15 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
       async pull(controller) {
         for (;;) {
           if (next < queued.length) {
-            const out = translate(queued.slice(next, next + EVENTS_PER_PULL));
+            const out = guarded(() => translate(queued.slice(next, next + EVENTS_PER_PULL)));
             next += EVENTS_PER_PULL;
+            if (broken) return endWith(controller, out);
             if (out) return controller.enqueue(encoder.encode(out));
             continue;
           }
           if (upstreamDone) {
-            controller.enqueue(encoder.encode(converter.finish().map(sseData).join("") + SSE_DONE));
-            return controller.close();
+            const out = guarded(() => converter.finish().map(sseData).join("") + SSE_DONE);
+            return endWith(controller, out);
           }
           const { done, value } = await reader.read();
           next = 0;

@@ -18,6 +18,7 @@ import type { CompletionContext, OpenAIToolCall, OpenAIUsage } from "../../forma
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
 import { isRecord } from "../../formats/is-record.ts";
+import { tokenCount } from "../token-count.ts";
 
 /** The OpenAI envelope the caller decides: Anthropic's `msg_…` id and dated model id are not it. */
 export type AnthropicConversionContext = CompletionContext;
@@ -28,20 +29,22 @@ const DEFAULT_REFUSAL = "Claude declined to continue this answer (stop_reason: r
 /**
  * Anthropic counts cache reads and writes apart from `input_tokens`; OpenAI's `prompt_tokens` is
  * everything the model read, with the cache hits repeated in `cached_tokens`. Output tokens include
- * thinking on both sides; newer answers also say how many of them were thinking.
+ * thinking on both sides; newer answers also say how many of them were thinking. Every count goes
+ * through `tokenCount`: the fields are untyped JSON, and an answer may lack `usage` altogether.
  */
-export function convertAnthropicUsage(usage: Partial<AnthropicUsage>): OpenAIUsage {
-  const cacheRead = usage.cache_read_input_tokens ?? 0;
-  const promptTokens = (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + cacheRead;
-  const completionTokens = usage.output_tokens ?? 0;
+export function convertAnthropicUsage(usage: Partial<AnthropicUsage> | undefined): OpenAIUsage {
+  const reported: Partial<AnthropicUsage> = isRecord(usage) ? usage : {};
+  const cacheRead = tokenCount(reported.cache_read_input_tokens);
+  const promptTokens = tokenCount(tokenCount(reported.input_tokens) + tokenCount(reported.cache_creation_input_tokens) + cacheRead);
+  const completionTokens = tokenCount(reported.output_tokens);
   const converted: OpenAIUsage = {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
+    total_tokens: tokenCount(promptTokens + completionTokens),
     prompt_tokens_details: { cached_tokens: cacheRead },
   };
-  const thinkingTokens = isRecord(usage.output_tokens_details) ? usage.output_tokens_details.thinking_tokens : undefined;
-  if (typeof thinkingTokens === "number") converted.completion_tokens_details = { reasoning_tokens: thinkingTokens };
+  const thinkingTokens = isRecord(reported.output_tokens_details) ? reported.output_tokens_details.thinking_tokens : undefined;
+  if (typeof thinkingTokens === "number") converted.completion_tokens_details = { reasoning_tokens: tokenCount(thinkingTokens) };
   return converted;
 }
 

@@ -4,6 +4,7 @@
  */
 
 import type { TokenUsage } from "../../engine/usage.ts";
+import { tokenCount as count } from "../token-count.ts";
 
 export function readAnthropicUsage(usage: unknown, previous?: TokenUsage): TokenUsage | undefined {
   if (typeof usage !== "object" || usage === null) return previous;
@@ -19,8 +20,4 @@ export function readAnthropicUsage(usage: unknown, previous?: TokenUsage): Token
     cachedTokens: hasPrompt ? read : (previous?.cachedTokens ?? 0),
     reasoningTokens: 0,
   };
-}
-
-function count(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
 }

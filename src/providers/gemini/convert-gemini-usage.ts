@@ -8,20 +8,22 @@
  */
 
 import type { GeminiUsage } from "./gemini-types.ts";
+import { tokenCount } from "../token-count.ts";
 import type { OpenAIUsage as BaseOpenAIUsage } from "../../formats/openai-responses.ts";
 
 /** Gemini always reports thoughts (0 when none), so the details are always there. */
 export type OpenAIUsage = Required<BaseOpenAIUsage>;
 
+/** Every count goes through `tokenCount`: Gemini's are untyped JSON, and `{} + 0` is a string. */
 export function convertGeminiUsage(usage: GeminiUsage): OpenAIUsage {
-  const promptTokens = (usage.promptTokenCount ?? 0) + (usage.toolUsePromptTokenCount ?? 0);
-  const reasoningTokens = usage.thoughtsTokenCount ?? 0;
-  const completionTokens = (usage.candidatesTokenCount ?? 0) + reasoningTokens;
+  const promptTokens = tokenCount(tokenCount(usage.promptTokenCount) + tokenCount(usage.toolUsePromptTokenCount));
+  const reasoningTokens = tokenCount(usage.thoughtsTokenCount);
+  const completionTokens = tokenCount(tokenCount(usage.candidatesTokenCount) + reasoningTokens);
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
-    total_tokens: usage.totalTokenCount ?? promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedContentTokenCount ?? 0 },
+    total_tokens: typeof usage.totalTokenCount === "number" ? tokenCount(usage.totalTokenCount) : tokenCount(promptTokens + completionTokens),
+    prompt_tokens_details: { cached_tokens: tokenCount(usage.cachedContentTokenCount) },
     completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
 }

@@ -4,6 +4,7 @@
  */
 
 import type { TokenUsage } from "../../engine/usage.ts";
+import { tokenCount as count } from "../token-count.ts";
 
 export function readOpenAIUsage(usage: unknown): TokenUsage | undefined {
   if (typeof usage !== "object" || usage === null) return undefined;
@@ -17,8 +18,4 @@ export function readOpenAIUsage(usage: unknown): TokenUsage | undefined {
     cachedTokens: count(promptDetails.cached_tokens ?? u.prompt_cache_hit_tokens),
     reasoningTokens: count(completionDetails.reasoning_tokens),
   };
-}
-
-function count(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
 }
