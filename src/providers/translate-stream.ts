@@ -54,7 +54,11 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
           out += sseData(options.invalidJsonError);
           continue;
         }
-        out += converter.push(data, event).map(sseData).join("");
+        try {
+          out += converter.push(data, event).map(sseData).join("");
+        } catch {
+          return out + unreadable();
+        }
       }
       return out;
     };
@@ -64,13 +68,16 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
      * stream rotates), which the relay settles like any upstream error, instead of erroring the body.
      */
     let broken = false;
-    const guarded = (step: () => string): string => {
+    const unreadable = (): string => {
+      broken = true;
+      reader.cancel().catch(() => {});
+      return sseData(UNREADABLE_EVENT_ERROR) + SSE_DONE;
+    };
+    const finish = (): string => {
       try {
-        return step();
+        return converter.finish().map(sseData).join("") + SSE_DONE;
       } catch {
-        broken = true;
-        reader.cancel().catch(() => {});
-        return sseData(UNREADABLE_EVENT_ERROR) + SSE_DONE;
+        return unreadable();
       }
     };
     const endWith = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): void => {
@@ -88,15 +95,14 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
       async pull(controller) {
         for (;;) {
           if (next < queued.length) {
-            const out = guarded(() => translate(queued.slice(next, next + EVENTS_PER_PULL)));
+            const out = translate(queued.slice(next, next + EVENTS_PER_PULL));
             next += EVENTS_PER_PULL;
             if (broken) return endWith(controller, out);
             if (out) return controller.enqueue(encoder.encode(out));
             continue;
           }
           if (upstreamDone) {
-            const out = guarded(() => converter.finish().map(sseData).join("") + SSE_DONE);
-            return endWith(controller, out);
+            return endWith(controller, finish());
           }
           const { done, value } = await reader.read();
           next = 0;
