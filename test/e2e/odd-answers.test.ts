@@ -6,10 +6,13 @@
  */
 
 import { describe, expect, test } from "bun:test";
+import { providerInFlight } from "../support/key-standing.ts";
 import { DEFAULT_TEXT } from "../support/mock-gemini.ts";
+import { CLAUDE, CLAUDE_MODEL, anthropicMessageCalls, scriptAnthropic, useAnthropicRig } from "./anthropic-helpers.ts";
 import { keysTried, postChat, readClientStream, totalInFlight, useGeminiRig } from "./gemini-helpers.ts";
 
 const start = useGeminiRig();
+const startAnthropic = useAnthropicRig();
 
 const JSON_HEADERS = { "content-type": "application/json; charset=UTF-8" };
 const SSE_HEADERS = { "content-type": "text/event-stream" };
@@ -83,5 +86,38 @@ describe("odd Gemini answers", () => {
     expect(stream.payloads.map((payload) => payload.choices?.[0]?.delta?.content ?? "").join("")).toBe(DEFAULT_TEXT);
     expect(keysTried(mock)).toEqual([keys[0]!, keys[0]!, keys[1]!]);
     expect(totalInFlight(proxy)).toBe(0);
+  });
+});
+
+describe("odd Anthropic answers", () => {
+  const message = (extra: Record<string, unknown>) =>
+    JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: CLAUDE, stop_reason: "end_turn", content: [{ type: "text", text: "Hi." }], ...extra });
+  const chat = (rig: Awaited<ReturnType<typeof startAnthropic>>) =>
+    rig.proxy.request("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: CLAUDE_MODEL, messages: [{ role: "user", content: "Say hello." }] }) });
+
+  test("a 200 without usage is an answer with zero usage, not a 500", async () => {
+    const rig = await startAnthropic({ env: { MAX_CONCURRENT_REQUESTS_PER_KEY_ANTHROPIC: "2" } });
+    scriptAnthropic(rig, { kind: "raw", status: 200, headers: { "content-type": "application/json" }, body: message({}) });
+    const response = await chat(rig);
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as any;
+    expect(answer.choices[0].message.content).toBe("Hi.");
+    expect(answer.usage).toEqual({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, prompt_tokens_details: { cached_tokens: 0 } });
+    expect(providerInFlight(rig.proxy, "anthropic")).toBe(0);
+  });
+
+  test("a null content block is a transient failure of that key, worded by us", async () => {
+    const rig = await startAnthropic({ anthropicKeyCount: 1, env: { MAX_CONCURRENT_REQUESTS_PER_KEY_ANTHROPIC: "2" } });
+    scriptAnthropic(rig, { kind: "raw", status: 200, headers: { "content-type": "application/json" }, body: message({ content: [null], usage: { input_tokens: 1e20, output_tokens: 2 } }) });
+    for (let round = 0; round < 3; round++) {
+      const response = await chat(rig);
+      const text = await response.text();
+      expect(response.status).toBe(502);
+      expect(JSON.parse(text).error.message).toBe(
+        `All 2 attempt(s) on anthropic failed for ${CLAUDE}; last error (HTTP 200, transient): upstream request failed: the upstream answered HTTP 200 with a body of a shape the proxy cannot read`,
+      );
+      expect(providerInFlight(rig.proxy, "anthropic")).toBe(0);
+    }
+    expect(anthropicMessageCalls(rig.anthropic)).toHaveLength(6);
   });
 });
