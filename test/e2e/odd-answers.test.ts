@@ -2,7 +2,8 @@
  * Odd 200 answers end to end: a Gemini answer whose shape the converter cannot read is a transient
  * failure of that attempt (same key once more, then the next key), worded by the proxy and never a
  * 500 with our exception text; absurd or malformed usage counts are clamped and validated; and with
- * a concurrency cap of 2 per key, such answers leave no key leased.
+ * a concurrency cap of 2 per key, such answers leave no key leased. An Anthropic 200 without `usage`
+ * is still an answer (zero usage); one with a null content block is unreadable like the Gemini ones.
  */
 
 import { describe, expect, test } from "bun:test";
