@@ -105,13 +105,13 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
      VALUES ($day, $provider, $keyId, $model, $requests, $successes, $failures,
              $promptTokens, $completionTokens, $cachedTokens, $reasoningTokens)
      ON CONFLICT (day, provider, key_id, model) DO UPDATE SET
-       requests = requests + excluded.requests,
-       successes = successes + excluded.successes,
-       failures = failures + excluded.failures,
-       prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-       completion_tokens = completion_tokens + excluded.completion_tokens,
-       cached_tokens = cached_tokens + excluded.cached_tokens,
-       reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens`,
+       requests = MIN(requests + excluded.requests, ${Number.MAX_SAFE_INTEGER}),
+       successes = MIN(successes + excluded.successes, ${Number.MAX_SAFE_INTEGER}),
+       failures = MIN(failures + excluded.failures, ${Number.MAX_SAFE_INTEGER}),
+       prompt_tokens = MIN(prompt_tokens + excluded.prompt_tokens, ${Number.MAX_SAFE_INTEGER}),
+       completion_tokens = MIN(completion_tokens + excluded.completion_tokens, ${Number.MAX_SAFE_INTEGER}),
+       cached_tokens = MIN(cached_tokens + excluded.cached_tokens, ${Number.MAX_SAFE_INTEGER}),
+       reasoning_tokens = MIN(reasoning_tokens + excluded.reasoning_tokens, ${Number.MAX_SAFE_INTEGER})`,
   );
   const selectUsage = db.prepare<UsageRow, UsageFilter>(
     `SELECT day, provider, key_id AS keyId, model, requests, successes, failures,
@@ -366,8 +366,10 @@ function copyUsage(delta: UsageDelta): UsageDelta {
   return copy;
 }
 
+// Sums saturate at 2^53 - 1, in the buffer as in the table: past it a counter would stop being an
+// exact integer, and the next delta for the row would then fail validation for good.
 function addCounters(target: UsageDelta, delta: UsageDelta): void {
-  for (const field of COUNTER_FIELDS) target[field] += delta[field];
+  for (const field of COUNTER_FIELDS) target[field] = Math.min(target[field] + delta[field], Number.MAX_SAFE_INTEGER);
 }
 
 function matchesUsageQuery(delta: UsageDelta, query: UsageQuery): boolean {
