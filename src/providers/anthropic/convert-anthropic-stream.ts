@@ -47,6 +47,8 @@ type JsonObject = Record<string, unknown>;
  * it as transient and rotates before the client sees anything.
  */
 const EMPTY_STREAM_ERROR = JSON.stringify({ error: { type: "api_error", message: "Anthropic ended the stream without any content" } });
+/** Content, then the end of the stream before message_delta said why it stopped: cut short, not an answer. */
+const TRUNCATED_STREAM_ERROR = JSON.stringify({ error: { type: "api_error", message: "Anthropic closed the stream before the message finished" } });
 
 /** An `error` event without the error object in it, which the engine must still see as a failure. */
 const UNDESCRIBED_ERROR = { type: "api_error", message: "Anthropic sent an error event without details" };
@@ -191,7 +193,7 @@ export function createAnthropicStreamConverter(context: AnthropicConversionConte
     },
     finish() {
       if (failed) return [];
-      if (!produced && !ended) return [EMPTY_STREAM_ERROR];
+      if (!ended) return [produced ? TRUNCATED_STREAM_ERROR : EMPTY_STREAM_ERROR];
       return [
         JSON.stringify({
           id: context.id,

@@ -49,11 +49,18 @@ const EMPTY_STREAM_ERROR = JSON.stringify({
   error: { code: 502, status: "UNAVAILABLE", message: "Gemini ended the stream without any content" },
 });
 
+/** Content, then the end of the stream with no candidate's finishReason: cut short, not an answer. */
+const TRUNCATED_STREAM_ERROR = JSON.stringify({
+  error: { code: 502, status: "UNAVAILABLE", message: "Gemini closed the stream before its final event" },
+});
+
 export function createGeminiStreamConverter(context: GeminiConversionContext): GeminiStreamConverter {
   const choices = new Map<number, ChoiceState>();
   let usage: GeminiUsage | undefined;
   let produced = false;
   let failed = false;
+  /** A candidate gave its finishReason (or the prompt was blocked): the stream said it was over. */
+  let finished = false;
 
   const envelope = (rest: Record<string, unknown>): string =>
     JSON.stringify({ id: context.id, object: "chat.completion.chunk", created: context.created, model: context.model, ...rest });
@@ -76,6 +83,7 @@ export function createGeminiStreamConverter(context: GeminiConversionContext): G
         return [JSON.stringify({ error: event.error })];
       }
       if (event.usageMetadata) usage = event.usageMetadata;
+      if (event.promptFeedback?.blockReason !== undefined || (event.candidates ?? []).some((candidate) => candidate?.finishReason !== undefined)) finished = true;
       const said = convertEvent(event, stateOf);
       if (said.length === 0) return [];
       produced = true;
@@ -91,6 +99,7 @@ export function createGeminiStreamConverter(context: GeminiConversionContext): G
     finish() {
       if (failed) return [];
       if (!produced) return [EMPTY_STREAM_ERROR];
+      if (!finished) return [TRUNCATED_STREAM_ERROR];
       return [envelope({ choices: [], usage: convertGeminiUsage(usage ?? {}) })];
     },
   };

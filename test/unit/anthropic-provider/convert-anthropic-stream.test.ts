@@ -241,3 +241,15 @@ describe("errors", () => {
     expect(payloads).toEqual([ROLE, chunk({}, "stop"), usageChunk(4, 1)]);
   });
 });
+
+describe("a stream cut short", () => {
+  test("the recorded stream without message_delta and message_stop ends in an error, not in usage", () => {
+    const events = sse("stream-text.sse.txt");
+    const at = events.findIndex((event) => (event.data as { type?: string }).type === "message_delta");
+    expect(at).toBeGreaterThan(0);
+    expect(convert(events).at(-1).usage).toBeDefined();
+    const cut = convert(events.slice(0, at));
+    expect(cut.at(-1)).toEqual({ error: { type: "api_error", message: "Anthropic closed the stream before the message finished" } });
+    expect(cut.some((payload) => payload.usage !== undefined)).toBe(false);
+  });
+});

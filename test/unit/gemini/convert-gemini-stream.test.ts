@@ -251,3 +251,16 @@ describe("several candidates", () => {
     ]);
   });
 });
+
+describe("a stream cut short", () => {
+  test("the recorded stream without its finishing event ends in an error the engine treats as transient, not in usage", () => {
+    const events = sse("stream-basic.sse.txt");
+    const last = events.findLastIndex((event) => (event.candidates ?? []).some((candidate) => candidate.finishReason !== undefined));
+    expect(last).toBeGreaterThan(0);
+    const whole = convert(events);
+    expect(whole.at(-1).usage).toBeDefined();
+    const cut = convert(events.slice(0, last));
+    expect(cut.at(-1)).toEqual({ error: { code: 502, status: "UNAVAILABLE", message: "Gemini closed the stream before its final event" } });
+    expect(cut.some((payload) => payload.usage !== undefined)).toBe(false);
+  });
+});
