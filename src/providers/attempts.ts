@@ -18,6 +18,8 @@ export interface AttemptTimeouts {
   connectMs: number;
   /** Wait for the complete answer (non-stream) or the first event with content (stream). */
   firstByteMs: number;
+  /** MAX_UPSTREAM_RESPONSE_MB: the largest answer (or stream line) read before the attempt fails. */
+  maxResponseBytes: number;
 }
 
 export interface UpstreamRequest {
@@ -80,7 +82,7 @@ export async function attemptJson(
     const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
     const reply = await callUpstream({ ...request, controller, headersTimeoutMs: remaining() });
     if (!reply.ok) return reply;
-    const body = await readBodyText(reply.response, controller, remaining());
+    const body = await readBodyText(reply.response, controller, remaining(), timeouts.maxResponseBytes);
     if (!body.ok) return body;
     const { response } = reply;
     if (response.status < 200 || response.status >= 300) {
@@ -148,12 +150,12 @@ export async function attemptStream(
   const { response } = reply;
   const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
   if (response.status < 200 || response.status >= 300 || !isEventStream(response)) {
-    const body = await readBodyText(response, controller, remaining());
+    const body = await readBodyText(response, controller, remaining(), timeouts.maxResponseBytes);
     if (!body.ok) return body;
     return { ok: false, failure: classifyNonStreamAnswer(response, body.text) };
   }
 
-  const reader = createChunkReader(translate ? translate(response.body!) : response.body!, controller);
+  const reader = createChunkReader(translate ? translate(response.body!) : response.body!, controller, timeouts.maxResponseBytes);
   const parser = createSseParser();
   const held: SseEvent[] = [];
   for (;;) {

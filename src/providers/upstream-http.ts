@@ -54,33 +54,25 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamReply> {
 /** MAX_UPSTREAM_RESPONSE_MB's default: far above any real answer, far below what exhausts memory. */
 export const DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-// One process serves one configuration, and the attempt code that reads bodies has no settings at
-// hand, so the server sets the cap here once at start-up.
-let maxResponseBytes = DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES;
-
-/** Set the largest upstream answer (and stream event) read before the attempt fails. */
-export function setMaxUpstreamResponseBytes(bytes: number): void {
-  maxResponseBytes = bytes;
-}
-
-function tooLargeFailure(status: number): Failure {
-  return { class: "transient", status, message: `the upstream answer is larger than ${formatMegabytes(maxResponseBytes)} (MAX_UPSTREAM_RESPONSE_MB)` };
+function tooLargeFailure(status: number, maxBytes: number): Failure {
+  return { class: "transient", status, message: `the upstream answer is larger than ${formatMegabytes(maxBytes)} (MAX_UPSTREAM_RESPONSE_MB)` };
 }
 
 /**
- * Read the whole body as text, giving up (and aborting the call) after `timeoutMs` or past the
- * response size cap.
+ * Read the whole body as text, giving up (and aborting the call) after `timeoutMs` or past
+ * `maxBytes` (MAX_UPSTREAM_RESPONSE_MB).
  */
 export async function readBodyText(
   response: Response,
   controller: AbortController,
   timeoutMs: number,
+  maxBytes = DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES,
 ): Promise<{ ok: true; text: string } | { ok: false; failure: Failure }> {
   const timer = armTimeout(controller, timeoutMs);
   try {
     const declared = Number(response.headers.get("content-length") ?? Number.NaN);
     const encoded = (response.headers.get("content-encoding") ?? "identity") !== "identity";
-    if (declared > maxResponseBytes && !encoded) return giveUp(response, controller);
+    if (declared > maxBytes && !encoded) return giveUp(response, controller, maxBytes);
     // A declared, uncompressed length is what will arrive: the native reader is the fast path.
     if (declared >= 0 && !encoded) return { ok: true, text: await response.text() };
     const pieces: Uint8Array[] = [];
@@ -89,7 +81,7 @@ export async function readBodyText(
       const { done, value } = await reader.read();
       if (done) break;
       size += value.length;
-      if (size > maxResponseBytes) return giveUp(response, controller);
+      if (size > maxBytes) return giveUp(response, controller, maxBytes);
       pieces.push(value);
     }
     return { ok: true, text: new TextDecoder().decode(Buffer.concat(pieces, size)) };
@@ -102,10 +94,10 @@ export async function readBodyText(
 }
 
 /** Stop an oversized answer: aborting the call drops the connection instead of draining it. */
-function giveUp(response: Response, controller: AbortController): { ok: false; failure: Failure } {
+function giveUp(response: Response, controller: AbortController, maxBytes: number): { ok: false; failure: Failure } {
   controller.abort();
   response.body?.cancel().catch(() => {});
-  return { ok: false, failure: tooLargeFailure(response.status) };
+  return { ok: false, failure: tooLargeFailure(response.status, maxBytes) };
 }
 
 export type ChunkRead =
@@ -124,7 +116,7 @@ export type ChunkRead =
  * Reads a body stream as text pieces with an idle limit between pieces. On a timeout the call is
  * aborted, which also ends the upstream request.
  */
-export function createChunkReader(body: ReadableStream<Uint8Array>, controller: AbortController) {
+export function createChunkReader(body: ReadableStream<Uint8Array>, controller: AbortController, maxLineBytes = DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   // Whether the last piece may have ended inside a multi-byte character (its last byte not ASCII).
@@ -143,10 +135,10 @@ export function createChunkReader(body: ReadableStream<Uint8Array>, controller: 
         }
         const lastFeed = value.lastIndexOf(0x0a);
         lineBytes = lastFeed === -1 ? lineBytes + value.length : value.length - lastFeed - 1;
-        if (lineBytes > maxResponseBytes) {
+        if (lineBytes > maxLineBytes) {
           reader.cancel().catch(() => {});
           controller.abort();
-          return { failed: true, failure: tooLargeFailure(0) };
+          return { failed: true, failure: tooLargeFailure(0, maxLineBytes) };
         }
         const startsClean = !maybeSplit;
         maybeSplit = value.length > 0 && value[value.length - 1]! >= 0x80;

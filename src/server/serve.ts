@@ -5,7 +5,6 @@
  */
 
 import type { ProxyContext } from "./proxy-context.ts";
-import { setMaxUpstreamResponseBytes } from "../providers/upstream-http.ts";
 import { createApp } from "./app.ts";
 import { endOpenStreams } from "./open-streams.ts";
 
@@ -21,7 +20,6 @@ const DEFAULT_GRACE_MS = 10_000;
 const STREAM_END_MS = 250;
 
 export function startServer(ctx: ProxyContext): RunningServer {
-  setMaxUpstreamResponseBytes(ctx.settings.maxUpstreamResponseBytes);
   const app = createApp(ctx);
   const server = Bun.serve({
     hostname: ctx.settings.host,

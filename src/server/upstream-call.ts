@@ -20,7 +20,7 @@ export const SSE_HEADERS = {
 };
 
 export function attemptTimeouts(ctx: ProxyContext): AttemptTimeouts {
-  return { connectMs: ctx.settings.connectTimeoutMs, firstByteMs: ctx.settings.firstByteTimeoutMs };
+  return { connectMs: ctx.settings.connectTimeoutMs, firstByteMs: ctx.settings.firstByteTimeoutMs, maxResponseBytes: ctx.settings.maxUpstreamResponseBytes };
 }
 
 /** Parse and validate the body, then resolve its `provider/model`; a failure is the answer to send. */
