@@ -229,10 +229,7 @@ export function createRotator(options: RotatorOptions): Rotator {
           recordAttemptUsage(options.usage, { provider, keyId: lease.keyId, model, ok: false, now: clock(), resetMinuteUtc: options.resetMinuteUtc });
           step.action = "retrying the same key";
           await sleep(wait, signal);
-          if (signal.aborted) {
-            lease.release();
-            return fail(CLIENT_CLOSED);
-          }
+          if (signal.aborted) return fail(CLIENT_CLOSED);
         }
       } finally {
         if (!handedOver) lease.release();
