@@ -55,7 +55,7 @@ const CLIENT_TIMEOUT_MS = Number(process.env.LKP_REAL_CLIENTS_TIMEOUT_MS ?? 60_0
 // ---------------------------------------------------------------------------------------------
 
 interface Upstream {
-  name: "openai-compatible" | "gemini" | "anthropic";
+  name: "openai-compatible" | "openai" | "gemini" | "anthropic";
   /** The model as clients name it through the proxy. */
   model: string;
   env(mock: ToolTurnMock): Record<string, string>;
@@ -63,6 +63,8 @@ interface Upstream {
 
 const UPSTREAMS: readonly Upstream[] = [
   { name: "openai-compatible", model: "mock/tool-turn-model", env: (mock) => ({ MOCK_API_KEY: "mock-upstream-key-0001", MOCK_API_BASE: mock.openaiBase }) },
+  // openai/ serves the Responses API natively: Codex's requests pass through to the host's own /responses.
+  { name: "openai", model: "openai/tool-turn-model", env: (mock) => ({ OPENAI_API_KEY: "openai-upstream-key-0001", OPENAI_API_BASE: mock.responsesBase }) },
   { name: "gemini", model: "gemini/gemini-2.5-flash", env: (mock) => ({ GEMINI_API_KEY: "gemini-upstream-key-0001", GEMINI_API_BASE: mock.geminiBase }) },
   { name: "anthropic", model: "anthropic/claude-sonnet-4-5", env: (mock) => ({ ANTHROPIC_API_KEY: "anthropic-upstream-key-0001", ANTHROPIC_API_BASE: mock.anthropicBase }) },
 ];
