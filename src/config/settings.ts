@@ -43,8 +43,11 @@ export interface Settings {
   globalTimeoutMs: number;
   /** CONNECT_TIMEOUT: per attempt, until a streaming request gets its response headers. */
   connectTimeoutMs: number;
-  /** FIRST_BYTE_TIMEOUT: per attempt, until the first response byte; defaults to GLOBAL_TIMEOUT. */
-  firstByteTimeoutMs: number;
+  /**
+   * FIRST_BYTE_TIMEOUT: per attempt, until the whole answer (non-stream) or the first streamed
+   * content. Unset: half of GLOBAL_TIMEOUT while another key could take over, else what is left.
+   */
+  firstByteTimeoutMs: number | undefined;
   /** STREAM_IDLE_TIMEOUT: longest silence between stream chunks. */
   streamIdleTimeoutMs: number;
   /** DAILY_RESET_TIME_UTC as minutes after midnight UTC (03:00 ⇒ 180). */
@@ -219,7 +222,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     logLevel: values.LOG_LEVEL ?? "info",
     globalTimeoutMs: toMs(globalTimeoutS),
     connectTimeoutMs: toMs(values.CONNECT_TIMEOUT ?? 10),
-    firstByteTimeoutMs: toMs(values.FIRST_BYTE_TIMEOUT ?? globalTimeoutS),
+    firstByteTimeoutMs: values.FIRST_BYTE_TIMEOUT === undefined ? undefined : toMs(values.FIRST_BYTE_TIMEOUT),
     streamIdleTimeoutMs: toMs(values.STREAM_IDLE_TIMEOUT ?? 60),
     dailyResetMinuteUtc: values.DAILY_RESET_TIME_UTC ?? 3 * 60,
     maxBodyBytes: Math.round((values.MAX_BODY_SIZE_MB ?? 32) * 1024 * 1024),

@@ -325,3 +325,11 @@ export function networkFailure(what: string): Failure {
   const detail = what.trim().replace(/\s+/g, " ") || "unknown network error";
   return { class: "transient", status: 0, message: `upstream request failed: ${redactKeys(detail)}` };
 }
+
+/** `Failure.code` of an attempt that one of our own time limits ended: the engine never retries it on the same key. */
+export const UPSTREAM_TIMEOUT = "upstream_timeout";
+
+/** A network failure caused by one of our own time limits (`what` says which and how long). */
+export function timeoutFailure(what: string): Failure {
+  return { ...networkFailure(what), code: UPSTREAM_TIMEOUT };
+}

@@ -34,3 +34,23 @@ export function quotaCooldownUntil(now: number, reset: { hintMs?: number; knownR
   const until = reset.knownResetAt ?? (reset.hintMs === undefined ? reset.dailyResetAt : now + Math.max(reset.hintMs, MIN_COOLDOWN_MS));
   return Math.min(until, now + MAX_QUOTA_MS);
 }
+
+/**
+ * How long a key's circuit stays open for a model after its n-th opening in a row (n ≥ 1): short
+ * at first, since a 5xx is usually brief, and rising while the key keeps failing its trials.
+ */
+export const CIRCUIT_BACKOFF_MS: readonly number[] = [3 * SECOND, 10 * SECOND, 30 * SECOND, 60 * SECOND, 120 * SECOND];
+
+export function circuitBackoffMs(opening: number): number {
+  const step = Math.min(Math.max(opening, 1), CIRCUIT_BACKOFF_MS.length) - 1;
+  return CIRCUIT_BACKOFF_MS[step]!;
+}
+
+/**
+ * Transient failures in a row that open a key's circuit. One 5xx is often the provider's bad
+ * moment, so it takes two; a timeout opens it at once, because a hung key costs every request
+ * that meets it a share of its deadline.
+ */
+export function failuresToOpenCircuit(timedOut: boolean): number {
+  return timedOut ? 1 : 2;
+}

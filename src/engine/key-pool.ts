@@ -4,8 +4,16 @@
  * requests overall, then least recently used. Keys cooling for that model sit in a second heap
  * ordered by the time they come back. Acquiring, releasing and cooling are O(lanes · log keys),
  * never a scan of the keys, so 10,000 keys select as fast as one.
+ *
+ * Each lane is also a circuit breaker per key: a key that keeps failing transiently for a model
+ * (5xx, resets, timeouts) leaves the ready heap for a rising backoff, then comes back half-open —
+ * the next request to take it is its one trial, and only that trial's outcome closes the circuit
+ * or opens it again for longer. An open circuit is a preference, not a ban: a request that has no
+ * ready key left may still try one such key (the one due back first), so a small pool with a
+ * flaky provider keeps being served.
  */
 
+import { circuitBackoffMs, failuresToOpenCircuit } from "./cooldown-policy.ts";
 import { createIndexedHeap, type IndexedHeap } from "./indexed-heap.ts";
 import type { KeyStateRecord, Store } from "../store/types.ts";
 import type { KeyStanding } from "./types.ts";
@@ -36,12 +44,18 @@ export interface Lease {
   readonly keyId: string;
   readonly masked: string;
   readonly model: string;
+  /**
+   * The key's circuit for this model was open or half-open: this lease is its trial, and its
+   * outcome decides whether the circuit closes.
+   */
+  readonly trial: boolean;
   /** Give the key back; safe to call more than once. */
   release(): void;
 }
 
 export type Acquisition =
-  | { kind: "lease"; lease: Lease }
+  /** `fallback`: no ready key was left, so this is a key whose circuit is open (see `AcquireOptions.fallback`). */
+  | { kind: "lease"; lease: Lease; fallback: boolean }
   /** Every untried key is cooling or disabled beyond the deadline; `retryAt` is the earliest return. */
   | { kind: "cooling"; retryAt: number }
   /** Every key that could serve was already tried by this request. */
@@ -56,12 +70,26 @@ export interface AcquireOptions {
   /** Epoch ms after which waiting is pointless. */
   deadline: number;
   signal?: AbortSignal;
+  /**
+   * When no ready key is left, lease the untried key whose open circuit is due back first instead
+   * of giving up. A request should allow this once: one trial per request, not a sweep of every
+   * failing key.
+   */
+  fallback?: boolean;
+}
+
+/** What a transient failure did to the key's circuit for the model. */
+export interface CircuitChange {
+  /** Consecutive transient failures of (key, model). */
+  failures: number;
+  /** Set when the circuit is now open: the key is back (half-open) at this time. */
+  openUntil?: number;
 }
 
 /** A key that cannot serve a model now, and why. */
 export interface PassedOver {
   masked: string;
-  why: "disabled" | "cooling";
+  why: "disabled" | "cooling" | "circuit_open";
   until: number;
   reason: string;
 }
@@ -71,6 +99,8 @@ export interface PoolStanding {
   healthy: number;
   cooling: number;
   disabled: number;
+  /** Keys neither disabled nor cooling whose circuit is open or half-open for some model. */
+  failing: number;
 }
 
 export interface KeyPool {
@@ -84,8 +114,17 @@ export interface KeyPool {
   coolDown(slot: number, model: string, until: number, reason: string, pinned?: boolean): void;
   /** Count one more strike for (key, model) and return the new count. */
   addStrike(slot: number, model: string): number;
-  /** A success: forget the strikes of (key, model). */
-  clearStrikes(slot: number, model: string): void;
+  /**
+   * A transient failure of (key, model): count it, and open the circuit once the run of failures
+   * is long enough (at once for a timeout: a hung key costs every request that meets it).
+   */
+  noteTransient(slot: number, model: string, failure: { timedOut: boolean; reason: string }): CircuitChange;
+  /** A success: forget the strikes and the failure run of (key, model) and close its circuit. */
+  noteSuccess(slot: number, model: string): void;
+  /** Whether a ready key other than `slot`, not in `exclude` and below its cap, could serve `model` now. */
+  hasOtherReady(model: string, exclude: ReadonlySet<number>, slot: number): boolean;
+  /** Every key is disabled right now (the daily reset or a key reset is what brings one back). */
+  allDisabled(): boolean;
   /** Take the key out for every model until `until`. */
   disable(slot: number, until: number, reason: string): void;
   /**
@@ -114,6 +153,19 @@ interface Lane {
   readonly pinned: Set<number>;
   readonly ready: IndexedHeap;
   readonly cooling: IndexedHeap;
+  /** Consecutive transient failures per slot; a success resets it. */
+  readonly failureRun: Int32Array;
+  /** Slots with a failure run: open, half-open or merely suspect. */
+  readonly failing: Set<number>;
+  /** Times the circuit opened since the last success: the step of its backoff. */
+  readonly openings: Int32Array;
+  /** When an open circuit turns half-open; +Infinity while its trial is out. */
+  readonly openUntil: Float64Array;
+  readonly openReasons: Map<number, string>;
+  /** Slots whose circuit is open, or half-open with a trial out, ordered by `openUntil`. */
+  readonly open: IndexedHeap;
+  /** Slots whose trial lease is out and has not reported an outcome yet. */
+  readonly trials: Set<number>;
   busy: number;
   struckKeys: number;
   readonly waiters: Set<() => void>;
@@ -143,6 +195,8 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       return lastUsed[a]! < lastUsed[b]! || (lastUsed[a] === lastUsed[b] && a < b);
     });
     const cooling = createIndexedHeap(count, (a, b) => coolUntil[a]! < coolUntil[b]!);
+    const openUntil = new Float64Array(count);
+    const open = createIndexedHeap(count, (a, b) => openUntil[a]! < openUntil[b]!);
     for (let slot = 0; slot < count; slot++) if (disabledUntil[slot] === 0) ready.push(slot);
     const lane: Lane = {
       model,
@@ -153,6 +207,13 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       pinned: new Set(),
       ready,
       cooling,
+      failureRun: new Int32Array(count),
+      failing: new Set(),
+      openings: new Int32Array(count),
+      openUntil,
+      openReasons: new Map(),
+      open,
+      trials: new Set(),
       busy: 0,
       struckKeys: 0,
       waiters: new Set(),
@@ -161,7 +222,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
   };
 
   const isIdle = (lane: Lane): boolean =>
-    lane.busy === 0 && lane.cooling.size === 0 && lane.struckKeys === 0 && lane.waiters.size === 0;
+    lane.busy === 0 && lane.cooling.size === 0 && lane.struckKeys === 0 && lane.failing.size === 0 && lane.waiters.size === 0;
 
   const laneFor = (model: string): Lane => {
     let lane = lanes.get(model);
@@ -196,11 +257,17 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     for (const lane of lanes.values()) lane.ready.update(slot);
   };
 
+  /** The one rule for being selectable: not disabled, not cooling and no open circuit for the lane's model. */
+  const makeReady = (lane: Lane, slot: number): void => {
+    if (disabledUntil[slot] !== 0 || lane.cooling.has(slot) || lane.open.has(slot) || lane.ready.has(slot)) return;
+    lane.ready.push(slot);
+  };
+
   const enable = (slot: number): void => {
     disabledUntil[slot] = 0;
     disabledReason.delete(slot);
     disabled.remove(slot);
-    for (const lane of lanes.values()) if (!lane.cooling.has(slot)) lane.ready.push(slot);
+    for (const lane of lanes.values()) makeReady(lane, slot);
   };
 
   const endCooling = (lane: Lane, slot: number): void => {
@@ -208,7 +275,24 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     lane.coolUntil[slot] = 0;
     lane.reasons.delete(slot);
     lane.pinned.delete(slot);
-    if (disabledUntil[slot] === 0) lane.ready.push(slot);
+    makeReady(lane, slot);
+  };
+
+  /** Leave the open heap: half-open when a failure run remains, closed after a success or a reset. */
+  const endOpen = (lane: Lane, slot: number): void => {
+    lane.open.remove(slot);
+    lane.openUntil[slot] = 0;
+    lane.trials.delete(slot);
+    makeReady(lane, slot);
+  };
+
+  const closeCircuit = (lane: Lane, slot: number): void => {
+    lane.failureRun[slot] = 0;
+    lane.openings[slot] = 0;
+    lane.failing.delete(slot);
+    lane.openReasons.delete(slot);
+    if (lane.open.has(slot)) endOpen(lane, slot);
+    else lane.trials.delete(slot);
   };
 
   const restoreExpired = (lane: Lane, now: number): void => {
@@ -219,15 +303,21 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     for (let top = lane.cooling.peek(); top !== undefined && lane.coolUntil[top]! <= now; top = lane.cooling.peek()) {
       endCooling(lane, top);
     }
+    for (let top = lane.open.peek(); top !== undefined && lane.openUntil[top]! <= now; top = lane.open.peek()) {
+      endOpen(lane, top);
+    }
   };
 
-  /** Best slot in `heap` that the request has not tried yet; popped entries are pushed back. */
-  const bestUntried = (heap: IndexedHeap, exclude: ReadonlySet<number>): number => {
-    if (exclude.size === 0) return heap.peek() ?? -1;
+  /**
+   * Best slot in `heap` that the request has not tried yet (and that `usable` accepts); popped
+   * entries are pushed back.
+   */
+  const bestUntried = (heap: IndexedHeap, exclude: ReadonlySet<number>, usable?: (slot: number) => boolean): number => {
+    if (exclude.size === 0 && !usable) return heap.peek() ?? -1;
     const skipped: number[] = [];
     let found = -1;
     for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
-      if (!exclude.has(top)) {
+      if (!exclude.has(top) && (!usable || usable(top))) {
         found = top;
         break;
       }
@@ -247,6 +337,17 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
   };
 
   const take = (lane: Lane, slot: number): Lease => {
+    // A key with a failure run that reached the open threshold is half-open (or open, when taken
+    // as a fallback): this lease is its trial, and no other request gets it from the ready heap
+    // until the trial reports back.
+    const trial = lane.openReasons.has(slot);
+    if (trial) {
+      lane.ready.remove(slot);
+      lane.openUntil[slot] = Number.POSITIVE_INFINITY;
+      if (lane.open.has(slot)) lane.open.update(slot);
+      else lane.open.push(slot);
+      lane.trials.add(slot);
+    }
     lane.inFlight[slot]! += 1;
     lane.busy += 1;
     inFlightTotal[slot]! += 1;
@@ -260,12 +361,16 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       keyId: key.id,
       masked: key.masked,
       model: lane.model,
+      trial,
       release() {
         if (!held) return;
         held = false;
         lane.inFlight[slot]! -= 1;
         lane.busy -= 1;
         inFlightTotal[slot]! -= 1;
+        // A trial that ended without a transient verdict (cancelled, rate-limited, a request
+        // fault) leaves the key half-open for the next request to try.
+        if (lane.trials.has(slot)) endOpen(lane, slot);
         reorderEverywhere(slot);
         wakeOne(lane);
       },
@@ -327,18 +432,25 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     provider,
     size: count,
 
-    async acquire(model, { exclude, deadline, signal }) {
+    async acquire(model, { exclude, deadline, signal, fallback = false }) {
       const lane = laneFor(model);
+      const belowCap = (slot: number): boolean => cap === undefined || lane.inFlight[slot]! < cap;
+      // An open circuit may serve as a last resort; a key cooling or disabled may not.
+      const fallbackUsable = (slot: number): boolean => disabledUntil[slot] === 0 && !lane.cooling.has(slot) && belowCap(slot);
       for (;;) {
         if (signal?.aborted) return { kind: "aborted" };
         const now = clock();
         restoreExpired(lane, now);
         const best = bestUntried(lane.ready, exclude);
         if (best >= 0) {
-          if (cap === undefined || lane.inFlight[best]! < cap) return { kind: "lease", lease: take(lane, best) };
+          if (belowCap(best)) return { kind: "lease", lease: take(lane, best), fallback: false };
           if (now >= deadline) return { kind: "at_capacity" };
           await wait(lane, deadline, signal);
           continue;
+        }
+        if (fallback) {
+          const failing = bestUntried(lane.open, exclude, fallbackUsable);
+          if (failing >= 0) return { kind: "lease", lease: take(lane, failing), fallback: true };
         }
         const earliest = earliestReturn(lane, exclude);
         if (earliest === Number.POSITIVE_INFINITY) return { kind: "exhausted" };
@@ -360,11 +472,44 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       return strikes;
     },
 
-    clearStrikes(slot, model) {
+    noteTransient(slot, model, { timedOut, reason }) {
+      const lane = laneFor(model);
+      const failures = lane.failureRun[slot]! + 1;
+      lane.failureRun[slot] = failures;
+      lane.failing.add(slot);
+      lane.trials.delete(slot);
+      const threshold = failuresToOpenCircuit(timedOut);
+      // A failed trial opens the circuit again whatever the failure, for longer each time.
+      if (failures < threshold && !lane.openReasons.has(slot)) return { failures };
+      const openings = lane.openings[slot]! + 1;
+      lane.openings[slot] = openings;
+      const openUntil = clock() + circuitBackoffMs(openings);
+      lane.openUntil[slot] = openUntil;
+      lane.openReasons.set(slot, reason);
+      lane.ready.remove(slot);
+      if (lane.open.has(slot)) lane.open.update(slot);
+      else lane.open.push(slot);
+      return { failures, openUntil };
+    },
+
+    noteSuccess(slot, model) {
       const lane = lanes.get(model);
-      if (!lane || lane.strikes[slot] === 0) return;
+      if (!lane) return;
+      if (lane.failureRun[slot] !== 0) closeCircuit(lane, slot);
+      if (lane.strikes[slot] === 0) return;
       setStrikes(lane, slot, 0);
       if (!lane.cooling.has(slot)) sink?.clearKeyState(provider, keys[slot]!.id, model);
+    },
+
+    hasOtherReady(model, exclude, slot) {
+      const lane = laneFor(model);
+      return bestUntried(lane.ready, exclude, (other) => other !== slot && (cap === undefined || lane.inFlight[other]! < cap)) >= 0;
+    },
+
+    allDisabled() {
+      if (disabled.size < count) return false;
+      const first = disabled.peek();
+      return first !== undefined && disabledUntil[first]! > clock();
     },
 
     disable(slot, until, reason) {
@@ -384,6 +529,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
             setStrikes(lane, slot, 0);
             sink?.clearKeyState(provider, keys[slot]!.id, lane.model);
           }
+          closeCircuit(lane, slot);
         }
       }
       wakeAll();
@@ -418,12 +564,18 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
           found.set(slot, { masked: keys[slot]!.masked, why: "cooling", until: lane!.coolUntil[slot]!, reason: lane!.reasons.get(slot) ?? "" });
         }
       }
+      for (const slot of lane?.open.ids() ?? []) {
+        if (!found.has(slot) && lane!.openUntil[slot]! > now && !lane!.trials.has(slot)) {
+          found.set(slot, { masked: keys[slot]!.masked, why: "circuit_open", until: lane!.openUntil[slot]!, reason: lane!.openReasons.get(slot) ?? "" });
+        }
+      }
       return [...found].sort(([a], [b]) => a - b).map(([, entry]) => entry);
     },
 
     standing() {
       const now = clock();
       const coolingBySlot = new Map<number, KeyStanding["coolingModels"]>();
+      const circuitsBySlot = new Map<number, KeyStanding["circuits"]>();
       for (const lane of lanes.values()) {
         for (const slot of lane.cooling.ids()) {
           if (lane.coolUntil[slot]! <= now) continue;
@@ -436,13 +588,24 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
           });
           coolingBySlot.set(slot, list);
         }
+        for (const slot of lane.failing) {
+          const reason = lane.openReasons.get(slot);
+          if (reason === undefined) continue;
+          const until = lane.openUntil[slot]!;
+          const open = lane.open.has(slot) && !lane.trials.has(slot) && until > now;
+          const list = circuitsBySlot.get(slot) ?? [];
+          list.push({ model: lane.model, state: open ? "open" : "half_open", until: open ? until : 0, failures: lane.failureRun[slot]!, reason });
+          circuitsBySlot.set(slot, list);
+        }
       }
-      const standing: PoolStanding = { keys: [], healthy: 0, cooling: 0, disabled: 0 };
+      const standing: PoolStanding = { keys: [], healthy: 0, cooling: 0, disabled: 0, failing: 0 };
       keys.forEach((key, slot) => {
         const off = disabledUntil[slot]! > now;
         const coolingModels = coolingBySlot.get(slot) ?? [];
+        const circuits = circuitsBySlot.get(slot) ?? [];
         if (off) standing.disabled += 1;
         else if (coolingModels.length > 0) standing.cooling += 1;
+        else if (circuits.length > 0) standing.failing += 1;
         else standing.healthy += 1;
         standing.keys.push({
           id: key.id,
@@ -451,6 +614,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
           disabledUntil: off ? disabledUntil[slot]! : 0,
           ...(off ? { disabledReason: disabledReason.get(slot) ?? "" } : {}),
           coolingModels,
+          circuits,
         });
       });
       return standing;

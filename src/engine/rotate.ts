@@ -1,10 +1,12 @@
 /**
  * The attempt loop: pick the best key, try it, and act on the classified outcome — answer a request
- * fault as-is, retry a transient failure once on the same key, cool or disable a key that is out,
- * and rotate — all within the request's deadline. It knows nothing of HTTP frameworks or wire
- * formats: an attempt is a function that returns a value or a classified `Failure`.
+ * fault as-is, rotate away from a transient failure (retrying the same key once only when no other
+ * key could take over), cool or disable a key that is out — all within the request's deadline. It
+ * knows nothing of HTTP frameworks or wire formats: an attempt is a function that returns a value
+ * or a classified `Failure`.
  */
 
+import { UPSTREAM_TIMEOUT, timeoutFailure } from "./classify-failure.ts";
 import { quotaCooldownUntil, rateLimitCooldownMs } from "./cooldown-policy.ts";
 import { nextDailyReset } from "./daily-reset.ts";
 import type { IncidentTracker } from "./incidents.ts";
@@ -63,6 +65,12 @@ export interface RotatorOptions {
   resetMinuteUtc: number;
   /** Wait before the single same-key retry of a transient failure. */
   transientBackoffMs?: () => number;
+  /**
+   * The share of a request's budget one attempt may use while another key could still take over
+   * (so a hung key cannot eat the whole deadline); the last candidate gets all that is left.
+   * Unset: every attempt may run to the deadline.
+   */
+  attemptShare?: number;
   now?: () => number;
 }
 
@@ -111,9 +119,21 @@ export function createRotator(options: RotatorOptions): Rotator {
         pool.disable(lease.slot, until, `${reason} (HTTP ${failure.status})`);
         return `disabled until ${new Date(until).toISOString()}`;
       }
+      case "transient":
+        return noteCircuit(pool, lease, failure);
       default:
         return undefined;
     }
+  };
+
+  /** Count a transient failure against (key, model); says so when it opened the key's circuit. */
+  const noteCircuit = (pool: KeyPool, lease: Lease, failure: Failure): string | undefined => {
+    const timedOut = failure.code === UPSTREAM_TIMEOUT;
+    const what = failure.status === 0 ? (timedOut ? "timed out" : "no answer") : `HTTP ${failure.status}`;
+    const reason = `${lease.trial ? "trial failed, " : ""}${what}: ${failure.message}`.slice(0, 240);
+    const change = pool.noteTransient(lease.slot, lease.model, { timedOut, reason });
+    if (change.openUntil === undefined) return undefined;
+    return `circuit open until ${new Date(change.openUntil).toISOString()}`;
   };
 
   /** Record the attempt, act on its failure, and give the key back; returns the action taken. */
@@ -126,8 +146,11 @@ export function createRotator(options: RotatorOptions): Rotator {
     // Released whatever the bookkeeping does: a lease that outlives a throw is a key lost until restart.
     try {
       const ok = settlement.kind === "success";
-      const action = settlement.kind === "failure" ? applyFailure(pool, lease, settlement.failure) : undefined;
-      if (ok) pool.clearStrikes(lease.slot, lease.model);
+      const action = settlement.kind === "failure" ? applyFailure(pool, lease, settlement.failure) : lease.trial ? "circuit closed" : undefined;
+      if (ok) {
+        pool.noteSuccess(lease.slot, lease.model);
+        options.incidents.noteSuccess(pool.provider);
+      }
       recordAttemptUsage(options.usage, {
         provider: pool.provider,
         keyId: lease.keyId,
@@ -147,24 +170,30 @@ export function createRotator(options: RotatorOptions): Rotator {
   const run = async <T>(request: RotationRequest<T>): Promise<RotationResult<T>> => {
     const { pool, model, deadline, signal } = request;
     const provider = pool.provider;
+    const begun = clock();
     // Keys this request may not use again. A key that was only rate-limited stays eligible once:
     // if its own hint ends before the deadline, waiting for it beats failing the request.
     const spent = new Set<number>();
     const limitedOnce = new Set<number>();
     const trace: AttemptTrace[] = [];
     let lastFailure: Failure | undefined;
+    // One key with an open circuit per request, when nothing better is left: a trial, not a sweep.
+    let fallbackUsed = false;
     const fail = (error: ProxyError): RotationResult<T> => ({ ok: false, error, trace });
 
     for (;;) {
       const incident = options.incidents.active(provider);
       if (incident) {
         if (incident.until > deadline) return fail(incidentError(incident.message, incident.until - clock()));
-        await sleep(incident.until - clock(), signal);
+        // Looked at again every little while: a success elsewhere ends the incident early.
+        await sleep(Math.min(incident.until - clock(), INCIDENT_RECHECK_MS), signal);
+        if (signal.aborted) return fail(CLIENT_CLOSED);
+        continue;
       }
       if (signal.aborted) return fail(CLIENT_CLOSED);
       if (clock() >= deadline) return fail(deadlineError(provider, lastFailure));
 
-      const acquisition = await pool.acquire(model, { exclude: spent, deadline, signal });
+      const acquisition = await pool.acquire(model, { exclude: spent, deadline, signal, fallback: !fallbackUsed });
       switch (acquisition.kind) {
         case "aborted":
           return fail(CLIENT_CLOSED);
@@ -175,6 +204,7 @@ export function createRotator(options: RotatorOptions): Rotator {
         case "exhausted":
           return fail(exhaustedError(pool, model, lastFailure, trace.length, clock()));
       }
+      if (acquisition.fallback) fallbackUsed = true;
 
       const lease = acquisition.lease;
       // Until a success hands it to the caller, this request owns the lease: every other way out of
@@ -184,10 +214,13 @@ export function createRotator(options: RotatorOptions): Rotator {
       try {
         for (let round = 0; ; round++) {
           const started = clock();
-          const result = await attemptWithinDeadline(request, lease, deadline);
+          // While another key could take over, one attempt may not use the whole budget.
+          const share = options.attemptShare;
+          const capAt = share !== undefined && pool.hasOtherReady(model, spent, lease.slot) ? Math.min(deadline, started + share * (deadline - begun)) : deadline;
+          const result = await attemptWithinDeadline(request, lease, { deadline, capAt, now: clock });
           const durationMs = clock() - started;
           if (result.ok) {
-            trace.push({ keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs });
+            trace.push({ keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs, ...(lease.trial ? { action: "circuit closed" } : {}) });
             handedOver = true;
             return { ok: true, value: result.value, lease, trace };
           }
@@ -216,18 +249,30 @@ export function createRotator(options: RotatorOptions): Rotator {
             step.action = settle(pool, lease, { kind: "failure", failure });
             break;
           }
-          const declared = options.incidents.noteTransient(provider, lease.keyId, failure.status);
+          const declared = options.incidents.noteTransient(provider, lease.keyId, failure.status, pool.size);
+          const opened = noteCircuit(pool, lease, failure);
+          recordAttemptUsage(options.usage, { provider, keyId: lease.keyId, model, ok: false, failure, now: clock(), resetMinuteUtc: options.resetMinuteUtc });
           const wait = backoff();
-          if (declared || round > 0 || clock() + wait >= deadline) {
-            step.action = declared ? "provider paused" : "rotating";
+          // Waiting to try the same key again only beats rotating when no other key could answer
+          // now; never for a key that just hung (it would hang again), failed its trial, or failed
+          // often enough to open its circuit.
+          const retrySameKey =
+            !declared &&
+            round === 0 &&
+            opened === undefined &&
+            !lease.trial &&
+            failure.code !== UPSTREAM_TIMEOUT &&
+            clock() + wait < deadline &&
+            !pool.hasOtherReady(model, spent, lease.slot);
+          if (!retrySameKey) {
+            // The lease goes back in the `finally` below, before the next key is taken.
             spent.add(lease.slot);
-            settle(pool, lease, { kind: "failure", failure });
+            step.action = declared ? "provider paused" : (opened ?? "rotating");
             if (declared) return fail(incidentError(declared.message, declared.until - clock()));
             if (clock() >= deadline) return fail(deadlineError(provider, failure));
             break;
           }
-          recordAttemptUsage(options.usage, { provider, keyId: lease.keyId, model, ok: false, now: clock(), resetMinuteUtc: options.resetMinuteUtc });
-          step.action = "retrying the same key";
+          step.action = "retrying the same key, no other is ready";
           await sleep(wait, signal);
           if (signal.aborted) return fail(CLIENT_CLOSED);
         }
@@ -240,16 +285,42 @@ export function createRotator(options: RotatorOptions): Rotator {
   return { run, settle };
 }
 
-/** Run one attempt with an abort that fires at the deadline or when the client leaves. */
-async function attemptWithinDeadline<T>(request: RotationRequest<T>, lease: Lease, deadline: number): Promise<AttemptResult<T>> {
+/** How often a request paused by a provider incident looks whether the incident is over. */
+const INCIDENT_RECHECK_MS = 250;
+
+/**
+ * Run one attempt with an abort that fires at `capAt` (the deadline, or the attempt's share of the
+ * budget) or when the client leaves. An attempt cut by either limit is a timeout failure of that
+ * key, whatever the attempt made of its abort: the key did not answer in the time it was given.
+ */
+async function attemptWithinDeadline<T>(
+  request: RotationRequest<T>,
+  lease: Lease,
+  { deadline, capAt, now }: { deadline: number; capAt: number; now: () => number },
+): Promise<AttemptResult<T>> {
   // One controller per attempt, shared with the attempt's own timeouts: fetch takes one signal,
   // and linking a second controller to it for every request cost a measurable share of the proxy.
   const controller = new AbortController();
   const abort = (): void => controller.abort();
+  const started = now();
+  let cut = false;
   request.signal.addEventListener("abort", abort, { once: true });
-  const timer = setTimeout(abort, Math.max(0, deadline - Date.now()));
+  const timer = setTimeout(
+    () => {
+      cut = true;
+      abort();
+    },
+    Math.max(0, capAt - started),
+  );
   try {
-    return await request.attempt(lease, controller);
+    const result = await request.attempt(lease, controller);
+    if (result.ok || !cut || request.signal.aborted) return result;
+    const seconds = ((capAt - started) / 1000).toFixed(1);
+    const what =
+      capAt < deadline
+        ? `no answer within ${seconds} s, this attempt's share of the request deadline while another key could take over (FIRST_BYTE_TIMEOUT)`
+        : `no answer within the ${seconds} s left before the request deadline (GLOBAL_TIMEOUT)`;
+    return { ok: false, failure: timeoutFailure(what) };
   } finally {
     // Past this point a committed stream lives on: only the client's own abort may end it.
     clearTimeout(timer);
@@ -318,28 +389,35 @@ function capacityError(provider: string, model: string): ProxyError {
 }
 
 function coolingError(pool: KeyPool, model: string, waitMs: number, last: Failure | undefined, attempts: number): ProxyError {
-  const tried = last ? ` ${attempts} attempt(s) failed first; ${describeFailure(last)}` : "";
-  const standing = pool.standing();
-  if (standing.disabled === pool.size) {
-    // Nothing will change before the daily reset: this is not a rate limit the client can wait out quickly.
-    const reasons = [...new Set(standing.keys.map((key) => key.disabledReason))].join("; ");
-    return {
-      status: 503,
-      type: "service_unavailable",
-      code: "all_keys_disabled",
-      param: null,
-      message: `All ${pool.size} ${pool.provider} key(s) are disabled (${reasons}) until the daily reset in ${seconds(waitMs)} s; replace them in the .env and restart, or POST /v1/keys/reset once they work again.${tried}`,
-      retryAfterSeconds: seconds(waitMs),
-    };
-  }
+  if (pool.allDisabled()) return allDisabledError(pool, waitMs, last, attempts);
   return {
     status: 429,
     type: "rate_limit_error",
     code: "all_keys_cooling",
     param: null,
-    message: `All ${pool.size} ${pool.provider} key(s) are cooling down or disabled for ${model}; the earliest is back in ${seconds(waitMs)} s.${tried}`,
+    message: `All ${pool.size} ${pool.provider} key(s) are cooling down or disabled for ${model}; the earliest is back in ${seconds(waitMs)} s.${triedFirst(last, attempts)}`,
     retryAfterSeconds: seconds(waitMs),
   };
+}
+
+/**
+ * Every key disabled: the same answer whether this request disabled the last one or found them so.
+ * Nothing will change before the daily reset, so this is not a rate limit to wait out.
+ */
+function allDisabledError(pool: KeyPool, waitMs: number, last: Failure | undefined, attempts: number): ProxyError {
+  const reasons = [...new Set(pool.standing().keys.map((key) => key.disabledReason))].join("; ");
+  return {
+    status: 503,
+    type: "service_unavailable",
+    code: "all_keys_disabled",
+    param: null,
+    message: `All ${pool.size} ${pool.provider} key(s) are disabled (${reasons}) until the daily reset in ${seconds(waitMs)} s; replace them in the .env and restart, or POST /v1/keys/reset once they work again.${triedFirst(last, attempts)}`,
+    retryAfterSeconds: seconds(waitMs),
+  };
+}
+
+function triedFirst(last: Failure | undefined, attempts: number): string {
+  return last ? ` ${attempts} attempt(s) failed first; ${describeFailure(last)}` : "";
 }
 
 function exhaustedError(pool: KeyPool, model: string, last: Failure | undefined, attempts: number, now: number): ProxyError {
@@ -352,8 +430,9 @@ function exhaustedError(pool: KeyPool, model: string, last: Failure | undefined,
       message: `No ${pool.provider} key can serve ${model}.`,
     };
   }
-  const limited = last.class === "rate_limit" || last.class === "quota";
   const earliest = pool.earliestAvailable(model);
+  if (pool.allDisabled()) return allDisabledError(pool, earliest - now, last, attempts);
+  const limited = last.class === "rate_limit" || last.class === "quota";
   return {
     status: limited ? 429 : 502,
     type: limited ? "rate_limit_error" : "upstream_error",

@@ -44,4 +44,9 @@ export interface KeyStanding {
   disabledUntil: number;
   disabledReason?: string;
   coolingModels: { model: string; until: number; reason: string; strikes: number }[];
+  /**
+   * Models for which the key's circuit has opened since its last success: `open` until `until`,
+   * then `half_open` (the next request is its trial).
+   */
+  circuits: { model: string; state: "open" | "half_open"; until: number; failures: number; reason: string }[];
 }

@@ -5,7 +5,7 @@
  * on it and turns a timeout into a classified network failure instead of an exception.
  */
 
-import { classifyHttpFailure, networkFailure } from "../engine/classify-failure.ts";
+import { classifyHttpFailure, networkFailure, timeoutFailure } from "../engine/classify-failure.ts";
 import type { Failure } from "../engine/types.ts";
 
 export interface UpstreamCall {
@@ -40,11 +40,8 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamReply> {
     });
     return { ok: true, response };
   } catch (error) {
-    const what = timer.fired()
-      ? `no response headers within ${formatSeconds(call.headersTimeoutMs)}`
-      : controller.signal.aborted
-        ? "the request deadline passed or the client left while waiting for response headers"
-        : describeNetworkError(error);
+    if (timer.fired()) return { ok: false, failure: timeoutFailure(`no response headers within ${formatSeconds(call.headersTimeoutMs)}`) };
+    const what = controller.signal.aborted ? "the request deadline passed or the client left while waiting for response headers" : describeNetworkError(error);
     return { ok: false, failure: networkFailure(what) };
   } finally {
     timer.clear();
@@ -86,8 +83,8 @@ export async function readBodyText(
     }
     return { ok: true, text: new TextDecoder().decode(Buffer.concat(pieces, size)) };
   } catch (error) {
-    const what = timer.fired() ? `the response body did not arrive within ${formatSeconds(timeoutMs)}` : describeNetworkError(error);
-    return { ok: false, failure: networkFailure(what) };
+    if (timer.fired()) return { ok: false, failure: timeoutFailure(`the response body did not arrive within ${formatSeconds(timeoutMs)}`) };
+    return { ok: false, failure: networkFailure(describeNetworkError(error)) };
   } finally {
     timer.clear();
   }
@@ -146,12 +143,8 @@ export function createChunkReader(body: ReadableStream<Uint8Array>, controller: 
       } catch (error) {
         // A reason given to the abort (a shutdown) says why better than the error it caused.
         const reason = controller.signal.reason;
-        const what = timer.fired()
-          ? `the upstream stream went silent for ${formatSeconds(idleTimeoutMs)}`
-          : typeof reason === "string"
-            ? reason
-            : describeNetworkError(error);
-        return { failed: true, failure: networkFailure(what) };
+        if (timer.fired()) return { failed: true, failure: timeoutFailure(`the upstream stream went silent for ${formatSeconds(idleTimeoutMs)}`) };
+        return { failed: true, failure: networkFailure(typeof reason === "string" ? reason : describeNetworkError(error)) };
       } finally {
         timer.clear();
       }

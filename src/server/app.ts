@@ -31,7 +31,7 @@ const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "ret
 function keyGauges(ctx: ProxyContext) {
   const samples = [...ctx.providers.values()].flatMap(({ settings, pool }) => {
     const standing = pool.standing();
-    return (["healthy", "cooling", "disabled"] as const).map((state) => ({ labels: { provider: settings.name, state }, value: standing[state] }));
+    return (["healthy", "cooling", "disabled", "failing"] as const).map((state) => ({ labels: { provider: settings.name, state }, value: standing[state] }));
   });
   return { llm_proxy_keys: { help: "Configured keys per provider by state.", samples } };
 }

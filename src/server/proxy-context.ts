@@ -60,6 +60,9 @@ export interface ProxyContextOptions {
 
 const LAST_RESET_META = "last_daily_reset";
 
+/** FIRST_BYTE_TIMEOUT's default, as the share of GLOBAL_TIMEOUT one attempt may use. */
+const DEFAULT_ATTEMPT_SHARE = 0.5;
+
 export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   const { settings, store, log } = options;
   const resetMinuteUtc = settings.dailyResetMinuteUtc;
@@ -79,7 +82,15 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   }
 
   const incidents = createIncidentTracker();
-  const rotator = createRotator({ usage: store, incidents, resetMinuteUtc, transientBackoffMs: options.transientBackoffMs });
+  const rotator = createRotator({
+    usage: store,
+    incidents,
+    resetMinuteUtc,
+    transientBackoffMs: options.transientBackoffMs,
+    // An explicit FIRST_BYTE_TIMEOUT is the user's per-attempt limit; without one, an attempt gets
+    // half the budget while another key could still answer, so one hung key cannot cost the request.
+    attemptShare: settings.firstByteTimeoutMs === undefined ? DEFAULT_ATTEMPT_SHARE : undefined,
+  });
   const stopReset = scheduleDailyReset({
     resetMinuteUtc,
     onReset: () => {

@@ -20,7 +20,9 @@ export const SSE_HEADERS = {
 };
 
 export function attemptTimeouts(ctx: ProxyContext): AttemptTimeouts {
-  return { connectMs: ctx.settings.connectTimeoutMs, firstByteMs: ctx.settings.firstByteTimeoutMs, maxResponseBytes: ctx.settings.maxUpstreamResponseBytes };
+  // Unset, the engine's share of the deadline limits each attempt instead (RotatorOptions.attemptShare).
+  const firstByteMs = ctx.settings.firstByteTimeoutMs ?? ctx.settings.globalTimeoutMs;
+  return { connectMs: ctx.settings.connectTimeoutMs, firstByteMs, maxResponseBytes: ctx.settings.maxUpstreamResponseBytes };
 }
 
 /** Parse and validate the body, then resolve its `provider/model`; a failure is the answer to send. */

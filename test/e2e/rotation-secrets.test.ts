@@ -46,13 +46,13 @@ function expectNoKeys(seen: string): void {
 describe("no provider key in what the client receives", () => {
   const EACH_WORDING_AND_MODE = Object.keys(WORDINGS).flatMap((name) => [[name, false] as const, [name, true] as const]);
 
-  test.each(EACH_WORDING_AND_MODE)("every key 401 with %s echoing the key (stream: %p): the 502 names the failure but no key", async (name, stream) => {
+  test.each(EACH_WORDING_AND_MODE)("every key 401 with %s echoing the key (stream: %p): the 503 names the failure but no key", async (name, stream) => {
     const { mock, proxy } = await rig.start({ keys: KEYS });
     for (const key of KEYS) mock.script(key, echoing(401, key, WORDINGS[name]!));
 
     const response = await chat(proxy, { stream });
     const seen = await everythingSeen(response);
-    expect(response.status).toBe(502);
+    expect(response.status).toBe(503);
     expect(seen).toContain("HTTP 401");
     expectNoKeys(seen);
     expect(mock.calls).toHaveLength(2);

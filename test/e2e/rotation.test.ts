@@ -7,7 +7,9 @@
  * - rate limits cool (key, model) for the upstream's hint, or the 10 s ladder step without one;
  * - a request fault goes back to the client after one call and blames no key;
  * - a rejected key or an empty wallet disables the key until the daily reset;
- * - a transient failure retries the same key once, then rotates;
+ * - a transient failure rotates to the next key at once; only a key with no other to take over is
+ *   retried once; a key failing again and again is taken out by its circuit (its own test file:
+ *   partial-outage.test.ts);
  * - with every key down the client gets an honest 502 / 429 (+ Retry-After), or waits when a key
  *   returns within the deadline;
  * - several keys failing the same transient way is a provider incident (503), not the keys' fault;
@@ -188,9 +190,31 @@ describe("transient failures", () => {
     ["a 200 with half a JSON body", { kind: "malformed_json" } as Behavior],
     ["a 200 that is not JSON at all", { kind: "raw", status: 200, headers: { "content-type": "application/json" }, body: "<html>gateway</html>" } as Behavior],
     ["a 200 that ends mid-usage", { kind: "raw", status: 200, headers: { "content-type": "application/json" }, body: '{"choices":[],"usage":{"prompt_tokens":1' } as Behavior],
-  ])("%s once, then success: the same key is retried and the client gets 200", async (_name, failure) => {
+  ])("%s once: the next key answers at once, and the first stays in service", async (_name, failure) => {
     const { mock, proxy, keys } = await rig.start();
     const [a, b] = keys as [string, string];
+    mock.script(a, [failure, { kind: "success" }]);
+
+    const { value, ms } = await timed(sdkChat(proxy));
+    const { data, response } = value;
+    expect(data.choices[0]!.message.content).toBe(DEFAULT_CONTENT);
+    expect(response.headers.get("x-proxy-attempts")).toBe("2");
+    expect(response.headers.get("x-proxy-key")).toBe(shownKey(b));
+    // No backoff before another key may answer.
+    expect(ms).toBeLessThan(400);
+    expect(mock.calls.map((call) => call.key)).toEqual([a, b]);
+    // One failure is the provider's bad moment, not the key's: it is still healthy and serves next.
+    expect(standing(proxy)).toMatchObject({ healthy: 2, cooling: 0, disabled: 0, failing: 0 });
+    expect((await chat(proxy)).headers.get("x-proxy-key")).toBe(shownKey(a));
+  });
+
+  test.each([
+    ["HTTP 500", { kind: "server_error", status: 500 } as Behavior],
+    ["a connection reset", { kind: "reset_mid_stream", afterChunks: 0 } as Behavior],
+    ["a 200 with half a JSON body", { kind: "malformed_json" } as Behavior],
+  ])("with a single key, %s once is retried on the same key after a short backoff", async (_name, failure) => {
+    const { mock, proxy, keys } = await rig.start({ keys: testKeys(1) });
+    const [a] = keys as [string];
     mock.script(a, [failure, { kind: "success" }]);
 
     const { data, response } = await sdkChat(proxy);
@@ -198,39 +222,44 @@ describe("transient failures", () => {
     expect(response.headers.get("x-proxy-attempts")).toBe("2");
     expect(response.headers.get("x-proxy-key")).toBe(shownKey(a));
     expect(mock.callsFor(a)).toHaveLength(2);
-    expect(mock.callsFor(b)).toHaveLength(0);
-    expect(standing(proxy)).toMatchObject({ healthy: 2, cooling: 0, disabled: 0 });
+    expect(standing(proxy)).toMatchObject({ healthy: 1, cooling: 0, disabled: 0, failing: 0 });
   });
 
-  test("503 twice on the same key: retried once, then rotated to the next key; neither key is cooled", async () => {
+  test("503 on both keys: each is tried once, the last one again, then 502; nothing is cooled or disabled", async () => {
     const { mock, proxy, keys } = await rig.start();
     const [a, b] = keys as [string, string];
-    mock.script(a, [{ kind: "server_error", status: 503 }, { kind: "server_error", status: 503 }, { kind: "success" }]);
+    for (const key of keys) mock.script(key, { kind: "server_error", status: 503 });
 
-    const { response } = await sdkChat(proxy);
-    expect(response.status).toBe(200);
-    expect(response.headers.get("x-proxy-attempts")).toBe("3");
-    expect(response.headers.get("x-proxy-key")).toBe(shownKey(b));
-    expect(mock.calls.map((call) => call.key)).toEqual([a, a, b]);
-    expect(standing(proxy)).toMatchObject({ healthy: 2, cooling: 0, disabled: 0 });
+    const response = await chat(proxy);
+    expect(response.status).toBe(502);
+    expect((await errorBody(response)).code).toBe("all_keys_failed");
+    expect(mock.calls.map((call) => call.key)).toEqual([a, b, b]);
+    expect(standing(proxy)).toMatchObject({ cooling: 0, disabled: 0 });
   });
 });
 
 describe("every key down", () => {
-  test("every key answers 401: 502 with an OpenAI-shaped error naming the last failure", async () => {
+  test("every key answers 401: 503 all_keys_disabled naming the last failure, the same on the request that disabled them as on the next", async () => {
     const { mock, proxy, keys } = await rig.start();
     for (const key of keys) mock.script(key, { kind: "invalid_key" });
 
     const response = await chat(proxy);
-    expect(response.status).toBe(502);
+    expect(response.status).toBe(503);
     expect(response.headers.get("x-proxy-attempts")).toBe("2");
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     const error = await errorBody(response);
-    expect(error.type).toBe("upstream_error");
-    expect(error.code).toBe("all_keys_failed");
+    expect(error.type).toBe("service_unavailable");
+    expect(error.code).toBe("all_keys_disabled");
     expect(error.message).toContain("HTTP 401");
     expect(error.message).toContain("Incorrect API key provided");
     expect(keys.map((key) => mock.callsFor(key).length)).toEqual([1, 1]);
     expect(standing(proxy)).toMatchObject({ healthy: 0, disabled: 2 });
+
+    const next = await chat(proxy);
+    expect(next.status).toBe(503);
+    const nextError = await errorBody(next);
+    expect([nextError.type, nextError.code]).toEqual([error.type, error.code]);
+    expect(keys.map((key) => mock.callsFor(key).length)).toEqual([1, 1]);
   });
 
   test("every key rate-limited with long hints: 429 with Retry-After at the earliest return, then 429 at once without upstream calls", async () => {

@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { usageDay } from "../../engine/daily-reset.ts";
+import type { KeyStanding } from "../../engine/types.ts";
 import type { UsageRow } from "../../store/types.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse, invalidRequest, notFound } from "../errors.ts";
@@ -94,10 +95,17 @@ function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today: strin
   const keys = standing.keys.map((key) => ({
     id: key.id,
     key: key.masked,
-    state: key.disabledUntil ? "disabled" : key.coolingModels.length > 0 ? "cooling" : "ok",
+    state: keyState(key),
     in_flight: key.inFlight,
     ...(key.disabledUntil ? { disabled: { until: iso(key.disabledUntil), reason: key.disabledReason } } : {}),
     cooling: key.coolingModels.map((cooling) => ({ model: cooling.model, until: iso(cooling.until), reason: cooling.reason, strikes: cooling.strikes })),
+    circuits: key.circuits.map((circuit) => ({
+      model: circuit.model,
+      state: circuit.state,
+      until: circuit.state === "open" ? iso(circuit.until) : null,
+      failures: circuit.failures,
+      reason: circuit.reason,
+    })),
     usage: { today: byKey.get(key.id)?.today ?? zero(), all_time: byKey.get(key.id)?.all_time ?? zero(), today_by_model: byKey.get(key.id)?.models ?? {} },
   }));
   const totals = { today: zero(), all_time: zero() };
@@ -111,11 +119,19 @@ function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today: strin
     healthy: standing.healthy,
     cooling: standing.cooling,
     disabled: standing.disabled,
+    failing: standing.failing,
     in_flight: standing.keys.reduce((sum, key) => sum + key.inFlight, 0),
     incident: incident ? { message: incident.message, until: iso(incident.until) } : null,
     usage: totals,
     keys,
   };
+}
+
+/** One word per key: disabled outranks cooling (a rate limit), which outranks failing (an open or half-open circuit). */
+function keyState(key: KeyStanding): "disabled" | "cooling" | "failing" | "ok" {
+  if (key.disabledUntil) return "disabled";
+  if (key.coolingModels.length > 0) return "cooling";
+  return key.circuits.length > 0 ? "failing" : "ok";
 }
 
 function zero(): Totals {

@@ -36,6 +36,7 @@ export function infoRoutes(ctx: ProxyContext): Hono<AppEnv> {
         healthy: standing.healthy,
         cooling: standing.cooling,
         disabled: standing.disabled,
+        failing: standing.failing,
         in_flight: standing.keys.reduce((sum, key) => sum + key.inFlight, 0),
         max_concurrent_per_key: settings.maxConcurrentPerKey ?? null,
         incident: incident ? { message: incident.message, until: new Date(incident.until).toISOString() } : null,

@@ -62,7 +62,7 @@ describe("loadSettings", () => {
       logLevel: "info",
       globalTimeoutMs: 30_000,
       connectTimeoutMs: 10_000,
-      firstByteTimeoutMs: 30_000,
+      firstByteTimeoutMs: undefined,
       streamIdleTimeoutMs: 60_000,
       dailyResetMinuteUtc: 180,
       maxBodyBytes: 32 * 1024 * 1024,
@@ -121,9 +121,11 @@ describe("loadSettings", () => {
     });
   });
 
-  test("FIRST_BYTE_TIMEOUT defaults to GLOBAL_TIMEOUT", async () => {
-    const s = await load({ env: { GLOBAL_TIMEOUT: "12" } });
-    expect(s.firstByteTimeoutMs).toBe(12_000);
+  test("FIRST_BYTE_TIMEOUT unset leaves the per-attempt limit to the engine's share of GLOBAL_TIMEOUT", async () => {
+    const unset = await load({ env: { GLOBAL_TIMEOUT: "12" } });
+    expect(unset.firstByteTimeoutMs).toBeUndefined();
+    const blank = await load({ env: { GLOBAL_TIMEOUT: "12", FIRST_BYTE_TIMEOUT: " " } });
+    expect(blank.firstByteTimeoutMs).toBeUndefined();
   });
 
   test("blank values mean the default", async () => {

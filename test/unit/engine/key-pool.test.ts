@@ -215,3 +215,109 @@ describe("daily reset", () => {
     expect(pool.standing()).toMatchObject({ healthy: 3, cooling: 0 });
   });
 });
+
+describe("key pool circuits", () => {
+  const clocked = (count: number, options: { cap?: number } = {}) => {
+    let now = 5_000_000;
+    const pool = createKeyPool({ provider: "p", keys: keys(count), maxConcurrentPerKey: options.cap, now: () => now });
+    return { pool, advance: (ms: number) => (now += ms), now: () => now };
+  };
+  const acquire = (pool: ReturnType<typeof createKeyPool>, exclude: number[] = [], fallback = false) =>
+    pool.acquire("m", { exclude: new Set(exclude), deadline: 0, fallback });
+
+  test("two 5xx in a row open the circuit, a timeout opens it at once; other models are untouched", () => {
+    const { pool } = clocked(3);
+    expect(pool.noteTransient(0, "m", { timedOut: false, reason: "HTTP 503" })).toEqual({ failures: 1 });
+    const opened = pool.noteTransient(0, "m", { timedOut: false, reason: "HTTP 503" });
+    expect(opened.openUntil).toBe(5_000_000 + 3_000);
+    expect(pool.noteTransient(1, "m", { timedOut: true, reason: "timed out" }).openUntil).toBe(5_000_000 + 3_000);
+    expect(pool.passedOver("m").map((entry) => [entry.masked, entry.why])).toEqual([
+      ["…0", "circuit_open"],
+      ["…1", "circuit_open"],
+    ]);
+    expect(pool.passedOver("other")).toEqual([]);
+    expect(pool.standing()).toMatchObject({ healthy: 1, failing: 2 });
+  });
+
+  test("an open key is not selected; when it is due it is half-open and leased to one trial at a time", async () => {
+    const { pool, advance } = clocked(2);
+    pool.noteTransient(0, "m", { timedOut: true, reason: "timed out" });
+    const a = await acquire(pool);
+    expect(a.kind === "lease" && a.lease.slot).toBe(1);
+    advance(3_001);
+    const trial = await acquire(pool);
+    expect(trial.kind === "lease" && [trial.lease.slot, trial.lease.trial]).toEqual([0, true]);
+    // Key 1 is busier, but the half-open key is out on its trial.
+    const meanwhile = await acquire(pool);
+    expect(meanwhile.kind === "lease" && meanwhile.lease.slot).toBe(1);
+    expect(pool.standing().keys[0]!.circuits[0]).toMatchObject({ state: "half_open", failures: 1 });
+  });
+
+  test("a trial that ends without a verdict leaves the key half-open; a failed one opens it for longer", async () => {
+    const { pool, advance, now } = clocked(2);
+    pool.noteTransient(0, "m", { timedOut: true, reason: "timed out" });
+    advance(3_001);
+    const first = await acquire(pool);
+    if (first.kind !== "lease") throw new Error("expected a lease");
+    first.lease.release();
+    const again = await acquire(pool, [1]);
+    expect(again.kind === "lease" && [again.lease.slot, again.lease.trial]).toEqual([0, true]);
+    if (again.kind !== "lease") return;
+    const reopened = pool.noteTransient(0, "m", { timedOut: false, reason: "trial failed, HTTP 503" });
+    again.lease.release();
+    expect(reopened.openUntil).toBe(now() + 10_000);
+    expect(pool.standing().keys[0]!.circuits[0]).toMatchObject({ state: "open", failures: 2, reason: "trial failed, HTTP 503" });
+  });
+
+  test("a success closes the circuit and forgets the run", async () => {
+    const { pool, advance } = clocked(2);
+    pool.noteTransient(0, "m", { timedOut: true, reason: "timed out" });
+    advance(3_001);
+    const trial = await acquire(pool);
+    if (trial.kind !== "lease") throw new Error("expected a lease");
+    pool.noteSuccess(0, "m");
+    trial.lease.release();
+    expect(pool.standing().keys[0]!.circuits).toEqual([]);
+    expect(pool.noteTransient(0, "m", { timedOut: false, reason: "HTTP 500" })).toEqual({ failures: 1 });
+  });
+
+  test("as a fallback, the open key due back first serves; never one that is cooling, disabled or at its cap", async () => {
+    const { pool } = clocked(3, { cap: 1 });
+    pool.noteTransient(0, "m", { timedOut: true, reason: "timed out" });
+    pool.noteTransient(1, "m", { timedOut: true, reason: "timed out" });
+    pool.noteTransient(1, "m", { timedOut: true, reason: "timed out" }); // out longer than key 0
+    expect((await acquire(pool, [2])).kind).toBe("exhausted");
+    const fallback = await acquire(pool, [2], true);
+    expect(fallback.kind === "lease" && [fallback.lease.slot, fallback.fallback]).toEqual([0, true]);
+    // Key 0 is now at its cap of 1; key 1 cools for a rate limit: nothing is left to fall back on.
+    pool.coolDown(1, "m", Number.MAX_SAFE_INTEGER, "rate limited");
+    expect((await acquire(pool, [2], true)).kind).not.toBe("lease");
+  });
+
+  test("hasOtherReady sees untried ready keys below their cap only", async () => {
+    const { pool } = clocked(2, { cap: 1 });
+    expect(pool.hasOtherReady("m", new Set(), 0)).toBe(true);
+    expect(pool.hasOtherReady("m", new Set([1]), 0)).toBe(false);
+    const held = await acquire(pool, [0]);
+    expect(held.kind === "lease" && held.lease.slot).toBe(1);
+    expect(pool.hasOtherReady("m", new Set(), 0)).toBe(false);
+  });
+
+  test("reset closes every circuit", () => {
+    const { pool } = clocked(2);
+    pool.noteTransient(0, "m", { timedOut: true, reason: "timed out" });
+    expect(pool.reset()).toBe(2);
+    expect(pool.standing()).toMatchObject({ healthy: 2, failing: 0 });
+    expect(pool.passedOver("m")).toEqual([]);
+  });
+
+  test("allDisabled holds only while every key is disabled", () => {
+    const { pool, advance, now } = clocked(2);
+    pool.disable(0, now() + 1_000, "invalid");
+    expect(pool.allDisabled()).toBe(false);
+    pool.disable(1, now() + 2_000, "invalid");
+    expect(pool.allDisabled()).toBe(true);
+    advance(1_001);
+    expect(pool.allDisabled()).toBe(false);
+  });
+});

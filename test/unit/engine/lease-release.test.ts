@@ -10,8 +10,8 @@ import { createKeyPool } from "../../../src/engine/key-pool.ts";
 import { createRotator, type AttemptResult } from "../../../src/engine/rotate.ts";
 import type { FailureClass } from "../../../src/engine/types.ts";
 
-type Outcome = "ok" | FailureClass | "throw";
-const OUTCOMES: Outcome[] = ["ok", "request", "transient", "rate_limit", "quota", "billing", "invalid_key", "throw"];
+type Outcome = "ok" | FailureClass | "timeout" | "throw";
+const OUTCOMES: Outcome[] = ["ok", "request", "transient", "timeout", "rate_limit", "quota", "billing", "invalid_key", "throw"];
 
 const inFlight = (pool: ReturnType<typeof createKeyPool>): number => pool.standing().keys.reduce((sum, key) => sum + key.inFlight, 0);
 
@@ -49,6 +49,7 @@ async function runScripted(rotator: ReturnType<typeof createRotator>, pool: Retu
       const outcome = next();
       if (outcome === "throw") throw new TypeError("candidates.entries is not a function");
       if (outcome === "ok") return { ok: true, value: "answer" };
+      if (outcome === "timeout") return { ok: false, failure: { class: "transient", status: 0, code: "upstream_timeout", message: "timed out" } };
       return { ok: false, failure: { class: outcome, status: outcome === "request" ? 400 : 503, message: `${outcome} happened` } };
     },
   });
@@ -84,9 +85,26 @@ describe("lease release", () => {
           // A throwing attempt or usage sink rejects the run; the lease must come back all the same.
         }
         if (inFlight(pool) !== 0) throw new Error(`seed ${seed}, request ${request}: ${inFlight(pool)} lease(s) still held`);
+        await expectNoStuckTrial(pool, `seed ${seed}, request ${request}`);
         checked++;
       }
     }
     expect(checked).toBe(1200);
   });
 });
+
+/**
+ * A key whose circuit is half-open must still be reachable once nothing holds it: a trial that
+ * ended without a verdict may not leave the key out for good.
+ */
+async function expectNoStuckTrial(pool: ReturnType<typeof createKeyPool>, where: string): Promise<void> {
+  const standing = pool.standing();
+  for (const [slot, key] of standing.keys.entries()) {
+    const halfOpen = key.circuits.some((circuit) => circuit.state === "half_open");
+    if (!halfOpen || key.disabledUntil > 0 || key.coolingModels.length > 0) continue;
+    const others = new Set(standing.keys.map((_, other) => other).filter((other) => other !== slot));
+    const got = await pool.acquire("m", { exclude: others, deadline: Date.now(), fallback: true });
+    if (got.kind !== "lease") throw new Error(`${where}: half-open key ${key.masked} cannot be leased (${got.kind})`);
+    got.lease.release();
+  }
+}
