@@ -5,7 +5,6 @@
  */
 
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { VERSION } from "../version.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -23,7 +22,7 @@ import { geminiNativeRoutes } from "./routes/gemini-native.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { observeRequests } from "./observe-request.ts";
 import { detailedLog } from "./detailed-log.ts";
-import { bodyDeadline } from "./body-deadline.ts";
+import { receiveBody } from "./receive-body.ts";
 
 const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers", "x-proxy-token-count", "x-proxy-dropped-tools"];
 
@@ -97,9 +96,10 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
 
   app.use(
     API_PATHS,
-    bodyLimit({
-      maxSize: ctx.settings.maxBodyBytes,
-      onError: (c) =>
+    receiveBody({
+      maxBytes: ctx.settings.maxBodyBytes,
+      timeoutMs: ctx.settings.requestBodyTimeoutMs,
+      onTooLarge: (c) =>
         errorFor(c.req.raw, c.req.path, {
           status: 413,
           type: "invalid_request_error",
@@ -107,20 +107,15 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
           param: null,
           message: `The request body is larger than ${Math.round(ctx.settings.maxBodyBytes / 1024 / 1024)} MiB (MAX_BODY_SIZE_MB).`,
         }),
+      onTimeout: (c) =>
+        errorFor(c.req.raw, c.req.path, {
+          status: 408,
+          type: "invalid_request_error",
+          code: "request_timeout",
+          param: null,
+          message: `The request body did not arrive within ${ctx.settings.requestBodyTimeoutMs / 1000} s (REQUEST_BODY_TIMEOUT).`,
+        }),
     }),
-  );
-
-  app.use(
-    API_PATHS,
-    bodyDeadline(ctx.settings.requestBodyTimeoutMs, (c) =>
-      errorFor(c.req.raw, c.req.path, {
-        status: 408,
-        type: "invalid_request_error",
-        code: "request_timeout",
-        param: null,
-        message: `The request body did not arrive within ${ctx.settings.requestBodyTimeoutMs / 1000} s (REQUEST_BODY_TIMEOUT).`,
-      }),
-    ),
   );
 
   app.use(API_PATHS, detailedLog(ctx));

@@ -207,6 +207,43 @@ describe("request bodies", () => {
     expect(metrics).toContain("\nllm_proxy_requests_in_flight 0\n");
   });
 
+  /** HTTP/1.1 chunked framing of one piece. */
+  const chunk = (text: string): string => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+  const chunkedHead = (key: string) =>
+    `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+
+  test("a chunked body that stalls gets 408 after REQUEST_BODY_TIMEOUT too, and the connection is closed", async () => {
+    proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-body-aaaa1111", REQUEST_BODY_TIMEOUT: "0.5" } });
+    const { reply, closedAfterMs } = await rawExchange(portOf(proxy.url), chunkedHead(proxy.proxyKey), new TextEncoder().encode(chunk('{"model":')));
+    expect(reply.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+    expect(reply.toLowerCase()).toContain("connection: close");
+    expect(closedAfterMs).toBeLessThan(2_000);
+  });
+
+  test("a chunked body past MAX_BODY_SIZE_MB gets 413 as soon as it is too large, and the connection is closed", async () => {
+    proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-body-aaaa1111", MAX_BODY_SIZE_MB: "0.01" } });
+    const { reply, closedAfterMs } = await rawExchange(portOf(proxy.url), chunkedHead(proxy.proxyKey), new TextEncoder().encode(chunk("x".repeat(20_000))));
+    expect(reply.split("\r\n")[0]).toBe("HTTP/1.1 413 Payload Too Large");
+    expect(reply.toLowerCase()).toContain("connection: close");
+    expect(reply).toContain("MAX_BODY_SIZE_MB");
+    expect(closedAfterMs).toBeLessThan(2_000);
+  });
+
+  test("a complete chunked body is read and served", async () => {
+    const mock = await startMockUpstream();
+    try {
+      proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-body-aaaa1111", OPENAI_API_BASE: mock.url } });
+      const body = JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Say hello." }] });
+      const pieces = chunk(body.slice(0, 20)) + chunk(body.slice(20)) + "0\r\n\r\n";
+      const head = chunkedHead(proxy.proxyKey).replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n");
+      const { reply } = await rawExchange(portOf(proxy.url), head, new TextEncoder().encode(pieces));
+      expect(reply.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+      expect(mock.calls[0]!.body.messages[0].content).toBe("Say hello.");
+    } finally {
+      await mock.stop();
+    }
+  });
+
   test("an unauthenticated upload gets 401 and its socket is closed without receiving the body", async () => {
     proxy = await startProxy({ env: { OPENAI_API_KEY: "sk-body-aaaa1111" } });
     const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${1024 * MIB}\r\n\r\n`;
