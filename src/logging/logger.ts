@@ -60,3 +60,19 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A logger for tests and embedding: drops everything. */
 export const silentLogger: Logger = { enabled: () => false, debug() {}, info() {}, warn() {}, error() {}, print() {} };
+
+/**
+ * The same logger with `redact` applied to every leveled message, so no console line can carry a
+ * secret in clear — whoever wrote it, whatever text (a model name, an upstream message, an error
+ * stack) it quotes. Banners (`print`) are the program's own text and pass unchanged.
+ */
+export function redactingLogger(log: Logger, redact: (text: string) => string): Logger {
+  return {
+    enabled: log.enabled,
+    debug: (message) => log.debug(redact(message)),
+    info: (message) => log.info(redact(message)),
+    warn: (message) => log.warn(redact(message)),
+    error: (message) => log.error(redact(message)),
+    print: log.print,
+  };
+}

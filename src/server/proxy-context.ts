@@ -10,7 +10,7 @@ import { lastDailyReset, scheduleDailyReset } from "../engine/daily-reset.ts";
 import { createIncidentTracker, type IncidentTracker } from "../engine/incidents.ts";
 import { createKeyPool, type KeyPool } from "../engine/key-pool.ts";
 import { createRotator, type Rotator } from "../engine/rotate.ts";
-import type { Logger } from "../logging/logger.ts";
+import { redactingLogger, type Logger } from "../logging/logger.ts";
 import type { ProviderAdapter } from "../providers/adapter.ts";
 import { adapterFor } from "../providers/adapters.ts";
 import type { Store } from "../store/types.ts";
@@ -64,7 +64,11 @@ const LAST_RESET_META = "last_daily_reset";
 const DEFAULT_ATTEMPT_SHARE = 0.5;
 
 export function createProxyContext(options: ProxyContextOptions): ProxyContext {
-  const { settings, store, log } = options;
+  const { settings, store } = options;
+  const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap((provider) => provider.keys)]);
+  // Every console line of the server goes through the redactor: client text (models, paths, keys
+  // named in an API call) and upstream text (error messages) may hold a secret.
+  const log = redactingLogger(options.log, redactor.text);
   const resetMinuteUtc = settings.dailyResetMinuteUtc;
   catchUpDailyReset(store, resetMinuteUtc, log);
 
@@ -101,7 +105,6 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     },
   });
 
-  const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap((provider) => provider.keys)]);
   const writes = createWriteQueue({ maxPending: 10_000, onError: (error) => log.warn(`Could not write a log file: ${String(error)}`) });
   const failureLog = createFailureLog({ dir: settings.logDir, redactor, queue: writes });
   const responses =

@@ -12,10 +12,13 @@ import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 const KEY = "sk-hostile-key-aaaa1111";
 let mock: MockUpstream;
 let proxy: ProxyHarness;
+/** The console lines the proxy writes, after its own redaction (see `consoleLines`). */
+let consoleSink: string[] | undefined;
 
 beforeAll(async () => {
   mock = await startMockUpstream();
-  proxy = await startProxy({ env: { OPENAI_API_KEY: KEY, OPENAI_API_BASE: mock.url } });
+  const log = createLogger({ level: "info", color: false, write: (line) => consoleSink?.push(line) });
+  proxy = await startProxy({ env: { OPENAI_API_KEY: KEY, OPENAI_API_BASE: mock.url }, log });
 });
 afterAll(async () => {
   await proxy.stop();
@@ -107,12 +110,11 @@ describe("control characters and secrets in what the client sends", () => {
   /** The console lines written while `run` goes on. */
   async function consoleLines(run: () => Promise<unknown>): Promise<string[]> {
     const lines: string[] = [];
-    const log = proxy.ctx.log;
-    proxy.ctx.log = createLogger({ level: "info", color: false, write: (line) => lines.push(line) });
+    consoleSink = lines;
     try {
       await run();
     } finally {
-      proxy.ctx.log = log;
+      consoleSink = undefined;
     }
     return lines;
   }
@@ -130,6 +132,14 @@ describe("control characters and secrets in what the client sends", () => {
     expect(lines.length).toBe(1);
     expect(lines[0]).toContain("  POST /v1/chat/completions  openai/…1111  key …1111  1 attempt  → 200  ");
     expect(lines[0]).not.toContain(KEY);
+  });
+
+  test("an upstream error that echoes the key stays masked in the console line that quotes it", async () => {
+    mock.script(KEY, { kind: "raw", status: 401, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${KEY}.` } }) });
+    const lines = await consoleLines(async () => proxy.request("/v1/models?refresh=1"));
+    const quoting = lines.filter((line) => line.includes("Incorrect API key"));
+    expect(quoting.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toContain(KEY);
   });
 
   test("a NUL or newline in the model leaves /metrics valid text", async () => {

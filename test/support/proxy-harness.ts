@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { loadSettings, type Settings } from "../../src/config/settings.ts";
-import { silentLogger } from "../../src/logging/logger.ts";
+import { silentLogger, type Logger } from "../../src/logging/logger.ts";
 import { createProxyContext, type ProxyContext } from "../../src/server/proxy-context.ts";
 import { startServer } from "../../src/server/serve.ts";
 import { openSqliteStore } from "../../src/store/sqlite.ts";
@@ -41,6 +41,8 @@ export interface StartProxyOptions {
   dataDir?: string;
   /** Same-key retry wait for transient failures (default 20 ms to keep tests fast). */
   transientBackoffMs?: number;
+  /** Where the console lines go (default: nowhere). The proxy redacts them before they get here. */
+  log?: Logger;
 }
 
 export async function startProxy(options: StartProxyOptions): Promise<ProxyHarness> {
@@ -51,7 +53,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyHarne
   const settings: Settings = { ...loaded, host: "127.0.0.1", port: 0 };
   const store = openSqliteStore({ dataDir: settings.dataDir });
   const backoff = options.transientBackoffMs ?? 20;
-  const ctx = createProxyContext({ settings, store, log: silentLogger, transientBackoffMs: () => backoff });
+  const ctx = createProxyContext({ settings, store, log: options.log ?? silentLogger, transientBackoffMs: () => backoff });
   const server = startServer(ctx);
   const harness: ProxyHarness = {
     url: server.url,
