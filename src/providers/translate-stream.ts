@@ -29,7 +29,7 @@ export interface EventConverter {
 export interface TranslatorOptions {
   /** A fresh converter for each stream. */
   converter(): EventConverter;
-  /** The JSON text of an event, or undefined to skip it (comments, keep-alives). */
+  /** The JSON text of an event, or undefined to skip it (comments, keep-alives; a malformed block is an error). */
   payloadOf?(event: SseEvent): string | undefined;
   /** The error payload sent when an event is not valid JSON (shaped so the classifier reads it). */
   invalidJsonError: string;
@@ -46,7 +46,12 @@ export function converterTranslator(options: TranslatorOptions): StreamTranslato
       let out = "";
       for (const event of events) {
         const payload = payloadOf(event);
-        if (payload === undefined) continue;
+        if (payload === undefined) {
+          // A comment or a keep-alive carries nothing; a block that is no event at all (garbage
+          // between events) means the stream cannot be trusted, as an event that is not JSON.
+          if (event.malformed) out += sseData(options.invalidJsonError);
+          continue;
+        }
         let data: unknown;
         try {
           data = JSON.parse(payload);

@@ -2,13 +2,14 @@
  * Translated streams cut short after the commit: a Gemini or Anthropic upstream that closes cleanly
  * before it said the answer was over (no finishReason, no message_delta). The client gets what came,
  * then one error event and `[DONE]`, and the attempt is a failure — not a clean-looking success.
+ * Garbage between events (a block that is no SSE event) ends the stream the same way.
  */
 
 import { describe, expect, test } from "bun:test";
 import { readSseFixture } from "../support/fixtures.ts";
 import { startMockAnthropic } from "../support/mock-anthropic.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
-import { postChat, readClientStream, useGeminiRig, waitFor } from "./gemini-helpers.ts";
+import { parseClientStream, postChat, readClientStream, useGeminiRig, waitFor } from "./gemini-helpers.ts";
 import { FAST_ENV } from "./rig-helpers.ts";
 
 const SSE = { "content-type": "text/event-stream" };
@@ -40,6 +41,19 @@ describe("a translated stream cut short ends with one error event and is a failu
     const stream = await readClientStream(await postChat(proxy, { model: "gemini/gemini-2.5-flash", stream: true, messages: [{ role: "user", content: "Hi" }] }));
     expect(stream.payloads.some((payload) => payload.choices?.[0]?.delta?.content)).toBe(true);
     expect(stream.payloads.at(-1).error.message).toContain("Gemini closed the stream before its final event");
+    expect(await todayUsage(proxy, "gemini")).toEqual({ requests: 1, successes: 0, failures: 1 });
+  });
+
+  test("Gemini: binary garbage between events after the first content", async () => {
+    const { mock, proxy, keys } = await startGemini({ keyCount: 1 });
+    const events = readSseFixture("google/stream-thought-summaries-include-thoughts.sse.txt").map((event) => `data: ${event.data}\n\n`);
+    const body = [...events.slice(0, 2), "\u0000\u00ff\u00fe not an event\n\n", ...events.slice(2)].join("");
+    mock.script(keys[0]!, { kind: "raw", status: 200, headers: SSE, body });
+    const text = await (await postChat(proxy, { model: "gemini/gemini-2.5-flash", stream: true, messages: [{ role: "user", content: "Hi" }] })).text();
+    const stream = parseClientStream(text);
+    expect(stream.payloads.some((payload) => payload.choices?.[0]?.delta)).toBe(true);
+    expect(stream.payloads.at(-1).error).toBeDefined();
+    expect(text).not.toContain("not an event");
     expect(await todayUsage(proxy, "gemini")).toEqual({ requests: 1, successes: 0, failures: 1 });
   });
 
