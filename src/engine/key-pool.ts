@@ -434,22 +434,21 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
 
     async acquire(model, { exclude, deadline, signal, fallback = false }) {
       const lane = laneFor(model);
-      const belowCap = (slot: number): boolean => cap === undefined || lane.inFlight[slot]! < cap;
-      // An open circuit may serve as a last resort; a key cooling or disabled may not.
-      const fallbackUsable = (slot: number): boolean => disabledUntil[slot] === 0 && !lane.cooling.has(slot) && belowCap(slot);
       for (;;) {
         if (signal?.aborted) return { kind: "aborted" };
         const now = clock();
         restoreExpired(lane, now);
         const best = bestUntried(lane.ready, exclude);
         if (best >= 0) {
-          if (belowCap(best)) return { kind: "lease", lease: take(lane, best), fallback: false };
+          if (cap === undefined || lane.inFlight[best]! < cap) return { kind: "lease", lease: take(lane, best), fallback: false };
           if (now >= deadline) return { kind: "at_capacity" };
           await wait(lane, deadline, signal);
           continue;
         }
-        if (fallback) {
-          const failing = bestUntried(lane.open, exclude, fallbackUsable);
+        if (fallback && lane.open.size > 0) {
+          // An open circuit may serve as a last resort; a key cooling, disabled or at its cap may not.
+          const usable = (slot: number): boolean => disabledUntil[slot] === 0 && !lane.cooling.has(slot) && (cap === undefined || lane.inFlight[slot]! < cap);
+          const failing = bestUntried(lane.open, exclude, usable);
           if (failing >= 0) return { kind: "lease", lease: take(lane, failing), fallback: true };
         }
         const earliest = earliestReturn(lane, exclude);
@@ -503,7 +502,13 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
 
     hasOtherReady(model, exclude, slot) {
       const lane = laneFor(model);
-      return bestUntried(lane.ready, exclude, (other) => other !== slot && (cap === undefined || lane.inFlight[other]! < cap)) >= 0;
+      const belowCap = (other: number): boolean => cap === undefined || lane.inFlight[other]! < cap;
+      // Asked once per attempt: the heap's top usually answers it without popping anything.
+      const top = lane.ready.peek();
+      if (top === undefined) return false;
+      if (top !== slot && !exclude.has(top) && belowCap(top)) return true;
+      if (lane.ready.size === 1) return false;
+      return bestUntried(lane.ready, exclude, (other) => other !== slot && belowCap(other)) >= 0;
     },
 
     allDisabled() {
