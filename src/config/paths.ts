@@ -92,12 +92,13 @@ export function resolveDir(value: string, from: string, home: string): string {
 }
 
 /**
- * The display form of a key: `…` and its last 4 characters (last 2 for keys of 8 or
- * fewer). Keys of 4 or fewer characters show nothing, so that no key is ever shown whole
- * or nearly whole.
+ * The display form of a key: `…` and its last 4 characters; for keys of 8 or fewer, the last 2,
+ * so that no key is ever shown whole or nearly whole. A key of 1 or 2 characters cannot be shown
+ * in part, so it is named by the start of its id instead (`…#3f2c`). Every form tells a key from
+ * its siblings that end differently.
  */
 export function maskKey(key: string): string {
-  if (key.length <= 4) return "…";
+  if (key.length <= 2) return `…#${keyId(key).slice(0, 4)}`;
   return "…" + key.slice(key.length <= 8 ? -2 : -4);
 }
 

@@ -84,13 +84,21 @@ describe("resolveDir", () => {
 });
 
 describe("maskKey", () => {
-  test("last 4 characters for normal keys, last 2 for short ones, nothing for tiny ones", () => {
+  test("last 4 characters for normal keys, last 2 for short ones, the id's start for tiny ones", () => {
     expect(maskKey("sk-proj-abcdefgh1234")).toBe("…1234");
     expect(maskKey("123456789")).toBe("…6789");
     expect(maskKey("12345678")).toBe("…78");
     expect(maskKey("12345")).toBe("…45");
-    expect(maskKey("none")).toBe("…");
-    expect(maskKey("")).toBe("…");
+    expect(maskKey("none")).toBe("…ne");
+    expect(maskKey("ab")).toBe(`…#${keyId("ab").slice(0, 4)}`);
+    expect(maskKey("")).toBe(`…#${keyId("").slice(0, 4)}`);
+  });
+
+  test("short sibling keys stay apart and none is shown whole", () => {
+    const siblings = ["ok-a", "ok-b", "ok-c", "a", "b", "xy", "xz"];
+    const shown = siblings.map(maskKey);
+    expect(new Set(shown).size).toBe(siblings.length);
+    siblings.forEach((key, i) => expect(shown[i]!.slice(1)).not.toBe(key));
   });
 });
 
