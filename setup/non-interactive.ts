@@ -43,6 +43,8 @@ export interface SetupCommandOptions {
   isTTY: boolean;
   /** Relative `--env-file` paths start here (default process.cwd()). */
   cwd?: string;
+  /** How the user starts the proxy (`npm start`, the binary's name), for the wizard's last screen. */
+  startCommand?: string;
   stdout?: Writer;
   stderr?: Writer;
 }
@@ -77,7 +79,8 @@ On a terminal, without flags, it opens an interactive wizard. With flags it work
   --add PROVIDER          add keys to PROVIDER (a known provider such as gemini, or a custom name with --base-url)
   --key KEY               a key for --add; repeat for more. --key - reads keys from standard input
                           (one per line or comma-separated)
-  --base-url URL          base URL with its version path, for a custom OpenAI-compatible provider
+  --base-url URL          base URL with its version path: needed for a custom OpenAI-compatible provider; for a
+                          known one it replaces the usual address; alone (no --key) it re-points the provider
                           (e.g. http://localhost:11434/v1) or to override a known one
   --check                 check each new key with a model-list call (5 s timeout); refused keys are not added
   --remove PROVIDER       remove the key of PROVIDER that ends with --key-suffix
@@ -152,7 +155,7 @@ export async function runSetupCommand(argv: string[], options: SetupCommandOptio
         return 2;
       }
       const stdin = options.stdin instanceof Readable ? options.stdin : undefined;
-      const result = await runSetupWizard({ envPath, stdin, checkKeys: true });
+      const result = await runSetupWizard({ envPath, stdin, checkKeys: true, then: { kind: "exit", command: options.startCommand } });
       return result === "cancelled" ? 130 : 0;
     }
     await applyFlags(parsed, envPath, options, out, err);
@@ -198,7 +201,9 @@ export function parseSetupFlags(argv: readonly string[]): SetupFlags | string {
   if (flags.add === undefined && (flags.keys.length > 0 || flags.keysFromStdin || flags.baseUrl !== undefined || flags.check)) {
     return "--key, --base-url and --check go with --add PROVIDER.";
   }
-  if (flags.add !== undefined && flags.keys.length === 0 && !flags.keysFromStdin) return "--add needs at least one --key (or --key - to read keys from standard input).";
+  if (flags.add !== undefined && flags.keys.length === 0 && !flags.keysFromStdin && flags.baseUrl === undefined) {
+    return "--add needs at least one --key (or --key - to read keys from standard input), or --base-url to re-point a provider that has keys.";
+  }
   if ((flags.remove === undefined) !== (flags.keySuffix === undefined)) return "--remove PROVIDER and --key-suffix CHARS go together.";
   return flags;
 }
@@ -254,7 +259,7 @@ async function applyFlags(flags: SetupFlags, envPath: string, options: SetupComm
   if (newProxyKey !== undefined) {
     out.write(
       `\nNew proxy key (shown once; copy it now):\n\n  ${newProxyKey}\n\n` +
-        `Clients send it as "Authorization: Bearer <key>". Try: ${curlCommand(doc, "<key>")}\n`,
+        `Clients send it as "Authorization: Bearer <key>". Once the proxy runs, try:\n\n  ${curlCommand(doc, newProxyKey)}\n`,
     );
   }
   if (flags.list) out.write(listing(doc, envPath, loaded.original === null && newProxyKey === undefined));
@@ -281,6 +286,12 @@ async function addFromFlags(doc: EnvDocument, flags: SetupFlags, provider: strin
   const baseProblem = baseUrl === undefined ? undefined : baseUrlProblem(baseUrl);
   if (baseProblem !== undefined) throw new ConfigError(baseProblem.replace(/^The base URL/, "--base-url"));
 
+  if (flags.keys.length === 0 && !flags.keysFromStdin) {
+    // Only a new address: the keys stay as they are.
+    if (providerKeys(doc, provider).length === 0) throw new ConfigError(`${provider} has no keys yet: give at least one with --key.`);
+    report.push(`${baseVar} set to ${baseUrl}.`);
+    return setVar(doc, baseVar, baseUrl!);
+  }
   let text = flags.keys.join("\n");
   if (flags.keysFromStdin) text += `\n${await readKeysFromStdin(options, err)}`;
   const pasted = parsePastedKeys(text, provider);

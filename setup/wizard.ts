@@ -30,6 +30,7 @@ import { PassThrough, type Readable, type Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type { ReadStream } from "node:tty";
 import { styleText } from "node:util";
+import { clientExamples, curlLine, exampleModel } from "../src/config/client-examples.ts";
 import { discoverProviders } from "../src/config/discover-providers.ts";
 import { ConfigError, maskKey } from "../src/config/paths.ts";
 import { catalogEntry, PROVIDER_CATALOG } from "../src/providers/catalog.ts";
@@ -75,15 +76,14 @@ export interface SetupWizardOptions {
   stdout?: Writable;
   /** Offer a live check of new keys against their provider (default true). */
   checkKeys?: boolean;
+  /**
+   * What happens after saving, so the last screen says the truth: the proxy starts in this window
+   * (a first run), or the user starts it with `command` (default `llm-key-proxy`).
+   */
+  then?: { kind: "start" } | { kind: "exit"; command?: string };
 }
 
 export type SetupWizardResult = "saved" | "cancelled" | "unchanged";
-
-interface HowToCallOptions {
-  /** Shown as given; pass a masked key unless this is the one time the full key is shown. */
-  proxyKey: string;
-  envPath: string;
-}
 
 interface Io {
   input: Readable;
@@ -102,6 +102,7 @@ interface Session {
   /** The menu opens on the last choice, so repeating an action is one key press. */
   lastChoice: MenuChoice;
   checkKeys: boolean;
+  then: NonNullable<SetupWizardOptions["then"]>;
 }
 
 type MenuChoice = "add" | "list" | "remove" | "server" | "rotate" | "call" | "save" | "quit";
@@ -128,6 +129,7 @@ export async function runSetupWizard(options: SetupWizardOptions): Promise<Setup
     edits: 0,
     lastChoice: "add",
     checkKeys: options.checkKeys ?? true,
+    then: options.then ?? { kind: "exit" },
   };
 
   intro(styleText("inverse", " llm-key-proxy setup "), io);
@@ -183,21 +185,9 @@ export function describeRemoval(result: RemoveKeyResult, key: string): string {
   return `Removed ${result.removed.join(", ")} ${maskKey(key)}${base}`;
 }
 
-/** Base URL, which key to send, and model naming, for a proxy started with this file. */
-function howToCall(doc: EnvDocument, options: HowToCallOptions): string[] {
-  const baseUrl = `${callableOrigin(doc)}/v1`;
-  const example = configuredProviders(doc)[0] ?? "gemini";
-  return [
-    `Base URL   ${baseUrl}`,
-    `API key    ${options.proxyKey}   (PROXY_API_KEY in ${options.envPath})`,
-    `Models     provider/model, e.g. ${example}/<model>; GET /v1/models lists them all`,
-    `OpenAI SDKs: base_url="${baseUrl}", api_key=<the proxy key>`,
-  ];
-}
-
-/** A one-line request that works against a running proxy, with the key written as given. */
+/** A chat completion that works against a proxy started with this file, with the key written as given. */
 export function curlCommand(doc: EnvDocument, proxyKey: string): string {
-  return `curl ${callableOrigin(doc)}/v1/models -H "Authorization: Bearer ${proxyKey}"`;
+  return curlLine({ origin: callableOrigin(doc), model: exampleModel(configuredProviders(doc)), key: proxyKey });
 }
 
 async function menuStep(s: Session, io: Io): Promise<SetupWizardResult | undefined> {
@@ -244,9 +234,9 @@ async function menuStep(s: Session, io: Io): Promise<SetupWizardResult | undefin
       await rotateStep(s, io);
       return undefined;
     case "call": {
-      const proxyKey = `<proxy key ${maskKey(getVar(s.doc, "PROXY_API_KEY") ?? "")}>`;
-      const lines = [...howToCall(s.doc, { proxyKey, envPath: s.envPath }), "", curlCommand(s.doc, "<proxy key>")];
-      note(lines.join("\n"), "Calling the proxy", io);
+      const screen = finalScreen({ ...s, proxyKeyIsNew: false });
+      note(screen.summary.join("\n"), "Calling the proxy", io);
+      io.output.write(`${screen.lines.join("\n")}\n`);
       if (!isSaved(s)) log.warn("These settings take effect once you save and start the proxy.", io);
       return undefined;
     }
@@ -268,10 +258,21 @@ async function addKeysStep(s: Session, io: Io): Promise<void> {
   const label = catalogEntry(provider)?.displayName ?? provider;
 
   const pastedText = await ask(
-    askPastedKeys(io, `Paste your ${label} key(s): one or several, one per line or separated by commas (empty goes back)`),
+    askPastedKeys(
+      io,
+      `Paste your ${label} key(s): one or several, one per line or separated by commas (empty ${providerKeys(s.doc, provider).length > 0 ? "keeps the current keys" : "goes back"})`,
+    ),
   );
   const pasted = parsePastedKeys(pastedText, provider);
-  if (pasted.keys.length === 0) return;
+  if (pasted.keys.length === 0) {
+    // Re-pointing a provider that has keys needs no key typed again.
+    if (baseUrl !== undefined && providerKeys(s.doc, provider).length > 0 && baseUrl !== getVar(s.doc, baseVarOf(provider))?.trim()) {
+      s.doc = setVar(s.doc, baseVarOf(provider), baseUrl);
+      s.edits++;
+      log.success(`${label} is now reached at ${baseUrl} (saved when you choose "Save and exit").`, io);
+    }
+    return;
+  }
   const existing = new Set(providerKeys(s.doc, provider).map((k) => k.key));
   let keys = pasted.keys.filter((k) => !existing.has(k));
   const notes = [`${pasted.keys.length} key${pasted.keys.length === 1 ? "" : "s"} read`];
@@ -299,30 +300,44 @@ async function addKeysStep(s: Session, io: Io): Promise<void> {
   log.success(`Added ${describeAdded(result.added)} (saved when you choose "Save and exit").`, io);
 }
 
-/** The provider to add keys to; a custom one also gets its base URL. Undefined means "back". */
+/**
+ * The provider to add keys to, and its base URL when it is not the catalog's default: a custom
+ * provider always has one; a known one may be pointed elsewhere (a gateway, a local mock).
+ * Undefined means "back".
+ */
 async function chooseProvider(s: Session, io: Io): Promise<{ provider: string; baseUrl?: string } | undefined> {
   const counts = (p: string) => providerKeys(s.doc, p).length;
   const customs = configuredProviders(s.doc).filter((p) => catalogEntry(p) === undefined);
+  const catalog = Object.entries(PROVIDER_CATALOG).map(([name, entry]) => ({
+    value: name,
+    label: entry.displayName,
+    hint: counts(name) > 0 ? `${name}, ${counts(name)} key${counts(name) === 1 ? "" : "s"}` : name,
+  }));
+  const others = [...customs.map((name) => ({ value: name, label: name, hint: `custom, ${counts(name)} keys` })), ...catalog];
+  const matches = (search: string, option: { value: string; label?: string; hint?: string }): boolean => {
+    const needle = search.toLowerCase();
+    return [option.value, option.label ?? "", option.hint ?? ""].some((field) => field.toLowerCase().includes(needle));
+  };
   const picked = await ask(
     autocomplete<string>({
       ...io,
       message: "Which provider? Type to search.",
       maxItems: 8,
       options: [
-        ...Object.entries(PROVIDER_CATALOG).map(([name, entry]) => ({
-          value: name,
-          label: entry.displayName,
-          hint: counts(name) > 0 ? `${name}, ${counts(name)} key${counts(name) === 1 ? "" : "s"}` : name,
-        })),
-        ...customs.map((name) => ({ value: name, label: name, hint: `custom, ${counts(name)} keys` })),
-        { value: CUSTOM_CHOICE, label: "Custom OpenAI-compatible provider…", hint: "Ollama, vLLM, LM Studio, any /v1/chat/completions server" },
+        ...others.slice(0, customs.length + 3),
+        // On the first screen; and what is left when the name typed is no known provider ("ollama",
+        // "mock"), instead of "No matches found".
+        { value: CUSTOM_CHOICE, label: "Custom OpenAI-compatible provider…", hint: "any other name: Ollama, vLLM, LM Studio, a mock, any /v1 server" },
+        ...others.slice(customs.length + 3),
         { value: BACK, label: "Back to the menu" },
       ],
+      filter: (search, option) => (option.value === CUSTOM_CHOICE ? search === "" || !others.some((other) => matches(search, other)) : matches(search, option)),
       validate: (value) => (value === undefined ? "Pick one of the listed options." : undefined),
     }),
   );
   if (picked === BACK) return undefined;
-  if (picked !== CUSTOM_CHOICE && catalogEntry(picked) !== undefined) return { provider: picked };
+  const known = picked !== CUSTOM_CHOICE ? catalogEntry(picked) : undefined;
+  if (known !== undefined) return { provider: picked, baseUrl: await knownEndpointStep(s, io, picked, known.baseUrl) };
 
   const provider =
     picked !== CUSTOM_CHOICE
@@ -340,17 +355,47 @@ async function chooseProvider(s: Session, io: Io): Promise<{ provider: string; b
             }),
           )
         ).trim();
-  const current = getVar(s.doc, `${provider.toUpperCase()}_API_BASE`);
+  return { provider, baseUrl: await askBaseUrl(io, provider, getVar(s.doc, baseVarOf(provider)), "http://localhost:11434/v1") };
+}
+
+/**
+ * Where a known provider is reached: its usual endpoint (one key press), the one already in the
+ * file, or another. Undefined keeps the catalog default.
+ */
+async function knownEndpointStep(s: Session, io: Io, provider: string, defaultUrl: string): Promise<string | undefined> {
+  const current = getVar(s.doc, baseVarOf(provider))?.trim() || undefined;
+  const choice = await ask(
+    select<"default" | "current" | "other">({
+      ...io,
+      message: `Where is ${catalogEntry(provider)!.displayName}?`,
+      initialValue: current === undefined ? "default" : "current",
+      options: [
+        { value: "default", label: `Its usual address: ${defaultUrl}` },
+        ...(current !== undefined && current !== defaultUrl ? [{ value: "current" as const, label: `As configured: ${current}` }] : []),
+        { value: "other", label: "Another base URL…", hint: "a gateway, a proxy in between, a local mock" },
+      ],
+    }),
+  );
+  if (choice === "current") return current;
+  if (choice === "default") return current === undefined ? undefined : defaultUrl;
+  return askBaseUrl(io, provider, current, defaultUrl);
+}
+
+async function askBaseUrl(io: Io, provider: string, current: string | undefined, placeholder: string): Promise<string> {
   const baseUrl = await ask(
     text({
       ...io,
       message: `Base URL of ${provider}, including the version path`,
-      placeholder: "http://localhost:11434/v1",
+      placeholder,
       initialValue: current,
       validate: (value) => baseUrlProblem((value ?? "").trim()),
     }),
   );
-  return { provider, baseUrl: normaliseBaseUrl(baseUrl) };
+  return normaliseBaseUrl(baseUrl);
+}
+
+function baseVarOf(provider: string): string {
+  return `${provider.toUpperCase()}_API_BASE`;
 }
 
 /** Offers the live check; returns the keys to add (rejected ones only if the user keeps them). */
@@ -498,27 +543,32 @@ async function saveStep(s: Session, io: Io): Promise<SetupWizardResult | undefin
   }
   log.success(`Saved ${s.envPath}${PERMISSIONS_NOTE}.`, io);
 
-  const proxyKey = getVar(s.doc, "PROXY_API_KEY") ?? "";
-  if (s.proxyKeyIsNew) {
-    note(
-      [
-        styleText("bold", proxyKey),
-        "",
-        "Copy it now: select the line above and copy it. Clients send it as",
-        `"Authorization: Bearer <key>". It is stored in ${s.envPath};`,
-        "`llm-key-proxy setup --show-proxy-key` prints it again.",
-      ].join("\n"),
-      "Your proxy key (shown once)",
-      io,
-    );
-  }
-  // The full key appears once, in its own box; everything else names it.
-  const named = s.proxyKeyIsNew ? "<the proxy key above>" : `<proxy key ${maskKey(proxyKey)}>`;
-  note(howToCall(s.doc, { proxyKey: named, envPath: s.envPath }).join("\n"), "Calling the proxy", io);
-  outro("Done. Start the proxy with llm-key-proxy, then try:", io);
-  // Outside the box, so the terminal does not break it and it copies as one line.
-  io.output.write(`${curlCommand(s.doc, "<proxy key>")}\n\n`);
+  const screen = finalScreen(s);
+  note(screen.summary.join("\n"), s.proxyKeyIsNew ? "Ready: your proxy key is shown once, copy it now" : "Ready", io);
+  outro(s.then.kind === "start" ? "Starting the proxy now. Then paste one of these:" : `Start the proxy with: ${s.then.command ?? "llm-key-proxy"}   Then paste one of these:`, io);
+  // Outside the box, so the terminal does not wrap them into it and each copies as one line.
+  io.output.write(`${screen.lines.join("\n")}\n\n`);
   return "saved";
+}
+
+/**
+ * Everything needed to use the proxy, on one screen: where the file is, the key (in full only when
+ * it was just made), the address, and one line per client to paste. The lines carry the real key
+ * when it is new (the user is reading it right here anyway), else its masked name.
+ */
+function finalScreen(s: Session): { summary: string[]; lines: string[] } {
+  const proxyKey = getVar(s.doc, "PROXY_API_KEY") ?? "";
+  const key = s.proxyKeyIsNew ? proxyKey : `<proxy key ${maskKey(proxyKey)}>`;
+  const origin = callableOrigin(s.doc);
+  const examples = clientExamples({ origin, model: exampleModel(configuredProviders(s.doc)), key });
+  return {
+    summary: [
+      `Configuration  ${s.envPath}`,
+      `Proxy key      ${s.proxyKeyIsNew ? styleText("bold", proxyKey) : `${maskKey(proxyKey)}  (llm-key-proxy setup --show-proxy-key prints it)`}`,
+      `Address        ${origin}/v1`,
+    ],
+    lines: examples.flatMap(({ client, line }) => [`${client}:`, `  ${line}`]),
+  };
 }
 
 /**

@@ -6,10 +6,12 @@
  * double-clicked binary), it runs the setup wizard first and then serves in the same window.
  */
 
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { runSetupCommand } from "../setup/non-interactive.ts";
 import { runSetupWizard } from "../setup/wizard.ts";
 import { HELP_TEXT, parseCliArgs, type CliArgs } from "./config/cli-args.ts";
+import { curlLine, exampleModel } from "./config/client-examples.ts";
 import { envFileTarget, maskKey, resolveEnvFile } from "./config/paths.ts";
 import { ConfigError, loadSettings, type Settings } from "./config/settings.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
@@ -20,7 +22,9 @@ import { VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
   // `setup` has flags of its own (`--add`, `--key`, …), so it is routed before the serve flags are parsed.
-  if (argv[0] === "setup") return runSetupCommand(argv.slice(1), { envPath: defaultEnvPath(), stdin: process.stdin, isTTY: isInteractive() });
+  if (argv[0] === "setup") {
+    return runSetupCommand(argv.slice(1), { envPath: defaultEnvPath(), stdin: process.stdin, isTTY: isInteractive(), startCommand: startCommand() });
+  }
   const cli = parseCliArgs(argv);
   if (cli.command === "help") {
     process.stdout.write(`${HELP_TEXT}\n`);
@@ -30,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`llm-key-proxy ${VERSION}\n`);
     return 0;
   }
-  if (cli.command === "setup") return runSetupCommand([], { envPath: wizardEnvPath(cli), stdin: process.stdin, isTTY: isInteractive() });
+  if (cli.command === "setup") return runSetupCommand([], { envPath: wizardEnvPath(cli), stdin: process.stdin, isTTY: isInteractive(), startCommand: startCommand() });
   const settings = await settingsOrWizard(cli);
   if (!settings) return 1;
   const log = createLogger({ level: settings.logLevel });
@@ -53,14 +57,32 @@ async function settingsOrWizard(cli: CliArgs): Promise<Settings | undefined> {
   } catch (error) {
     if (!(error instanceof ConfigError) || error.kind !== "missing" || !isInteractive()) throw error;
     const envPath = wizardEnvPath(cli);
-    process.stdout.write(`${error.message}\nStarting the setup wizard for ${envPath}.\n\n`);
-    const outcome = await runSetupWizard({ envPath });
+    process.stdout.write(firstRunGreeting(envPath, existsSync(envPath)));
+    const outcome = await runSetupWizard({ envPath, then: { kind: "start" } });
     if (outcome !== "saved") {
       process.stderr.write("Setup did not save a configuration, so the proxy is not started.\n");
       return undefined;
     }
     return load();
   }
+}
+
+/**
+ * What a person sees first when nothing is configured yet: a first run is no failure, so it says
+ * hello and what happens next, in lines short enough for any terminal.
+ */
+function firstRunGreeting(envPath: string, fileExists: boolean): string {
+  return [
+    `Welcome to llm-key-proxy ${VERSION}.`,
+    "",
+    fileExists ? "Your configuration has no provider keys or proxy key yet, so setup asks" : "There is no configuration yet, so setup asks for your provider keys now,",
+    fileExists ? "for them now, writes them to" : "writes them to",
+    `  ${envPath}`,
+    "(readable by you only) and then starts the proxy in this window.",
+    "Next time it starts at once.",
+    "",
+    "",
+  ].join("\n");
 }
 
 /** The file the wizard edits: the one `--env-file` names, else the default. */
@@ -71,6 +93,11 @@ function wizardEnvPath(cli: CliArgs): string {
 /** The `.env` this run reads, or where the wizard writes one (beside a double-clicked binary). */
 function defaultEnvPath(): string {
   return envFileTarget(resolveEnvFile({ cwd: process.cwd(), execPath: process.execPath, isCompiled: isCompiledBinary() }));
+}
+
+/** How this user starts the proxy: the binary they ran, or `npm start` from a source checkout. */
+function startCommand(): string {
+  return isCompiledBinary() ? basename(process.execPath) : "npm start";
 }
 
 function isInteractive(): boolean {
@@ -97,6 +124,11 @@ function printBanner(log: Logger, settings: Settings, server: RunningServer): vo
       (provider) =>
         `    ${provider.name.padEnd(12)} ${String(provider.keys.length).padStart(3)} key${provider.keys.length === 1 ? " " : "s"}  ${provider.keys.map(maskKey).slice(0, 4).join(" ")}${provider.keys.length > 4 ? " …" : ""}  ${provider.baseUrl}${provider.custom ? "  (custom)" : ""}`,
     ),
+    "",
+    // The key stays out of the console (it may be a log); the line reads it from the shell.
+    `  try it (with PROXY_API_KEY from ${settings.envFilePath ?? "your environment"} exported):`,
+    `    ${curlLine({ origin: server.url, model: exampleModel(settings.providers.map((provider) => provider.name)), key: "$PROXY_API_KEY" })}`,
+    "",
   ];
   for (const line of lines) log.print(line);
   for (const warning of settings.warnings) log.warn(warning);

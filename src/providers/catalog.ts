@@ -11,25 +11,27 @@ export interface CatalogEntry {
   family: WireFamily;
   /** Base URL including the API version path; requests go to `${baseUrl}/chat/completions`. */
   baseUrl: string;
+  /** A model the provider serves, for the ready-to-paste examples the banner and setup print. */
+  exampleModel: string;
 }
 
 export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
-  openai: { displayName: "OpenAI", family: "openai", baseUrl: "https://api.openai.com/v1" },
-  gemini: { displayName: "Google Gemini", family: "gemini", baseUrl: "https://generativelanguage.googleapis.com/v1beta" },
-  anthropic: { displayName: "Anthropic", family: "anthropic", baseUrl: "https://api.anthropic.com/v1" },
-  openrouter: { displayName: "OpenRouter", family: "openai", baseUrl: "https://openrouter.ai/api/v1" },
-  groq: { displayName: "Groq", family: "openai", baseUrl: "https://api.groq.com/openai/v1" },
-  mistral: { displayName: "Mistral", family: "openai", baseUrl: "https://api.mistral.ai/v1" },
-  nvidia_nim: { displayName: "NVIDIA NIM", family: "openai", baseUrl: "https://integrate.api.nvidia.com/v1" },
-  chutes: { displayName: "Chutes", family: "openai", baseUrl: "https://llm.chutes.ai/v1" },
-  cohere: { displayName: "Cohere", family: "openai", baseUrl: "https://api.cohere.ai/compatibility/v1" },
-  deepseek: { displayName: "DeepSeek", family: "openai", baseUrl: "https://api.deepseek.com/v1" },
-  xai: { displayName: "xAI", family: "openai", baseUrl: "https://api.x.ai/v1" },
-  together: { displayName: "Together AI", family: "openai", baseUrl: "https://api.together.xyz/v1" },
-  fireworks: { displayName: "Fireworks AI", family: "openai", baseUrl: "https://api.fireworks.ai/inference/v1" },
-  cerebras: { displayName: "Cerebras", family: "openai", baseUrl: "https://api.cerebras.ai/v1" },
-  perplexity: { displayName: "Perplexity", family: "openai", baseUrl: "https://api.perplexity.ai" },
-  sambanova: { displayName: "SambaNova", family: "openai", baseUrl: "https://api.sambanova.ai/v1" },
+  openai: { displayName: "OpenAI", family: "openai", baseUrl: "https://api.openai.com/v1", exampleModel: "gpt-4o-mini" },
+  gemini: { displayName: "Google Gemini", family: "gemini", baseUrl: "https://generativelanguage.googleapis.com/v1beta", exampleModel: "gemini-2.5-flash" },
+  anthropic: { displayName: "Anthropic", family: "anthropic", baseUrl: "https://api.anthropic.com/v1", exampleModel: "claude-sonnet-4-5" },
+  openrouter: { displayName: "OpenRouter", family: "openai", baseUrl: "https://openrouter.ai/api/v1", exampleModel: "meta-llama/llama-3.3-70b-instruct" },
+  groq: { displayName: "Groq", family: "openai", baseUrl: "https://api.groq.com/openai/v1", exampleModel: "llama-3.3-70b-versatile" },
+  mistral: { displayName: "Mistral", family: "openai", baseUrl: "https://api.mistral.ai/v1", exampleModel: "mistral-small-latest" },
+  nvidia_nim: { displayName: "NVIDIA NIM", family: "openai", baseUrl: "https://integrate.api.nvidia.com/v1", exampleModel: "meta/llama-3.3-70b-instruct" },
+  chutes: { displayName: "Chutes", family: "openai", baseUrl: "https://llm.chutes.ai/v1", exampleModel: "deepseek-ai/DeepSeek-V3-0324" },
+  cohere: { displayName: "Cohere", family: "openai", baseUrl: "https://api.cohere.ai/compatibility/v1", exampleModel: "command-a-03-2025" },
+  deepseek: { displayName: "DeepSeek", family: "openai", baseUrl: "https://api.deepseek.com/v1", exampleModel: "deepseek-chat" },
+  xai: { displayName: "xAI", family: "openai", baseUrl: "https://api.x.ai/v1", exampleModel: "grok-3-mini" },
+  together: { displayName: "Together AI", family: "openai", baseUrl: "https://api.together.xyz/v1", exampleModel: "meta-llama/Llama-3.3-70B-Instruct-Turbo" },
+  fireworks: { displayName: "Fireworks AI", family: "openai", baseUrl: "https://api.fireworks.ai/inference/v1", exampleModel: "accounts/fireworks/models/llama-v3p3-70b-instruct" },
+  cerebras: { displayName: "Cerebras", family: "openai", baseUrl: "https://api.cerebras.ai/v1", exampleModel: "llama-3.3-70b" },
+  perplexity: { displayName: "Perplexity", family: "openai", baseUrl: "https://api.perplexity.ai", exampleModel: "sonar" },
+  sambanova: { displayName: "SambaNova", family: "openai", baseUrl: "https://api.sambanova.ai/v1", exampleModel: "Meta-Llama-3.3-70B-Instruct" },
 };
 
 export function catalogEntry(provider: string): CatalogEntry | undefined {

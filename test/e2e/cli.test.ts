@@ -93,9 +93,10 @@ describe("setup without a terminal", () => {
     expect(text).toContain("GROQ_API_KEY_2=gsk_cli_setup_key_0002");
     const proxyKey = /^PROXY_API_KEY=(\S+)$/m.exec(text)?.[1] ?? "";
     expect(proxyKey).toMatch(/^lkp-[A-Za-z0-9_-]{43}$/);
-    // The new proxy key is printed once, to be copied; the provider keys only masked.
+    // The new proxy key is printed once to be copied, and used in the line to try; the provider keys only masked.
     expect(added.stdout).toContain("New proxy key (shown once; copy it now)");
-    expect(added.stdout.split(proxyKey).length - 1).toBe(1);
+    expect(added.stdout.split(proxyKey).length - 1).toBe(2);
+    expect(added.stdout).toContain(`-H "Authorization: Bearer ${proxyKey}"`);
     expect(added.stdout).toContain("Added 2 groq keys: GROQ_API_KEY_1 …0001, GROQ_API_KEY_2 …0002.");
     expect(added.stdout).not.toContain("gsk_cli_setup_key_");
     const listed = await runToExit(["setup", "--list"], dir);

@@ -2,7 +2,8 @@
  * The setup wizard as a person meets it: on a real pseudo-terminal (tmux), answered key by
  * key, keys pasted the way a terminal pastes them. The saved .env then starts the real
  * proxy, which the `openai` client calls through to a mock upstream. A second run shows
- * that Ctrl-C in the middle, even during a live key check, leaves the file untouched.
+ * that Ctrl-C in the middle, even during a live key check, leaves the file untouched. A third is
+ * the first run of `llm-key-proxy` itself, from nothing to the first answer, timed.
  *
  * tmux is required: without it these tests fail with a sentence saying so (CI installs it).
  */
@@ -12,6 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnvFile } from "../../src/config/env-file.ts";
+import { startMockGemini } from "../support/mock-gemini.ts";
 import { DEFAULT_CONTENT, startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 
@@ -95,6 +97,12 @@ async function openWizard(envPath: string, entry?: { cwd: string }): Promise<Ter
     throw new Error(`The wizard never showed "${text}". Screen:\n${last}`);
   };
 
+  const waitForChange = async (before: string) => {
+    for (const started = Date.now(); Date.now() - started < WAIT_MS; await Bun.sleep(20)) {
+      if ((await screen()) !== before) return;
+    }
+  };
+
   return {
     keys: async (...names) => {
       await tmux("send-keys", "-t", name, ...names);
@@ -107,17 +115,26 @@ async function openWizard(envPath: string, entry?: { cwd: string }): Promise<Ter
       await tmux("paste-buffer", "-p", "-d", "-b", name, "-t", name);
     },
     waitFor,
+    // Moves one step at a time and looks again, so a screen caught halfway through a redraw
+    // (likely under load) never sends the wrong number of moves.
     choose: async (prompt, label) => {
-      const shown = await waitFor(`◆  ${prompt}`);
-      const options = shown
-        .slice(shown.lastIndexOf(`◆  ${prompt}`))
-        .split("\n")
-        .filter((line) => /[●○] /.test(line));
-      const active = options.findIndex((line) => line.includes("●"));
-      const target = options.findIndex((line) => line.includes(label));
-      if (target === -1) throw new Error(`No option "${label}" under "${prompt}":\n${options.join("\n")}`);
-      const moves = target - active;
-      await tmux("send-keys", "-t", name, ...Array<string>(Math.abs(moves)).fill(moves > 0 ? "Down" : "Up"), "Enter");
+      for (const started = Date.now(); Date.now() - started < WAIT_MS; ) {
+        const shown = await waitFor(`◆  ${prompt}`);
+        const options = shown
+          .slice(shown.lastIndexOf(`◆  ${prompt}`))
+          .split("\n")
+          .filter((line) => /[●○] /.test(line));
+        const active = options.findIndex((line) => line.includes("●"));
+        const target = options.findIndex((line) => line.includes(label));
+        if (active === -1 || target === -1) {
+          await Bun.sleep(50);
+          continue;
+        }
+        if (active === target) return void (await tmux("send-keys", "-t", name, "Enter"));
+        await tmux("send-keys", "-t", name, target > active ? "Down" : "Up");
+        await waitForChange(shown);
+      }
+      throw new Error(`Could not choose "${label}" under "${prompt}". Screen:\n${await screen()}`);
     },
     history: () => tmux("capture-pane", "-p", "-J", "-S", "-", "-E", "-", "-t", name),
     result: async () => {
@@ -168,6 +185,14 @@ async function setPort(t: Terminal, port: number): Promise<void> {
   await t.choose("Server settings", "Back to the menu");
 }
 
+/** A loopback port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port!;
+  await server.stop(true);
+  return port;
+}
+
 async function mockUpstream(): Promise<MockUpstream> {
   const mock = await startMockUpstream();
   cleanups.push(() => mock.stop());
@@ -208,11 +233,12 @@ describe("setup wizard on a terminal", () => {
       expect(proxyKey).toStartWith("lkp-");
       expect(readdirSync(dir)).toEqual([".env"]);
 
-      // The screen: the proxy key once, with its copy hint; provider keys never in full.
+      // The screen: the proxy key only on the last screen (its box and the four lines to paste);
+      // provider keys never in full.
       const history = await t.history();
-      expect(history.split(proxyKey).length - 1).toBe(1);
-      expect(history).toContain("Your proxy key (shown once)");
-      expect(history).toContain("Copy it now");
+      expect(history.split(proxyKey).length - 1).toBe(5);
+      expect(history.indexOf(proxyKey)).toBeGreaterThan(history.indexOf("Saved "));
+      expect(history).toContain("your proxy key is shown once, copy it now");
       expect(history).not.toContain(KEY_A);
       expect(history).not.toContain(KEY_B);
 
@@ -284,35 +310,76 @@ describe("setup wizard on a terminal", () => {
   );
 
   test(
-    "started with no configuration on a terminal, llm-key-proxy runs the wizard, then serves in the same window",
+    "a first run from nothing: greeting, wizard, Gemini pointed at a mock, save, and the first answer in the same window",
     async () => {
       tmuxPath();
-      const mock = await mockUpstream();
-      const dir = mkdtempSync(join(tmpdir(), "lkp-doubleclick-"));
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      const gemini = await startMockGemini();
+      cleanups.push(() => gemini.stop());
+      const dir = mkdtempSync(join(tmpdir(), "lkp-first-run-"));
+      const port = await freePort();
+      const started = performance.now();
       const t = await openWizard(join(dir, ".env"), { cwd: dir });
       cleanups.push(() => t.keys("C-c"));
 
-      await t.waitFor("Starting the setup wizard for");
-      await addCustomProvider(t, "mock", mock.url, `${KEY_A}\n`);
-      await t.waitFor("Check the key with mock now?");
+      // A greeting that says what happens, not an error.
+      const greeting = await t.waitFor("Welcome to llm-key-proxy");
+      expect(greeting).toContain("setup asks for your provider keys now");
+      const ours = greeting.slice(0, greeting.indexOf("┌")).split("\n");
+      expect(ours.filter((line) => !line.includes(dir)).every((line) => line.length <= 80)).toBe(true);
+      expect(greeting).toContain("then starts the proxy in this window");
+
+      // The provider list: the custom entry is on the first screen, and a name that is no known
+      // provider leaves it there instead of "No matches found".
+      const list = await t.waitFor("Which provider? Type to search.");
+      expect(list).toContain("Custom OpenAI-compatible provider");
+      await t.type("ollama");
+      await t.waitFor("(1 match)");
+      expect(await t.waitFor("Custom OpenAI-compatible provider")).not.toContain("No matches found");
+      await t.keys(...Array<string>(6).fill("BSpace"));
+      await t.type("gemini");
+      await t.waitFor("Google Gemini (gemini)");
       await t.keys("Enter");
+
+      // A known provider may be pointed at another base URL before its key is pasted.
+      await t.choose("Where is Google Gemini?", "Another base URL");
+      await t.waitFor("Base URL of gemini");
+      await t.type(gemini.url);
+      await t.keys("Enter");
+      await t.waitFor("Paste your Google Gemini key(s)");
+      await t.paste("AIzaSyFirstRunKey00000000001\n");
+      await t.keys("Enter");
+      await t.waitFor("Check the key with Google Gemini now?");
+      await t.keys("Enter");
+      await t.waitFor("accepted by 127.0.0.1");
       await setPort(t, port);
       await t.choose("What would you like to do?", "Save and exit");
 
-      // Same window: the banner follows the wizard and the proxy answers with the saved key. The
-      // wizard's own hint names the address too, so only the banner's line says it is listening.
-      await t.waitFor(`listening   http://127.0.0.1:${port}`);
-      expect(statSync(join(dir, ".env")).mode & 0o777).toBe(0o600);
+      // One screen with everything; the proxy then starts here, and says how to try it.
+      const saved = await t.waitFor("Starting the proxy now");
+      for (const text of ["Configuration", "Proxy key", `Address        http://127.0.0.1:${port}/v1`, "curl:", "OpenAI SDKs:", "Claude Code:", "Codex:"]) {
+        expect(saved).toContain(text);
+      }
+      const banner = await t.waitFor(`listening   http://127.0.0.1:${port}`);
+      expect(banner).toContain("try it");
+      expect(banner).toContain("gemini/gemini-2.5-flash");
+
       const vars = parseEnvFile(readFileSync(join(dir, ".env"), "utf8"));
-      expect(vars.get("MOCK_API_KEY_1")).toBe(KEY_A);
+      expect(vars.get("GEMINI_API_BASE")).toBe(gemini.url);
+      expect(statSync(join(dir, ".env")).mode & 0o777).toBe(0o600);
       const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${vars.get("PROXY_API_KEY")}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "mock/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+        body: JSON.stringify({ model: "gemini/gemini-2.5-flash", messages: [{ role: "user", content: "hi" }] }),
       });
       expect(response.status).toBe(200);
       expect(existsSync(join(dir, "data", "usage.db"))).toBe(true);
+      const seconds = (performance.now() - started) / 1000;
+      console.info(`[first run] from start to the first answer: ${seconds.toFixed(1)} s (typing instant)`);
+      expect(seconds).toBeLessThan(10);
+
+      // No line of the transcript is an error.
+      const transcript = await t.history();
+      for (const line of transcript.split("\n")) expect(line).not.toMatch(/\b(error|not set|failed)\b/i);
       await t.keys("C-c");
       await t.waitFor("SIGINT received");
     },

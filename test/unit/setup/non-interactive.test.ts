@@ -58,7 +58,9 @@ describe("adding keys", () => {
     const proxyKey = v.get("PROXY_API_KEY")!;
     expect(proxyKey).toMatch(/^lkp-[A-Za-z0-9_-]{43}$/);
     expect(statSync(r.envPath).mode & 0o777).toBe(0o600);
-    expect(r.stdout.split(proxyKey).length - 1).toBe(1);
+    // Shown once, then used in the line to try (no placeholder to fill in).
+    expect(r.stdout.split(proxyKey).length - 1).toBe(2);
+    expect(r.stdout.indexOf(proxyKey)).toBeGreaterThan(r.stdout.indexOf("New proxy key"));
     expect(r.stdout).toContain("copy it now");
     expect(r.stdout).toContain("GEMINI_API_KEY_1 …0001");
     expect(r.stdout + r.stderr).not.toContain(GEMINI_1);
@@ -132,6 +134,33 @@ describe("adding keys", () => {
   });
 });
 
+describe("re-pointing a provider", () => {
+  test("--add NAME --base-url URL alone changes the base URL and keeps the keys", async () => {
+    const original = `PROXY_API_KEY=${PROXY_KEY}\nGEMINI_API_KEY=AIzaSyExistingKey0000001\n`;
+    const dir = folder(original);
+    const r = await run(dir, ["--add", "gemini", "--base-url", "http://127.0.0.1:9000/v1beta/"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("GEMINI_API_BASE set to http://127.0.0.1:9000/v1beta.");
+    const v = vars(r.envPath);
+    expect(v.get("GEMINI_API_BASE")).toBe("http://127.0.0.1:9000/v1beta");
+    expect(v.get("GEMINI_API_KEY")).toBe("AIzaSyExistingKey0000001");
+    expect(v.get("PROXY_API_KEY")).toBe(PROXY_KEY);
+  });
+
+  test("a provider with no keys yet still needs one", async () => {
+    const dir = folder(`PROXY_API_KEY=${PROXY_KEY}\n`);
+    const r = await run(dir, ["--add", "gemini", "--base-url", "http://127.0.0.1:9000/v1beta"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("gemini has no keys yet: give at least one with --key.");
+  });
+
+  test("--add without --key or --base-url says both ways", async () => {
+    const r = await run(folder(), ["--add", "gemini"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("or --base-url to re-point a provider that has keys");
+  });
+});
+
 describe("other edits", () => {
   test("--remove with --key-suffix, refusing ambiguous suffixes", async () => {
     const dir = folder([`PROXY_API_KEY=${PROXY_KEY}`, "GROQ_API_KEY=gsk_first_AB12", "GROQ_API_KEY_2=gsk_second_XB12", ""].join("\n"));
@@ -173,7 +202,7 @@ describe("other edits", () => {
     const fresh = vars(r.envPath).get("PROXY_API_KEY")!;
     expect(fresh).toMatch(/^lkp-[A-Za-z0-9_-]{43}$/);
     expect(readFileSync(r.envPath, "utf8")).toBe(`PROXY_API_KEY=${fresh}\nGROQ_API_KEY=gsk_abcdefgh\n`);
-    expect(r.stdout.split(fresh).length - 1).toBe(1);
+    expect(r.stdout.split(fresh).length - 1).toBe(2);
     expect(r.stdout).not.toContain(PROXY_KEY);
   });
 

@@ -107,6 +107,7 @@ describe("saving", () => {
     const envPath = envFile();
     const w = startWizard(envPath);
     await w.answer("Which provider?", "groq", ENTER);
+    await w.answer("Where is Groq?", ENTER);
     // A bracketed paste of several lines, as a terminal delivers it.
     await w.answer("Paste your Groq key(s)", `${PASTE_START}gsk_first_key_0001\rgsk_second_key_0002\rgsk_first_key_0001\r${PASTE_END}`, ENTER);
     await w.waitFor("1 repeated in the paste, dropped");
@@ -126,8 +127,14 @@ describe("saving", () => {
     expect(statSync(envPath).mode & 0o777).toBe(0o600);
 
     const screen = w.screen();
-    expect(screen.split(proxyKey).length - 1).toBe(1);
-    expect(screen).toContain("Your proxy key (shown once)");
+    // Only on the last screen: once in its box, and in the four lines to paste (curl, OpenAI SDKs,
+    // Claude Code, Codex), which use the real key rather than a placeholder.
+    const lastScreen = screen.slice(screen.indexOf("Saved "));
+    expect(screen.split(proxyKey).length - 1).toBe(5);
+    expect(lastScreen.split(proxyKey).length - 1).toBe(5);
+    expect(lastScreen).not.toContain("<proxy key>");
+    for (const client of ["curl:", "OpenAI SDKs:", "Claude Code:", "Codex:"]) expect(lastScreen).toContain(client);
+    expect(screen).toContain("your proxy key is shown once, copy it now");
     expect(screen).toContain("http://127.0.0.1:9123/v1");
     expect(screen).not.toContain("gsk_first_key_0001");
     expect(screen).not.toContain("gsk_second_key_0002");
@@ -138,6 +145,7 @@ describe("saving", () => {
     const w = startWizard(envPath);
     await w.menu("Add provider keys");
     await w.answer("Which provider?", "groq", ENTER);
+    await w.answer("Where is Groq?", ENTER);
     await w.answer("Paste your Groq key(s)", "gsk_existing_key_1111 gsk_new_key_2222", ENTER);
     await w.waitFor("1 already configured, skipped");
     await w.menu("Save and exit");
@@ -179,6 +187,35 @@ describe("saving", () => {
     expect(vars.get("LOCAL_LLM_API_KEY_1")).toBe("local-placeholder-key");
   }, TEST_MS);
 
+  test("a known provider is re-pointed at another base URL without typing its key again", async () => {
+    const envPath = envFile(EXISTING);
+    const w = startWizard(envPath);
+    await w.menu("Add provider keys");
+    await w.answer("Which provider?", "groq", ENTER);
+    await w.answer("Where is Groq?", DOWN, ENTER);
+    await w.answer("Base URL of groq", "http://127.0.0.1:9999/openai/v1/", ENTER);
+    await w.answer("(empty keeps the current keys)", ENTER);
+    await w.waitFor("Groq is now reached at http://127.0.0.1:9999/openai/v1");
+    await w.menu("Save and exit");
+    expect(await w.result).toBe("saved");
+    const vars = parseEnvFile(readFileSync(envPath, "utf8"));
+    expect(vars.get("GROQ_API_BASE")).toBe("http://127.0.0.1:9999/openai/v1");
+    expect(vars.get("GROQ_API_KEY")).toBe("gsk_existing_key_1111");
+  }, TEST_MS);
+
+  test("a name that is no known provider leaves the custom entry to pick, not \"No matches found\"", async () => {
+    const envPath = envFile(EXISTING);
+    const w = startWizard(envPath);
+    await w.menu("Add provider keys");
+    await w.answer("Which provider?", "ollama");
+    await w.waitFor("(1 match)");
+    expect(w.screen()).not.toContain("No matches found");
+    await w.answer("", ENTER);
+    await w.waitFor("Name for this provider");
+    await w.answer("", CTRL_C);
+    expect(await w.result).toBe("cancelled");
+  }, TEST_MS);
+
   test("Save and exit with nothing changed writes nothing", async () => {
     const envPath = envFile(EXISTING);
     const before = statSync(envPath);
@@ -195,6 +232,7 @@ describe("cancelling leaves the file exactly as it was", () => {
     "the main menu after adding keys": async (w) => {
       await w.menu("Add provider keys");
       await w.answer("Which provider?", "gemini", ENTER);
+      await w.answer("Where is Google Gemini?", ENTER);
       await w.answer("Paste your Google Gemini key(s)", "AIzaSyNewKey000000001", ENTER);
       await w.answer("What would you like to do?", CTRL_C);
     },
@@ -204,7 +242,8 @@ describe("cancelling leaves the file exactly as it was", () => {
     },
     "the key prompt, half typed": async (w) => {
       await w.menu("Add provider keys");
-      await w.answer("Which provider?", ENTER);
+      await w.answer("Which provider?", "groq", ENTER);
+      await w.answer("Where is Groq?", ENTER);
       await w.answer("Paste your", "sk-half-typed", CTRL_C);
     },
     "the port prompt after rotating the proxy key": async (w) => {
@@ -217,6 +256,7 @@ describe("cancelling leaves the file exactly as it was", () => {
     "the question whether to add a flagged key (Escape)": async (w) => {
       await w.menu("Add provider keys");
       await w.answer("Which provider?", "groq", ENTER);
+      await w.answer("Where is Groq?", ENTER);
       await w.answer("Paste your Groq key(s)", "short", ENTER);
       await w.answer("Add it anyway?", "\x1b");
     },
