@@ -80,7 +80,7 @@ export interface SetupWizardOptions {
    * What happens after saving, so the last screen says the truth: the proxy starts in this window
    * (a first run), or the user starts it with `command` (default `llm-key-proxy`).
    */
-  then?: { kind: "start" } | { kind: "exit"; command?: string };
+  then?: { kind: "start" | "exit"; command?: string };
 }
 
 export type SetupWizardResult = "saved" | "cancelled" | "unchanged";
@@ -394,6 +394,11 @@ async function askBaseUrl(io: Io, provider: string, current: string | undefined,
   return normaliseBaseUrl(baseUrl);
 }
 
+/** `llm-key-proxy setup`, as the user types it: `npm run setup --` from a source checkout. */
+function setupCommand(startCommand = "llm-key-proxy"): string {
+  return startCommand === "npm start" ? "npm run setup --" : `${startCommand} setup`;
+}
+
 function baseVarOf(provider: string): string {
   return `${provider.toUpperCase()}_API_BASE`;
 }
@@ -564,7 +569,7 @@ function finalScreen(s: Session): { summary: string[]; lines: string[] } {
   return {
     summary: [
       `Configuration  ${s.envPath}`,
-      `Proxy key      ${s.proxyKeyIsNew ? styleText("bold", proxyKey) : `${maskKey(proxyKey)}  (llm-key-proxy setup --show-proxy-key prints it)`}`,
+      `Proxy key      ${s.proxyKeyIsNew ? styleText("bold", proxyKey) : `${maskKey(proxyKey)}  (${setupCommand(s.then.command)} --show-proxy-key prints it)`}`,
       `Address        ${origin}/v1`,
     ],
     lines: examples.flatMap(({ client, line }) => [`${client}:`, `  ${line}`]),

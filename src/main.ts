@@ -58,7 +58,7 @@ async function settingsOrWizard(cli: CliArgs): Promise<Settings | undefined> {
     if (!(error instanceof ConfigError) || error.kind !== "missing" || !isInteractive()) throw error;
     const envPath = wizardEnvPath(cli);
     process.stdout.write(firstRunGreeting(envPath, existsSync(envPath)));
-    const outcome = await runSetupWizard({ envPath, then: { kind: "start" } });
+    const outcome = await runSetupWizard({ envPath, then: { kind: "start", command: startCommand() } });
     if (outcome !== "saved") {
       process.stderr.write("Setup did not save a configuration, so the proxy is not started.\n");
       return undefined;
