@@ -7,6 +7,7 @@
  * Callers import it from `settings.ts`, which re-exports it.
  */
 
+import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
@@ -107,7 +108,8 @@ export function maskKey(key: string): string {
  * usage and cooldowns without storing the key itself.
  */
 export function keyId(key: string): string {
-  return new Bun.CryptoHasher("sha256").update(key).digest("hex").slice(0, 12);
+  // node:crypto, which Bun provides too: the library this module belongs to also runs on Node.
+  return createHash("sha256").update(key).digest("hex").slice(0, 12);
 }
 
 function isFile(path: string): boolean {

@@ -7,22 +7,12 @@
 
 import type { Context } from "hono";
 import type { Lease } from "../engine/key-pool.ts";
-import type { AttemptResult, AttemptTrace, RotationResult, Settlement } from "../engine/rotate.ts";
+import type { AttemptResult, RotationResult, Settlement } from "../engine/rotate.ts";
 import type { TokenUsage } from "../engine/usage.ts";
-import type { AppEnv } from "./app-env.ts";
+import type { AppEnv, CallRecord } from "./app-env.ts";
 import { trackStream } from "./open-streams.ts";
-import type { ProviderRuntime, ProxyContext } from "./proxy-context.ts";
-
-export interface CallRecord {
-  provider: string;
-  model: string;
-  attempts: number;
-  trace: AttemptTrace[];
-  keyMasked?: string;
-  usage?: TokenUsage;
-  /** Set for streams: resolves once the stream is over, however it ended. */
-  ended?: Promise<void>;
-}
+import type { ProxyContext } from "./proxy-context.ts";
+import type { ProviderRuntime } from "./provider-runtime.ts";
 
 export interface ProxiedCall {
   run<T>(attempt: (lease: Lease, controller: AbortController) => Promise<AttemptResult<T>>): Promise<RotationResult<T>>;

@@ -5,29 +5,23 @@
  */
 
 import { keyId, maskKey } from "../config/paths.ts";
-import type { ProviderSettings, Settings } from "../config/settings.ts";
+import type { Settings } from "../config/settings.ts";
 import { lastDailyReset, scheduleDailyReset } from "../engine/daily-reset.ts";
 import { createIncidentTracker, type IncidentTracker } from "../engine/incidents.ts";
-import { createKeyPool, type KeyPool } from "../engine/key-pool.ts";
+import { createKeyPool } from "../engine/key-pool.ts";
 import { createRotator, type Rotator } from "../engine/rotate.ts";
 import { redactingLogger, type Logger } from "../logging/logger.ts";
-import type { ProviderAdapter } from "../providers/adapter.ts";
 import { adapterFor } from "../providers/adapters.ts";
 import type { Store } from "../store/types.ts";
 import type { ResponseStore } from "../store/response-store.ts";
 import { openSqliteResponseStore } from "../store/sqlite-responses.ts";
 import { createModelCatalog, type ModelCatalog } from "./model-catalog.ts";
+import type { ProviderRuntime } from "./provider-runtime.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createRedactor, type Redactor } from "../logging/redact.ts";
 import { createFailureLog, type FailureLog } from "../logging/failure-log.ts";
 import { createRequestLog, type RequestLog } from "../logging/request-log.ts";
 import { createWriteQueue } from "../logging/write-queue.ts";
-
-export interface ProviderRuntime {
-  settings: ProviderSettings;
-  pool: KeyPool;
-  adapter: ProviderAdapter;
-}
 
 export interface ProxyContext {
   settings: Settings;

@@ -5,7 +5,8 @@
 
 import { modelAllowed } from "../config/discover-providers.ts";
 import { invalidRequest, notFound, type ProxyError } from "./errors.ts";
-import type { ProviderRuntime, ProxyContext } from "./proxy-context.ts";
+import type { ProxyContext } from "./proxy-context.ts";
+import type { ProviderRuntime } from "./provider-runtime.ts";
 
 export interface ModelTarget {
   runtime: ProviderRuntime;

@@ -16,7 +16,8 @@ import { relayStream } from "../providers/relay-stream.ts";
 import type { AppEnv } from "./app-env.ts";
 import { invalidRequest } from "./errors.ts";
 import { beginCall } from "./proxied-call.ts";
-import type { ProviderRuntime, ProxyContext } from "./proxy-context.ts";
+import type { ProxyContext } from "./proxy-context.ts";
+import type { ProviderRuntime } from "./provider-runtime.ts";
 import { attemptTimeouts } from "./upstream-call.ts";
 
 export type TranslatedChat =

@@ -5,7 +5,7 @@
 
 import type { ModelListResult } from "../adapter.ts";
 import { getUpstreamJson } from "../upstream-http.ts";
-import { openAIHeaders } from "./openai-adapter.ts";
+import { openAIHeaders } from "./openai-headers.ts";
 
 export async function listOpenAIModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult> {
   const answer = await getUpstreamJson({

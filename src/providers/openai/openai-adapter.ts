@@ -8,12 +8,9 @@ import type { ProviderAdapter } from "../adapter.ts";
 import { embeddedErrorOf, type DecodeAnswers } from "../attempts.ts";
 import { findUsage, isObjectText } from "./find-usage.ts";
 import { listOpenAIModels } from "./list-models.ts";
+import { openAIHeaders } from "./openai-headers.ts";
 import { prepareChatBody, prepareEmbeddingsBody } from "./prepare-request.ts";
 import { readOpenAIUsage } from "./read-usage.ts";
-
-export function openAIHeaders(key: string, accept: string): Record<string, string> {
-  return { authorization: `Bearer ${key}`, "content-type": "application/json", accept };
-}
 
 /**
  * The upstream body is already the client's answer; only usage and embedded errors are read. An

@@ -11,7 +11,8 @@ import type { KeyStanding } from "../../engine/types.ts";
 import type { UsageRow } from "../../store/types.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse, invalidRequest, notFound } from "../errors.ts";
-import type { ProviderRuntime, ProxyContext } from "../proxy-context.ts";
+import type { ProxyContext } from "../proxy-context.ts";
+import type { ProviderRuntime } from "../provider-runtime.ts";
 import { readJsonRequest } from "../read-request.ts";
 
 interface Totals {

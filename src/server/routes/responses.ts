@@ -22,7 +22,7 @@ import { inputTokensRequestSchema, responsesRequestSchema } from "../../formats/
 import type { ResponseInputItem, ResponseObject, ResponsesRequest } from "../../formats/responses/types.ts";
 import { isRecord } from "../../formats/is-record.ts";
 import { attemptJson, attemptStream } from "../../providers/attempts.ts";
-import { openAIHeaders } from "../../providers/openai/openai-adapter.ts";
+import { openAIHeaders } from "../../providers/openai/openai-headers.ts";
 import { decodeNativeResponse, inspectResponsesEvent, responsesRelayDialect } from "../../providers/openai/responses-native.ts";
 import { relayStream } from "../../providers/relay-stream.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -30,7 +30,8 @@ import { canonicalForProvider } from "../canonical-for-provider.ts";
 import { countCanonicalTokens } from "../count-canonical-tokens.ts";
 import { errorResponse } from "../errors.ts";
 import { beginCall } from "../proxied-call.ts";
-import type { ProviderRuntime, ProxyContext } from "../proxy-context.ts";
+import type { ProxyContext } from "../proxy-context.ts";
+import type { ProviderRuntime } from "../provider-runtime.ts";
 import { historyBefore, inputItemsOf, responseNotFound, wantsStore } from "../responses-conversation.ts";
 import { responsesFailureText, toResponsesEventStream } from "../responses-event-stream.ts";
 import { runTranslatedChat } from "../translated-chat.ts";
