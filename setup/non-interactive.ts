@@ -15,22 +15,7 @@ import { StringDecoder } from "node:string_decoder";
 import { ConfigError, maskKey } from "../src/config/paths.ts";
 import { catalogEntry } from "../src/providers/catalog.ts";
 import { checkKey, checkTarget } from "./check-key.ts";
-import {
-  addProviderKeys,
-  configuredProviders,
-  envVars,
-  generateProxyKey,
-  getVar,
-  loadEnvDocument,
-  PERMISSIONS_NOTE,
-  providerKeys,
-  proxyKeyMissing,
-  removeProviderKey,
-  renderEnvDocument,
-  setVar,
-  writeEnvFileAtomic,
-  type EnvDocument,
-} from "./env-editor.ts";
+import { addProviderKeys, configuredProviders, envVars, generateProxyKey, getVar, loadEnvDocument, PERMISSIONS_NOTE, providerKeys, proxyKeyMissing, removeProviderKey, renderEnvDocument, setVar, writeEnvFileAtomic, type EnvDocument } from "./env-editor.ts";
 import { baseUrlProblem, isHostName, normaliseBaseUrl, parsePastedKeys, parsePort, providerNameProblem } from "./key-input.ts";
 import { curlCommand, describeAdded, describeProviders, describeRemoval, runSetupWizard } from "./wizard.ts";
 

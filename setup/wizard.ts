@@ -35,37 +35,8 @@ import { discoverProviders } from "../src/config/discover-providers.ts";
 import { ConfigError, maskKey } from "../src/config/paths.ts";
 import { catalogEntry, PROVIDER_CATALOG } from "../src/providers/catalog.ts";
 import { checkKey, checkTarget, type KeyCheckResult } from "./check-key.ts";
-import {
-  addProviderKeys,
-  configuredProviders,
-  envVars,
-  generateProxyKey,
-  getVar,
-  loadEnvDocument,
-  PERMISSIONS_NOTE,
-  readEnvText,
-  providerKeys,
-  proxyKeyMissing,
-  removeProviderKey,
-  renderEnvDocument,
-  setVar,
-  writeEnvFileAtomic,
-  type AddedKey,
-  type EnvDocument,
-  type RemoveKeyResult,
-} from "./env-editor.ts";
-import {
-  BRACKETED_PASTE_OFF,
-  BRACKETED_PASTE_ON,
-  baseUrlProblem,
-  foldPastedLineBreaks,
-  isHostName,
-  newPasteState,
-  normaliseBaseUrl,
-  parsePastedKeys,
-  parsePort,
-  providerNameProblem,
-} from "./key-input.ts";
+import { addProviderKeys, configuredProviders, envVars, generateProxyKey, getVar, loadEnvDocument, PERMISSIONS_NOTE, readEnvText, providerKeys, proxyKeyMissing, removeProviderKey, renderEnvDocument, setVar, writeEnvFileAtomic, type AddedKey, type EnvDocument, type RemoveKeyResult } from "./env-editor.ts";
+import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, baseUrlProblem, foldPastedLineBreaks, isHostName, newPasteState, normaliseBaseUrl, parsePastedKeys, parsePort, providerNameProblem } from "./key-input.ts";
 
 export interface SetupWizardOptions {
   /** The `.env` to edit or create. */

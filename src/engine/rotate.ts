@@ -6,15 +6,12 @@
  * or a classified `Failure`.
  */
 
-import { UPSTREAM_TIMEOUT, timeoutFailure } from "./classify-failure.ts";
+import { UPSTREAM_TIMEOUT, type AttemptResult, type Failure, type FailureClass, type Settlement } from "../outcome.ts";
 import { quotaCooldownUntil, rateLimitCooldownMs } from "./cooldown-policy.ts";
 import { nextDailyReset } from "./daily-reset.ts";
 import type { IncidentTracker } from "./incidents.ts";
 import type { KeyPool, Lease } from "./key-pool.ts";
-import type { Failure, FailureClass } from "./types.ts";
-import { recordAttemptUsage, type TokenUsage, type UsageSink } from "./usage.ts";
-
-export type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+import { recordAttemptUsage, type UsageSink } from "./usage.ts";
 
 /** What the client gets when no attempt succeeded. */
 export interface ProxyError {
@@ -55,9 +52,6 @@ export interface RotationRequest<T> {
 export type RotationResult<T> =
   | { ok: true; value: T; lease: Lease; trace: AttemptTrace[] }
   | { ok: false; error: ProxyError; trace: AttemptTrace[] };
-
-/** How a lease ended. A stream the client abandoned midway settles as a success with what it used. */
-export type Settlement = { kind: "success"; usage?: TokenUsage } | { kind: "failure"; failure: Failure } | { kind: "cancelled" };
 
 export interface RotatorOptions {
   usage: UsageSink;
@@ -320,7 +314,7 @@ async function attemptWithinDeadline<T>(
       capAt < deadline
         ? `no answer within ${seconds} s, this attempt's share of the request deadline while another key could take over (FIRST_BYTE_TIMEOUT)`
         : `no answer within the ${seconds} s left before the request deadline (GLOBAL_TIMEOUT)`;
-    return { ok: false, failure: timeoutFailure(what) };
+    return { ok: false, failure: { class: "transient", status: 0, code: UPSTREAM_TIMEOUT, message: `upstream request failed: ${what}` } };
   } finally {
     // Past this point a committed stream lives on: only the client's own abort may end it.
     clearTimeout(timer);

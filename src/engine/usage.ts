@@ -6,15 +6,8 @@
  */
 
 import type { UsageDelta } from "../store/types.ts";
-import type { Failure } from "./types.ts";
+import type { Failure, TokenUsage } from "../outcome.ts";
 import { usageDay } from "./daily-reset.ts";
-
-export interface TokenUsage {
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-  reasoningTokens: number;
-}
 
 export interface UsageSink {
   addUsage(delta: UsageDelta): void;

@@ -5,7 +5,7 @@
  */
 
 import type { ChatRequest, EmbeddingsRequest } from "../formats/openai-requests.ts";
-import type { Failure } from "../engine/types.ts";
+import type { Failure } from "../outcome.ts";
 import type { DecodeAnswers, StreamTranslator, UpstreamRequest } from "./attempts.ts";
 
 /** A request the client sent that this family cannot express; answered as a 400. */

@@ -6,10 +6,10 @@
  * JSON, and — for streams — an error event or silence before the first event with real content.
  */
 
-import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "../engine/classify-failure.ts";
-import type { AttemptResult } from "../engine/rotate.ts";
-import type { Failure } from "../engine/types.ts";
-import type { TokenUsage } from "../engine/usage.ts";
+import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "./classify-failure.ts";
+import type { AttemptResult } from "../outcome.ts";
+import type { Failure } from "../outcome.ts";
+import type { TokenUsage } from "../outcome.ts";
 import { createSseParser, type SseEvent, type SseParser } from "../formats/sse.ts";
 import { callUpstream, createChunkReader, readBodyText, type ChunkReader } from "./upstream-http.ts";
 

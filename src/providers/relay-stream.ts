@@ -6,10 +6,10 @@
  * one error event when it was a failure, and settles the key lease.
  */
 
-import { networkFailure } from "../engine/classify-failure.ts";
-import type { Settlement } from "../engine/rotate.ts";
-import type { Failure } from "../engine/types.ts";
-import type { TokenUsage } from "../engine/usage.ts";
+import { networkFailure } from "./classify-failure.ts";
+import type { Settlement } from "../outcome.ts";
+import type { Failure } from "../outcome.ts";
+import type { TokenUsage } from "../outcome.ts";
 import type { SseEvent } from "../formats/sse.ts";
 import type { StreamStart } from "./attempts.ts";
 

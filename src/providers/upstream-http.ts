@@ -5,8 +5,8 @@
  * on it and turns a timeout into a classified network failure instead of an exception.
  */
 
-import { classifyHttpFailure, networkFailure, timeoutFailure } from "../engine/classify-failure.ts";
-import type { Failure } from "../engine/types.ts";
+import { classifyHttpFailure, networkFailure, timeoutFailure } from "./classify-failure.ts";
+import type { Failure } from "../outcome.ts";
 
 export interface UpstreamCall {
   url: string;

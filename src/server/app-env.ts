@@ -1,7 +1,7 @@
 /** Per-request values shared between middleware and routes, and the record a proxied call leaves. */
 
 import type { AttemptTrace } from "../engine/rotate.ts";
-import type { TokenUsage } from "../engine/usage.ts";
+import type { TokenUsage } from "../outcome.ts";
 
 export interface AppEnv {
   Variables: {

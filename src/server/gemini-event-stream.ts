@@ -5,7 +5,7 @@
  * terminator: `[DONE]` becomes the final event with the finish reason and usage.
  */
 
-import type { Failure } from "../engine/types.ts";
+import type { Failure } from "../outcome.ts";
 import { createGeminiEventWriter } from "../formats/gemini/chunks-to-gemini-events.ts";
 import type { GeminiAnswerContext } from "../formats/gemini/convert-completion-to-gemini.ts";
 import { SSE_DONE, sseData } from "../formats/sse.ts";

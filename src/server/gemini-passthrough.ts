@@ -8,7 +8,7 @@
 
 import type { Context } from "hono";
 import { redactFailure } from "../engine/rotate.ts";
-import { networkFailure } from "../engine/classify-failure.ts";
+import { networkFailure } from "../providers/classify-failure.ts";
 import { attemptJson, attemptStream, embeddedErrorOf, type DecodeAnswers } from "../providers/attempts.ts";
 import { isEmptyGeminiResponse } from "../providers/gemini/convert-gemini-response.ts";
 import { convertGeminiUsage } from "../providers/gemini/convert-gemini-usage.ts";

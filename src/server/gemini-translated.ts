@@ -11,7 +11,7 @@ import { convertCompletionToGemini } from "../formats/gemini/convert-completion-
 import { convertGeminiEmbedToOpenAI, vectorsOfOpenAIEmbeddings } from "../formats/gemini/convert-gemini-embeddings.ts";
 import { convertGeminiToChat, UntranslatableGeminiRequest } from "../formats/gemini/convert-gemini-to-chat.ts";
 import type { GeminiEmbedRequest, GeminiGenerateRequest } from "../formats/gemini/types.ts";
-import { networkFailure } from "../engine/classify-failure.ts";
+import { networkFailure } from "../providers/classify-failure.ts";
 import { UnsupportedRequestError } from "../providers/adapter.ts";
 import { attemptJson } from "../providers/attempts.ts";
 import type { AppEnv } from "./app-env.ts";

@@ -7,8 +7,9 @@
 
 import type { Context } from "hono";
 import type { Lease } from "../engine/key-pool.ts";
-import type { AttemptResult, RotationResult, Settlement } from "../engine/rotate.ts";
-import type { TokenUsage } from "../engine/usage.ts";
+import type { AttemptResult, Settlement } from "../outcome.ts";
+import type { RotationResult } from "../engine/rotate.ts";
+import type { TokenUsage } from "../outcome.ts";
 import type { AppEnv, CallRecord } from "./app-env.ts";
 import { trackStream } from "./open-streams.ts";
 import type { ProxyContext } from "./proxy-context.ts";

@@ -5,7 +5,7 @@
  * is final (for the response store).
  */
 
-import type { Failure } from "../engine/types.ts";
+import type { Failure } from "../outcome.ts";
 import type { ResponseEventWriter } from "../formats/responses/chunks-to-response-events.ts";
 import { SSE_DONE, sseData } from "../formats/sse.ts";
 import { toDialectStream } from "./dialect-stream.ts";

@@ -7,7 +7,7 @@
 
 import type { Context } from "hono";
 import { redactFailure, type ProxyError } from "../engine/rotate.ts";
-import type { Failure } from "../engine/types.ts";
+import type { Failure } from "../outcome.ts";
 import type { ChatRequest } from "../formats/openai-requests.ts";
 import { UnsupportedRequestError } from "../providers/adapter.ts";
 import { attemptJson, attemptStream } from "../providers/attempts.ts";

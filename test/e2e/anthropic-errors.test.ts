@@ -16,31 +16,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { TEST_PROXY_KEY } from "../support/proxy-harness.ts";
-import {
-  ANTHROPIC_CASE,
-  CLAUDE_MODEL,
-  FLASH_MODEL,
-  GEMINI_CASE,
-  GEMINI_KEY,
-  GPT_MODEL,
-  MAX_TOKENS,
-  OPENAI_CASE,
-  OPENAI_KEY,
-  PROVIDERS,
-  USER_TEXT,
-  anthropicError,
-  anthropicSdk,
-  messagesBody,
-  parseMessageEvents,
-  postCountTokens,
-  postMessages,
-  scriptAnthropic,
-  streamedText,
-  useAnthropicRig,
-  waitFor,
-  type AnthropicRig,
-  type MessageEvent,
-} from "./anthropic-helpers.ts";
+import { ANTHROPIC_CASE, CLAUDE_MODEL, FLASH_MODEL, GEMINI_CASE, GEMINI_KEY, GPT_MODEL, MAX_TOKENS, OPENAI_CASE, OPENAI_KEY, PROVIDERS, USER_TEXT, anthropicError, anthropicSdk, messagesBody, parseMessageEvents, postCountTokens, postMessages, scriptAnthropic, streamedText, useAnthropicRig, waitFor, type AnthropicRig, type MessageEvent } from "./anthropic-helpers.ts";
 
 const start = useAnthropicRig();
 

@@ -18,35 +18,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_SIGNATURE, DEFAULT_THINKING, estimateInputTokens } from "../support/mock-anthropic.ts";
-import {
-  ANTHROPIC_CASE,
-  CLAUDE,
-  CLAUDE_MODEL,
-  FLASH,
-  FLASH_MODEL,
-  GEMINI_CASE,
-  GEMINI_KEY,
-  GPT,
-  GPT_MODEL,
-  MAX_TOKENS,
-  OPENAI_CASE,
-  PNG_BASE64,
-  PROVIDERS,
-  USER_TEXT,
-  WEATHER_TOOL,
-  anthropicCountCalls,
-  comparableContent,
-  expectMessageGrammar,
-  jsonKeysDeep,
-  messagesBody,
-  onlyCall,
-  postMessages,
-  readMessageEvents,
-  scriptAnthropic,
-  streamedText,
-  useAnthropicRig,
-  type AnthropicRig,
-} from "./anthropic-helpers.ts";
+import { ANTHROPIC_CASE, CLAUDE, CLAUDE_MODEL, FLASH, FLASH_MODEL, GEMINI_CASE, GEMINI_KEY, GPT, GPT_MODEL, MAX_TOKENS, OPENAI_CASE, PNG_BASE64, PROVIDERS, USER_TEXT, WEATHER_TOOL, anthropicCountCalls, comparableContent, expectMessageGrammar, jsonKeysDeep, messagesBody, onlyCall, postMessages, readMessageEvents, scriptAnthropic, streamedText, useAnthropicRig, type AnthropicRig } from "./anthropic-helpers.ts";
 
 const start = useAnthropicRig();
 

@@ -10,17 +10,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFixtureText } from "../support/fixtures.ts";
 import { TEST_PROXY_KEY } from "../support/proxy-harness.ts";
-import {
-  CLAUDE,
-  CLAUDE_MODEL,
-  anthropicCountCalls,
-  anthropicMessageCalls,
-  messagesBody,
-  postCountTokens,
-  postMessages,
-  readMessageEvents,
-  useAnthropicRig,
-} from "./anthropic-helpers.ts";
+import { CLAUDE, CLAUDE_MODEL, anthropicCountCalls, anthropicMessageCalls, messagesBody, postCountTokens, postMessages, readMessageEvents, useAnthropicRig } from "./anthropic-helpers.ts";
 
 const start = useAnthropicRig();
 

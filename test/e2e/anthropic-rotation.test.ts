@@ -15,24 +15,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { CREDIT_BALANCE_MESSAGE } from "../support/mock-anthropic.ts";
-import {
-  CLAUDE,
-  CLAUDE_MODEL,
-  MAX_TOKENS,
-  USER_TEXT,
-  anthropicKeyStanding,
-  anthropicKeysTried,
-  comparableContent,
-  coolingUntil,
-  expectMessageGrammar,
-  isDisabled,
-  messagesBody,
-  postMessages,
-  readMessageEvents,
-  streamedText,
-  useAnthropicRig,
-  type AnthropicRig,
-} from "./anthropic-helpers.ts";
+import { CLAUDE, CLAUDE_MODEL, MAX_TOKENS, USER_TEXT, anthropicKeyStanding, anthropicKeysTried, comparableContent, coolingUntil, expectMessageGrammar, isDisabled, messagesBody, postMessages, readMessageEvents, streamedText, useAnthropicRig, type AnthropicRig } from "./anthropic-helpers.ts";
 import { contentPieces, parseClientStream } from "./gemini-helpers.ts";
 
 const start = useAnthropicRig();

@@ -17,26 +17,7 @@
 import { describe, expect, test } from "bun:test";
 import { opaqueUser } from "../../src/formats/anthropic/convert-messages-to-openai.ts";
 import { readClaudeCodeRequest } from "../unit/anthropic-route/claude-code-request.ts";
-import {
-  ANTHROPIC_CASE,
-  CLAUDE,
-  CLAUDE_MODEL,
-  FLASH_MODEL,
-  GEMINI_CASE,
-  GEMINI_KEY,
-  GPT,
-  GPT_MODEL,
-  OPENAI_CASE,
-  comparableContent,
-  expectMessageGrammar,
-  jsonKeysDeep,
-  onlyCall,
-  readMessageEvents,
-  scriptAnthropic,
-  streamedText,
-  useAnthropicRig,
-  type AnthropicRig,
-} from "./anthropic-helpers.ts";
+import { ANTHROPIC_CASE, CLAUDE, CLAUDE_MODEL, FLASH_MODEL, GEMINI_CASE, GEMINI_KEY, GPT, GPT_MODEL, OPENAI_CASE, comparableContent, expectMessageGrammar, jsonKeysDeep, onlyCall, readMessageEvents, scriptAnthropic, streamedText, useAnthropicRig, type AnthropicRig } from "./anthropic-helpers.ts";
 
 const start = useAnthropicRig();
 

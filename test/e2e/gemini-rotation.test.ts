@@ -22,34 +22,7 @@ import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { readFixtureJson } from "../support/fixtures.ts";
 import { DEFAULT_TEXT, type ErrorFraming } from "../support/mock-gemini.ts";
-import {
-  EMBEDDING,
-  FLASH,
-  PRO,
-  USER_MESSAGE,
-  contentPieces,
-  coolingUntil,
-  errorBody,
-  errorEvents,
-  expectNoSecret,
-  finishReasons,
-  generateCalls,
-  keyStanding,
-  keysTried,
-  laWallClock,
-  nextLosAngelesMidnight,
-  parseClientStream,
-  postChat,
-  postEmbeddings,
-  proxyModel,
-  readClientStream,
-  refusalPieces,
-  shownKey,
-  standing,
-  totalInFlight,
-  useGeminiRig,
-  waitFor,
-} from "./gemini-helpers.ts";
+import { EMBEDDING, FLASH, PRO, USER_MESSAGE, contentPieces, coolingUntil, errorBody, errorEvents, expectNoSecret, finishReasons, generateCalls, keyStanding, keysTried, laWallClock, nextLosAngelesMidnight, parseClientStream, postChat, postEmbeddings, proxyModel, readClientStream, refusalPieces, shownKey, standing, totalInFlight, useGeminiRig, waitFor } from "./gemini-helpers.ts";
 
 const start = useGeminiRig();
 

@@ -20,20 +20,7 @@ import { describe, expect, test } from "bun:test";
 import type OpenAI from "openai";
 import { readFixtureJson, readFixtureText, readSseJson } from "../support/fixtures.ts";
 import { DEFAULT_CHUNKS, DEFAULT_SIGNATURE, type FunctionCallSpec } from "../support/mock-gemini.ts";
-import {
-  FLASH,
-  GEMINI_3,
-  PRO,
-  USER_MESSAGE,
-  contentPieces,
-  finishReasons,
-  onlyGenerateCall,
-  postChat,
-  proxyModel,
-  readClientStream,
-  reasoningPieces,
-  useGeminiRig,
-} from "./gemini-helpers.ts";
+import { FLASH, GEMINI_3, PRO, USER_MESSAGE, contentPieces, finishReasons, onlyGenerateCall, postChat, proxyModel, readClientStream, reasoningPieces, useGeminiRig } from "./gemini-helpers.ts";
 
 const start = useGeminiRig();
 

@@ -14,22 +14,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseSse, readFixtureText } from "../support/fixtures.ts";
 import { DEFAULT_CONTENT, type Behavior } from "../support/mock-upstream.ts";
-import {
-  chat,
-  contentPieces,
-  coolingUntil,
-  errorBody,
-  readStream,
-  sdkStreamText,
-  shownKey,
-  standing,
-  testKeys,
-  timed,
-  totalInFlight,
-  useRotationRig,
-  waitFor,
-  type ReadStream,
-} from "./rotation-helpers.ts";
+import { chat, contentPieces, coolingUntil, errorBody, readStream, sdkStreamText, shownKey, standing, testKeys, timed, totalInFlight, useRotationRig, waitFor, type ReadStream } from "./rotation-helpers.ts";
 
 const rig = useRotationRig();
 

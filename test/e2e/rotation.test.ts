@@ -23,19 +23,7 @@ import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { readFixtureJson } from "../support/fixtures.ts";
 import { DEFAULT_CONTENT, type Behavior } from "../support/mock-upstream.ts";
-import {
-  chat,
-  coolingUntil,
-  errorBody,
-  keyStanding,
-  sdkChat,
-  shownKey,
-  standing,
-  testKeys,
-  timed,
-  useRotationRig,
-  waitFor,
-} from "./rotation-helpers.ts";
+import { chat, coolingUntil, errorBody, keyStanding, sdkChat, shownKey, standing, testKeys, timed, useRotationRig, waitFor } from "./rotation-helpers.ts";
 
 const rig = useRotationRig();
 

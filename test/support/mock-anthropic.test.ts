@@ -5,20 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readChunkLines, readChunksJson, readFixtureJson, readFixtureText, readSseFixture } from "./fixtures.ts";
-import {
-  CREDIT_BALANCE_MESSAGE,
-  DEFAULT_CALLS,
-  DEFAULT_CHUNKS,
-  DEFAULT_MODELS,
-  DEFAULT_SIGNATURE,
-  DEFAULT_TEXT,
-  DEFAULT_THINKING,
-  RATE_LIMIT_REQUESTS_PER_MINUTE,
-  estimateInputTokens,
-  estimateTokens,
-  startMockAnthropic,
-  type MockAnthropic,
-} from "./mock-anthropic.ts";
+import { CREDIT_BALANCE_MESSAGE, DEFAULT_CALLS, DEFAULT_CHUNKS, DEFAULT_MODELS, DEFAULT_SIGNATURE, DEFAULT_TEXT, DEFAULT_THINKING, RATE_LIMIT_REQUESTS_PER_MINUTE, estimateInputTokens, estimateTokens, startMockAnthropic, type MockAnthropic } from "./mock-anthropic.ts";
 import { describeMockCore } from "./mock-core-tests.ts";
 import { drain, json, waitFor } from "./probes.ts";
 

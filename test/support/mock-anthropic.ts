@@ -26,30 +26,7 @@
  * proxy does not leak upstream connections.
  */
 import { fixtureStatus, readChunkLines, readFixtureJson, readFixtureText, readSseJson, readChunksJson } from "./fixtures.ts";
-import {
-  baseState,
-  bearerToken,
-  brokenStreamPieces,
-  clientGone,
-  connectionReset,
-  estimateTokens,
-  framedResponse,
-  hang,
-  mockMisuse,
-  nextBehavior,
-  pageSize,
-  rawResponse,
-  serveCall,
-  serveMock,
-  sleep,
-  splitContent,
-  splitFrames,
-  type BaseState,
-  type CommonBehavior,
-  type FramedOptions,
-  type Lifecycle,
-  type MockHandle,
-} from "./mock-core.ts";
+import { baseState, bearerToken, brokenStreamPieces, clientGone, connectionReset, estimateTokens, framedResponse, hang, mockMisuse, nextBehavior, pageSize, rawResponse, serveCall, serveMock, sleep, splitContent, splitFrames, type BaseState, type CommonBehavior, type FramedOptions, type Lifecycle, type MockHandle } from "./mock-core.ts";
 
 export { estimateTokens } from "./mock-core.ts";
 

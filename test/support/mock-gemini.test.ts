@@ -4,20 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { parseSse, readChunkLines, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
-import {
-  DEFAULT_CALLS,
-  DEFAULT_CHUNKS,
-  DEFAULT_MODEL_IDS,
-  DEFAULT_SIGNATURE,
-  DEFAULT_TEXT,
-  DEFAULT_TOOL_THOUGHTS_TOKENS,
-  QUOTA_ID_PER_DAY,
-  QUOTA_ID_PER_MINUTE,
-  TEXT_SIGNATURE,
-  estimateTokens,
-  startMockGemini,
-  type MockGemini,
-} from "./mock-gemini.ts";
+import { DEFAULT_CALLS, DEFAULT_CHUNKS, DEFAULT_MODEL_IDS, DEFAULT_SIGNATURE, DEFAULT_TEXT, DEFAULT_TOOL_THOUGHTS_TOKENS, QUOTA_ID_PER_DAY, QUOTA_ID_PER_MINUTE, TEXT_SIGNATURE, estimateTokens, startMockGemini, type MockGemini } from "./mock-gemini.ts";
 import { describeMockCore } from "./mock-core-tests.ts";
 import { drain, json, sortedKeys, waitFor } from "./probes.ts";
 

@@ -23,29 +23,7 @@
  * leak upstream connections.
  */
 import { fixtureStatus, readChunkLines, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
-import {
-  baseState,
-  brokenStreamPieces,
-  clientGone,
-  connectionReset,
-  estimateTokens,
-  framedResponse,
-  hang,
-  mockMisuse,
-  nextBehavior,
-  pageSize,
-  rawResponse,
-  serveCall,
-  serveMock,
-  sleep,
-  splitContent,
-  splitFrames,
-  type BaseState,
-  type CommonBehavior,
-  type FramedOptions,
-  type Lifecycle,
-  type MockHandle,
-} from "./mock-core.ts";
+import { baseState, brokenStreamPieces, clientGone, connectionReset, estimateTokens, framedResponse, hang, mockMisuse, nextBehavior, pageSize, rawResponse, serveCall, serveMock, sleep, splitContent, splitFrames, type BaseState, type CommonBehavior, type FramedOptions, type Lifecycle, type MockHandle } from "./mock-core.ts";
 
 export { estimateTokens } from "./mock-core.ts";
 

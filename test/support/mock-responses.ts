@@ -7,20 +7,7 @@
  */
 
 import { readFixtureJson, readFixtureText } from "./fixtures.ts";
-import {
-  baseState,
-  bearerToken,
-  framedResponse,
-  hang,
-  nextBehavior,
-  rawResponse,
-  serveCall,
-  serveMock,
-  splitFrames,
-  type BaseState,
-  type CommonBehavior,
-  type MockHandle,
-} from "./mock-core.ts";
+import { baseState, bearerToken, framedResponse, hang, nextBehavior, rawResponse, serveCall, serveMock, splitFrames, type BaseState, type CommonBehavior, type MockHandle } from "./mock-core.ts";
 
 export type ResponsesBehavior =
   /** The recorded text answer, or the recorded function call with `functionCall`. */

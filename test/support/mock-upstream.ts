@@ -19,27 +19,7 @@
  * upstream connections.
  */
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
-import {
-  baseState,
-  bearerToken,
-  brokenStreamPieces,
-  clientGone,
-  connectionReset,
-  estimateTokens,
-  framedResponse,
-  hang,
-  nextBehavior,
-  rawResponse,
-  serveCall,
-  serveMock,
-  sleep,
-  splitContent,
-  type BaseState,
-  type CommonBehavior,
-  type FramedOptions,
-  type Lifecycle,
-  type MockHandle,
-} from "./mock-core.ts";
+import { baseState, bearerToken, brokenStreamPieces, clientGone, connectionReset, estimateTokens, framedResponse, hang, nextBehavior, rawResponse, serveCall, serveMock, sleep, splitContent, type BaseState, type CommonBehavior, type FramedOptions, type Lifecycle, type MockHandle } from "./mock-core.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Public API

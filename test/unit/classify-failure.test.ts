@@ -5,8 +5,8 @@
  * of the recordings, so they come from the INDEX table and the same reference.
  */
 import { describe, expect, test } from "bun:test";
-import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "../../src/engine/classify-failure.ts";
-import type { Failure } from "../../src/engine/types.ts";
+import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "../../src/providers/classify-failure.ts";
+import type { Failure } from "../../src/outcome.ts";
 
 const NOW = Date.parse("2025-08-21T12:40:00Z");
 

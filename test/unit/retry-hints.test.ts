@@ -4,7 +4,7 @@
  * rate-limit messages.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDurationMs, retryAfterFromHeaders, retryAfterFromMessage } from "../../src/engine/retry-hints.ts";
+import { parseDurationMs, retryAfterFromHeaders, retryAfterFromMessage } from "../../src/providers/retry-hints.ts";
 
 const NOW = Date.parse("2025-08-21T12:40:00Z");
 

@@ -14,17 +14,7 @@
  * `display: "omitted"`) reasoning pieces are skipped and no thinking block is opened at all.
  */
 
-import {
-  convertUsage,
-  messageIdFor,
-  reasoningOf,
-  stopReasonFor,
-  textOf,
-  toolUseIdFor,
-  type OpenAIAssistantFields,
-  type AnswerOptions,
-  type OpenAIUsage,
-} from "./convert-completion-to-message.ts";
+import { convertUsage, messageIdFor, reasoningOf, stopReasonFor, textOf, toolUseIdFor, type OpenAIAssistantFields, type AnswerOptions, type OpenAIUsage } from "./convert-completion-to-message.ts";
 
 export interface OpenAIChatCompletionChunk {
   id?: string | null;

@@ -24,19 +24,7 @@
 
 import { createHash } from "node:crypto";
 import type { ChatRequest } from "../openai-requests.ts";
-import type {
-  AnthropicContentBlock,
-  AnthropicDocumentBlock,
-  AnthropicImageSource,
-  AnthropicMessageParam,
-  AnthropicRequest,
-  AnthropicTextBlock,
-  AnthropicThinking,
-  AnthropicTool,
-  AnthropicToolChoice,
-  AnthropicToolResultBlock,
-  AnthropicToolUseBlock,
-} from "./types.ts";
+import type { AnthropicContentBlock, AnthropicDocumentBlock, AnthropicImageSource, AnthropicMessageParam, AnthropicRequest, AnthropicTextBlock, AnthropicThinking, AnthropicTool, AnthropicToolChoice, AnthropicToolResultBlock, AnthropicToolUseBlock } from "./types.ts";
 
 interface TextPart {
   type: "text";

@@ -12,12 +12,7 @@
  */
 
 import { z } from "zod";
-import type {
-  AnthropicContentBlock,
-  AnthropicDocumentBlock,
-  AnthropicImageBlock,
-  AnthropicTextBlock,
-} from "./types.ts";
+import type { AnthropicContentBlock, AnthropicDocumentBlock, AnthropicImageBlock, AnthropicTextBlock } from "./types.ts";
 
 const text = z.string({ error: "must be a string" });
 

@@ -14,19 +14,7 @@
  */
 
 import { reasoningOf, type OpenAIAssistantFields, type OpenAIUsage } from "../anthropic/convert-completion-to-message.ts";
-import {
-  argumentsText,
-  callItem,
-  convertUsage,
-  outcomeFor,
-  outputText,
-  reasoningItem,
-  responseEnvelope,
-  statusOfItems,
-  visibleItem,
-  visibleResponse,
-  type ResponseContext,
-} from "./convert-completion-to-response.ts";
+import { argumentsText, callItem, convertUsage, outcomeFor, outputText, reasoningItem, responseEnvelope, statusOfItems, visibleItem, visibleResponse, type ResponseContext } from "./convert-completion-to-response.ts";
 import { itemId } from "./item-id.ts";
 import { toolIdentity } from "./tool-names.ts";
 import type { ItemStatus, OutputTextPart, RefusalPart, ResponseObject, ResponseOutputItem } from "./types.ts";

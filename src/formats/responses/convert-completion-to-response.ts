@@ -15,19 +15,7 @@ import { isRecord } from "../is-record.ts";
 import { itemId } from "./item-id.ts";
 import { encodeReasoningCarrier } from "./reasoning-carrier.ts";
 import { toolIdentity, type ToolNameMap } from "./tool-names.ts";
-import type {
-  ItemStatus,
-  OutputCustomToolCall,
-  OutputFunctionCall,
-  OutputReasoning,
-  OutputTextPart,
-  RefusalPart,
-  ResponseObject,
-  ResponseOutputItem,
-  ResponsesRequest,
-  ResponseStatus,
-  ResponseUsage,
-} from "./types.ts";
+import type { ItemStatus, OutputCustomToolCall, OutputFunctionCall, OutputReasoning, OutputTextPart, RefusalPart, ResponseObject, ResponseOutputItem, ResponsesRequest, ResponseStatus, ResponseUsage } from "./types.ts";
 
 export interface ResponseContext {
   /** `resp_…`, decided by the route. */

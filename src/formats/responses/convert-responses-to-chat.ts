@@ -18,24 +18,7 @@
 import type { ChatRequest } from "../openai-requests.ts";
 import { decodeReasoningCarrier, type CarriedReasoning } from "./reasoning-carrier.ts";
 import { providerToolName, type ToolNameMap } from "./tool-names.ts";
-import type {
-  ContentPart,
-  CustomTool,
-  CustomToolCallItem,
-  CustomToolCallOutputItem,
-  FunctionCallItem,
-  FunctionCallOutputItem,
-  FunctionTool,
-  ItemReference,
-  MessageItem,
-  NamespaceTool,
-  ReasoningItem,
-  ResponseInputItem,
-  ResponsesRequest,
-  ResponsesTool,
-  ResponsesToolChoice,
-  TextFormat,
-} from "./types.ts";
+import type { ContentPart, CustomTool, CustomToolCallItem, CustomToolCallOutputItem, FunctionCallItem, FunctionCallOutputItem, FunctionTool, ItemReference, MessageItem, NamespaceTool, ReasoningItem, ResponseInputItem, ResponsesRequest, ResponsesTool, ResponsesToolChoice, TextFormat } from "./types.ts";
 
 export interface ChatFromResponses {
   chat: ChatRequest;

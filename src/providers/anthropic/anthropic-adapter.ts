@@ -4,7 +4,7 @@
  * extended thinking keep working. Anthropic has no embeddings API.
  */
 
-import { networkFailure } from "../../engine/classify-failure.ts";
+import { networkFailure } from "../classify-failure.ts";
 import { UnsupportedRequestError, type ProviderAdapter } from "../adapter.ts";
 import { embeddedErrorOf, type DecodeAnswers, type StreamTranslator } from "../attempts.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";

@@ -42,19 +42,7 @@
  * (`messages[3].tool_call_id`), so the client gets a 400 instead of a vaguer upstream one.
  */
 
-import type {
-  AnthropicContentBlock,
-  AnthropicDocumentBlock,
-  AnthropicImageBlock,
-  AnthropicRequest,
-  AnthropicRole,
-  AnthropicTextBlock,
-  AnthropicThinking,
-  AnthropicTool,
-  AnthropicToolChoice,
-  AnthropicToolResultBlock,
-  AnthropicToolUseBlock,
-} from "../../formats/anthropic/types.ts";
+import type { AnthropicContentBlock, AnthropicDocumentBlock, AnthropicImageBlock, AnthropicRequest, AnthropicRole, AnthropicTextBlock, AnthropicThinking, AnthropicTool, AnthropicToolChoice, AnthropicToolResultBlock, AnthropicToolUseBlock } from "../../formats/anthropic/types.ts";
 import type { ChatRequest } from "../../formats/openai-requests.ts";
 import { UnsupportedRequestError } from "../adapter.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";

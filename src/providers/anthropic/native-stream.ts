@@ -8,9 +8,9 @@
  * deltas that make up nearly all of a stream pass as they came.
  */
 
-import { classifyEmbeddedError, networkFailure } from "../../engine/classify-failure.ts";
-import type { Failure } from "../../engine/types.ts";
-import type { TokenUsage } from "../../engine/usage.ts";
+import { classifyEmbeddedError, networkFailure } from "../classify-failure.ts";
+import type { Failure } from "../../outcome.ts";
+import type { TokenUsage } from "../../outcome.ts";
 import { holdsOnlyJsonEvents, isJsonEvent, type SseEvent } from "../../formats/sse.ts";
 import type { EventVerdict } from "../attempts.ts";
 import { corruptStreamFailure, type RelayDialect } from "../relay-stream.ts";

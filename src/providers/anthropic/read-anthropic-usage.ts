@@ -3,7 +3,7 @@
  * the prompt is their sum; cache reads are the cached tokens.
  */
 
-import type { TokenUsage } from "../../engine/usage.ts";
+import type { TokenUsage } from "../../outcome.ts";
 import { tokenCount as count } from "../token-count.ts";
 
 export function readAnthropicUsage(usage: unknown, previous?: TokenUsage): TokenUsage | undefined {

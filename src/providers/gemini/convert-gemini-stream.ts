@@ -7,12 +7,7 @@
  * only translates: the caller parses the SSE, frames each payload as `data: …` and appends `[DONE]`.
  */
 
-import {
-  blockedPromptRefusal,
-  filteredAnswerRefusal,
-  summarizeGeminiParts,
-  type GeminiConversionContext,
-} from "./convert-gemini-response.ts";
+import { blockedPromptRefusal, filteredAnswerRefusal, summarizeGeminiParts, type GeminiConversionContext } from "./convert-gemini-response.ts";
 import { convertGeminiUsage } from "./convert-gemini-usage.ts";
 import type { GeminiCandidate, GeminiResponse, GeminiUsage } from "./gemini-types.ts";
 import { mapGeminiFinishReason, type OpenAIFinishReason } from "./map-gemini-finish-reason.ts";

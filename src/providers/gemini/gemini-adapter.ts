@@ -6,7 +6,7 @@
 
 import type { ProviderAdapter } from "../adapter.ts";
 import { embeddedErrorOf, type DecodeAnswers } from "../attempts.ts";
-import { networkFailure } from "../../engine/classify-failure.ts";
+import { networkFailure } from "../classify-failure.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";
 import { embeddingInputs, fromBatchEmbedResponses, toBatchEmbedRequests } from "./convert-embeddings.ts";
 import { convertGeminiResponse, isEmptyGeminiResponse, type GeminiConversionContext } from "./convert-gemini-response.ts";

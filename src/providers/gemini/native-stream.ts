@@ -10,9 +10,9 @@
  * Google-shaped error event.
  */
 
-import { classifyEmbeddedError, networkFailure } from "../../engine/classify-failure.ts";
-import type { Failure } from "../../engine/types.ts";
-import type { TokenUsage } from "../../engine/usage.ts";
+import { classifyEmbeddedError, networkFailure } from "../classify-failure.ts";
+import type { Failure } from "../../outcome.ts";
+import type { TokenUsage } from "../../outcome.ts";
 import { googleErrorBody } from "../../formats/gemini/google-error.ts";
 import type { SseEvent } from "../../formats/sse.ts";
 import type { EventVerdict } from "../attempts.ts";

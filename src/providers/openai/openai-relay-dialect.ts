@@ -6,9 +6,9 @@
  * never reach the client.
  */
 
-import { classifyEmbeddedError, networkFailure } from "../../engine/classify-failure.ts";
-import type { Failure } from "../../engine/types.ts";
-import type { TokenUsage } from "../../engine/usage.ts";
+import { classifyEmbeddedError, networkFailure } from "../classify-failure.ts";
+import type { Failure } from "../../outcome.ts";
+import type { TokenUsage } from "../../outcome.ts";
 import { SSE_DONE, holdsOnlyJsonEvents, isJsonEvent, sseData } from "../../formats/sse.ts";
 import { corruptStreamFailure, type RelayDialect } from "../relay-stream.ts";
 import { readOpenAIUsage } from "./read-usage.ts";

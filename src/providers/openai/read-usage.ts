@@ -3,7 +3,7 @@
  * reasoning tokens (DeepSeek: `prompt_cache_hit_tokens`; Groq also repeats usage in `x_groq`).
  */
 
-import type { TokenUsage } from "../../engine/usage.ts";
+import type { TokenUsage } from "../../outcome.ts";
 import { tokenCount as count } from "../token-count.ts";
 
 export function readOpenAIUsage(usage: unknown): TokenUsage | undefined {

@@ -9,9 +9,9 @@
  * are not well-formed events, which never reach the client.
  */
 
-import { classifyEmbeddedError, networkFailure } from "../../engine/classify-failure.ts";
-import type { Failure } from "../../engine/types.ts";
-import type { TokenUsage } from "../../engine/usage.ts";
+import { classifyEmbeddedError, networkFailure } from "../classify-failure.ts";
+import type { Failure } from "../../outcome.ts";
+import type { TokenUsage } from "../../outcome.ts";
 import { holdsOnlyJsonEvents, isJsonEvent, type SseEvent } from "../../formats/sse.ts";
 import { isRecord } from "../../formats/is-record.ts";
 import type { DecodeAnswers, EventVerdict } from "../attempts.ts";

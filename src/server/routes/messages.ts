@@ -12,7 +12,7 @@
 
 import { Hono, type Context } from "hono";
 import { redactFailure } from "../../engine/rotate.ts";
-import type { Failure } from "../../engine/types.ts";
+import type { Failure } from "../../outcome.ts";
 import { SSE_DONE, sseData } from "../../formats/sse.ts";
 import { chatRequestSchema, type ChatRequest } from "../../formats/openai-requests.ts";
 import { countTokensRequestSchema, messagesRequestSchema } from "../../formats/anthropic/messages-schema.ts";

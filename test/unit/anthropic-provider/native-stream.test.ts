@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import type { Settlement } from "../../../src/engine/rotate.ts";
+import type { Settlement } from "../../../src/outcome.ts";
 import { createSseParser } from "../../../src/formats/sse.ts";
 import { anthropicRelayDialect } from "../../../src/providers/anthropic/native-stream.ts";
 import { relayStream } from "../../../src/providers/relay-stream.ts";

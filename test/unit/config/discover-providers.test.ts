@@ -1,13 +1,7 @@
 /** Provider discovery from variables: naming, keys, custom providers, filters and caps. */
 
 import { describe, expect, test } from "bun:test";
-import {
-  compileGlobs,
-  discoverProviders,
-  modelAllowed,
-  providerOfKeyVar,
-  type ProviderSettings,
-} from "../../../src/config/discover-providers.ts";
+import { compileGlobs, discoverProviders, modelAllowed, providerOfKeyVar, type ProviderSettings } from "../../../src/config/discover-providers.ts";
 import { ConfigError } from "../../../src/config/settings.ts";
 
 function errorOf(env: Record<string, string>, fileVars?: Set<string>): ConfigError {

@@ -7,8 +7,9 @@
 import { describe, expect, test } from "bun:test";
 import { createIncidentTracker } from "../../../src/engine/incidents.ts";
 import { createKeyPool } from "../../../src/engine/key-pool.ts";
-import { createRotator, type AttemptResult } from "../../../src/engine/rotate.ts";
-import type { FailureClass } from "../../../src/engine/types.ts";
+import { createRotator } from "../../../src/engine/rotate.ts";
+import type { AttemptResult } from "../../../src/outcome.ts";
+import type { FailureClass } from "../../../src/outcome.ts";
 
 type Outcome = "ok" | FailureClass | "timeout" | "throw";
 const OUTCOMES: Outcome[] = ["ok", "request", "transient", "timeout", "rate_limit", "quota", "billing", "invalid_key", "throw"];

@@ -4,10 +4,10 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { classifyHttpFailure } from "../../../src/engine/classify-failure.ts";
+import { classifyHttpFailure } from "../../../src/providers/classify-failure.ts";
 import { quotaCooldownUntil } from "../../../src/engine/cooldown-policy.ts";
 import { lastDailyReset, nextDailyReset, usageDay } from "../../../src/engine/daily-reset.ts";
-import { nextMidnightIn } from "../../../src/engine/zone-time.ts";
+import { nextMidnightIn } from "../../../src/providers/zone-time.ts";
 import { readFixtureJson } from "../../support/fixtures.ts";
 
 const at = (iso: string) => Date.parse(iso);

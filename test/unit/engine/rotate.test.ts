@@ -7,8 +7,9 @@
 import { describe, expect, test } from "bun:test";
 import { createIncidentTracker } from "../../../src/engine/incidents.ts";
 import { createKeyPool, type PoolKey } from "../../../src/engine/key-pool.ts";
-import { createRotator, type AttemptResult } from "../../../src/engine/rotate.ts";
-import type { Failure, FailureClass } from "../../../src/engine/types.ts";
+import { createRotator } from "../../../src/engine/rotate.ts";
+import type { AttemptResult } from "../../../src/outcome.ts";
+import type { Failure, FailureClass } from "../../../src/outcome.ts";
 import type { UsageDelta } from "../../../src/store/types.ts";
 
 const keys = (count: number): PoolKey[] =>

@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import type { Settlement } from "../../../src/engine/rotate.ts";
+import type { Settlement } from "../../../src/outcome.ts";
 import { createSseParser } from "../../../src/formats/sse.ts";
 import { anthropicRelayDialect } from "../../../src/providers/anthropic/native-stream.ts";
 import { geminiRelayDialect } from "../../../src/providers/gemini/native-stream.ts";

@@ -10,24 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnvFile } from "../../../src/config/env-file.ts";
 import { ConfigError } from "../../../src/config/paths.ts";
-import {
-  addProviderKeys,
-  configuredProviders,
-  envVars,
-  generateProxyKey,
-  getVar,
-  loadEnvDocument,
-  NEW_ENV_TEXT,
-  parseEnvDocument,
-  providerKeys,
-  proxyKeyMissing,
-  readEnvText,
-  removeProviderKey,
-  renderEnvDocument,
-  setVar,
-  unsetVar,
-  writeEnvFileAtomic,
-} from "../../../setup/env-editor.ts";
+import { addProviderKeys, configuredProviders, envVars, generateProxyKey, getVar, loadEnvDocument, NEW_ENV_TEXT, parseEnvDocument, providerKeys, proxyKeyMissing, readEnvText, removeProviderKey, renderEnvDocument, setVar, unsetVar, writeEnvFileAtomic } from "../../../setup/env-editor.ts";
 
 const EXAMPLE = readFileSync(join(import.meta.dir, "../../../.env.example"), "utf8");
 

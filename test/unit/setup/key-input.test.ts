@@ -1,17 +1,7 @@
 /** Pasted keys split, deduplicated and flagged; names, base URLs, hosts and ports checked; terminal pastes folded onto one line. */
 
 import { describe, expect, test } from "bun:test";
-import {
-  baseUrlProblem,
-  foldPastedLineBreaks,
-  isHostName,
-  keyProblems,
-  newPasteState,
-  normaliseBaseUrl,
-  parsePastedKeys,
-  parsePort,
-  providerNameProblem,
-} from "../../../setup/key-input.ts";
+import { baseUrlProblem, foldPastedLineBreaks, isHostName, keyProblems, newPasteState, normaliseBaseUrl, parsePastedKeys, parsePort, providerNameProblem } from "../../../setup/key-input.ts";
 
 const START = "\x1b[200~";
 const END = "\x1b[201~";

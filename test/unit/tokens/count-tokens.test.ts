@@ -5,14 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { encode as encodeCl100k, encodeChat as encodeChatCl100k } from "gpt-tokenizer/encoding/cl100k_base";
 import { encode as encodeO200k, encodeChat as encodeChatO200k } from "gpt-tokenizer/encoding/o200k_base";
-import {
-  IMAGE_PART_TOKENS,
-  countChatTokens,
-  countTextTokens,
-  encodingForModel,
-  type ChatMessageLike,
-  type EncodingName,
-} from "../../../src/tokens/count-tokens.ts";
+import { IMAGE_PART_TOKENS, countChatTokens, countTextTokens, encodingForModel, type ChatMessageLike, type EncodingName } from "../../../src/tokens/count-tokens.ts";
 
 // Same text gives 3 tokens on o200k_base and 9 on cl100k_base, so it tells the encodings apart.
 const KOREAN = "안녕하세요 세계";

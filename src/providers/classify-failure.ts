@@ -9,7 +9,7 @@
  * a Google 400 can be a dead key, an Anthropic 400 an empty wallet, a Together 403 a long prompt.
  */
 import { parseDurationMs, retryAfterFromHeaders, retryAfterFromMessage } from "./retry-hints.ts";
-import type { Failure, FailureClass } from "./types.ts";
+import { UPSTREAM_TIMEOUT, type Failure, type FailureClass } from "../outcome.ts";
 import { nextMidnightIn } from "./zone-time.ts";
 import { isRecord } from "../formats/is-record.ts";
 
@@ -325,9 +325,6 @@ export function networkFailure(what: string): Failure {
   const detail = what.trim().replace(/\s+/g, " ") || "unknown network error";
   return { class: "transient", status: 0, message: `upstream request failed: ${redactKeys(detail)}` };
 }
-
-/** `Failure.code` of an attempt that one of our own time limits ended: the engine never retries it on the same key. */
-export const UPSTREAM_TIMEOUT = "upstream_timeout";
 
 /** A network failure caused by one of our own time limits (`what` says which and how long). */
 export function timeoutFailure(what: string): Failure {
