@@ -13,15 +13,24 @@ import type { IncidentTracker } from "./incidents.ts";
 import type { KeyPool, Lease } from "./key-pool.ts";
 import { recordAttemptUsage, type UsageSink } from "./usage.ts";
 
-/** What the client gets when no attempt succeeded. */
-export interface ProxyError {
-  status: number;
-  type: string;
-  code: string | null;
-  param: string | null;
-  message: string;
-  retryAfterSeconds?: number;
-}
+/**
+ * Why a request got no answer, as facts: which keys, how many attempts, the last failure, when to
+ * come back. The engine says what happened; each face (the server's error bodies, the library's
+ * RotationError) words it.
+ */
+export type RotationFailure =
+  /** The upstream refused the request itself (a 400): the client's fault, no key blamed. */
+  | { kind: "request_rejected"; failure: Failure }
+  | { kind: "aborted" }
+  | { kind: "deadline"; provider: string; last?: Failure }
+  /** Usable keys exist, but every one stayed at its concurrency cap until the deadline. */
+  | { kind: "at_capacity"; provider: string; model: string }
+  | { kind: "all_keys_cooling"; provider: string; model: string; poolSize: number; retryAfterMs: number; attempts: number; last?: Failure }
+  | { kind: "all_keys_disabled"; provider: string; poolSize: number; reasons: string[]; retryAfterMs: number; attempts: number; last?: Failure }
+  | { kind: "all_keys_rate_limited"; provider: string; model: string; attempts: number; last: Failure; retryAfterMs?: number }
+  | { kind: "all_keys_failed"; provider: string; model: string; attempts: number; last: Failure }
+  | { kind: "no_keys"; provider: string; model: string }
+  | { kind: "provider_incident"; message: string; retryAfterMs: number };
 
 /** One line of the decision trace. */
 export interface AttemptTrace {
@@ -51,7 +60,7 @@ export interface RotationRequest<T> {
 
 export type RotationResult<T> =
   | { ok: true; value: T; lease: Lease; trace: AttemptTrace[] }
-  | { ok: false; error: ProxyError; trace: AttemptTrace[] };
+  | { ok: false; failure: RotationFailure; trace: AttemptTrace[] };
 
 export interface RotatorOptions {
   usage: UsageSink;
@@ -74,13 +83,7 @@ export interface Rotator {
   settle(pool: KeyPool, lease: Lease, settlement: Settlement): string | undefined;
 }
 
-const CLIENT_CLOSED: ProxyError = {
-  status: 499,
-  type: "client_closed_request",
-  code: "client_closed_request",
-  param: null,
-  message: "The client closed the request before an answer was ready.",
-};
+const CLIENT_CLOSED: RotationFailure = { kind: "aborted" };
 
 export function createRotator(options: RotatorOptions): Rotator {
   const clock = options.now ?? Date.now;
@@ -173,30 +176,30 @@ export function createRotator(options: RotatorOptions): Rotator {
     let lastFailure: Failure | undefined;
     // One key with an open circuit per request, when nothing better is left: a trial, not a sweep.
     let fallbackUsed = false;
-    const fail = (error: ProxyError): RotationResult<T> => ({ ok: false, error, trace });
+    const fail = (failure: RotationFailure): RotationResult<T> => ({ ok: false, failure, trace });
 
     for (;;) {
       const incident = options.incidents.active(provider);
       if (incident) {
-        if (incident.until > deadline) return fail(incidentError(incident.message, incident.until - clock()));
+        if (incident.until > deadline) return fail({ kind: "provider_incident", message: incident.message, retryAfterMs: incident.until - clock() });
         // Looked at again every little while: a success elsewhere ends the incident early.
         await sleep(Math.min(incident.until - clock(), INCIDENT_RECHECK_MS), signal);
         if (signal.aborted) return fail(CLIENT_CLOSED);
         continue;
       }
       if (signal.aborted) return fail(CLIENT_CLOSED);
-      if (clock() >= deadline) return fail(deadlineError(provider, lastFailure));
+      if (clock() >= deadline) return fail({ kind: "deadline", provider, last: lastFailure });
 
       const acquisition = await pool.acquire(model, { exclude: spent, deadline, signal, fallback: !fallbackUsed });
       switch (acquisition.kind) {
         case "aborted":
           return fail(CLIENT_CLOSED);
         case "at_capacity":
-          return fail(capacityError(provider, model));
+          return fail({ kind: "at_capacity", provider, model });
         case "cooling":
-          return fail(coolingError(pool, model, acquisition.retryAt - clock(), lastFailure, trace.length));
+          return fail(coolingFailure(pool, model, acquisition.retryAt - clock(), lastFailure, trace.length));
         case "exhausted":
-          return fail(exhaustedError(pool, model, lastFailure, trace.length, clock()));
+          return fail(exhaustedFailure(pool, model, lastFailure, trace.length, clock()));
       }
       if (acquisition.fallback) fallbackUsed = true;
 
@@ -235,7 +238,7 @@ export function createRotator(options: RotatorOptions): Rotator {
           trace.push(step);
           if (failure.class === "request") {
             settle(pool, lease, { kind: "failure", failure });
-            return fail(requestFaultError(failure));
+            return fail({ kind: "request_rejected", failure });
           }
           if (failure.class !== "transient") {
             if (failure.class === "rate_limit" && !limitedOnce.has(lease.slot)) limitedOnce.add(lease.slot);
@@ -262,8 +265,8 @@ export function createRotator(options: RotatorOptions): Rotator {
             // The lease goes back in the `finally` below, before the next key is taken.
             spent.add(lease.slot);
             step.action = declared ? "provider paused" : (opened ?? "rotating");
-            if (declared) return fail(incidentError(declared.message, declared.until - clock()));
-            if (clock() >= deadline) return fail(deadlineError(provider, failure));
+            if (declared) return fail({ kind: "provider_incident", message: declared.message, retryAfterMs: declared.until - clock() });
+            if (clock() >= deadline) return fail({ kind: "deadline", provider, last: failure });
             break;
           }
           step.action = "retrying the same key, no other is ready";
@@ -340,99 +343,21 @@ export function redactFailure(failure: Failure, lease: Lease): Failure {
   return { ...failure, message: failure.message.split(lease.secret).join(lease.masked) };
 }
 
-const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
-
-function describeFailure(failure: Failure): string {
-  return `last error (HTTP ${failure.status}, ${failure.class}): ${failure.message}`;
+function coolingFailure(pool: KeyPool, model: string, waitMs: number, last: Failure | undefined, attempts: number): RotationFailure {
+  if (pool.allDisabled()) return allDisabledFailure(pool, waitMs, last, attempts);
+  return { kind: "all_keys_cooling", provider: pool.provider, model, poolSize: pool.size, retryAfterMs: waitMs, attempts, last };
 }
 
-function requestFaultError(failure: Failure): ProxyError {
-  return {
-    status: failure.status >= 400 && failure.status < 500 ? failure.status : 400,
-    type: "invalid_request_error",
-    code: failure.code ?? null,
-    param: failure.param ?? null,
-    message: failure.message,
-  };
+/** Every key disabled: the same answer whether this request disabled the last one or found them so. */
+function allDisabledFailure(pool: KeyPool, waitMs: number, last: Failure | undefined, attempts: number): RotationFailure {
+  const reasons = [...new Set(pool.standing().keys.map((key) => key.disabledReason ?? ""))];
+  return { kind: "all_keys_disabled", provider: pool.provider, poolSize: pool.size, reasons, retryAfterMs: waitMs, attempts, last };
 }
 
-function incidentError(message: string, remainingMs: number): ProxyError {
-  return { status: 503, type: "provider_incident", code: "provider_incident", param: null, message: `${message}.`, retryAfterSeconds: seconds(remainingMs) };
-}
-
-function deadlineError(provider: string, last: Failure | undefined): ProxyError {
-  const tail = last ? ` The ${describeFailure(last)}` : "";
-  return {
-    status: 504,
-    type: "timeout_error",
-    code: "deadline_exceeded",
-    param: null,
-    message: `No answer from ${provider} within the request deadline (GLOBAL_TIMEOUT).${tail}`,
-  };
-}
-
-function capacityError(provider: string, model: string): ProxyError {
-  return {
-    status: 429,
-    type: "rate_limit_error",
-    code: "keys_at_capacity",
-    param: null,
-    message: `Every ${provider} key is at its concurrency cap (MAX_CONCURRENT_REQUESTS_PER_KEY_${provider.toUpperCase()}) for ${model} and none was released before the deadline.`,
-    retryAfterSeconds: 1,
-  };
-}
-
-function coolingError(pool: KeyPool, model: string, waitMs: number, last: Failure | undefined, attempts: number): ProxyError {
-  if (pool.allDisabled()) return allDisabledError(pool, waitMs, last, attempts);
-  return {
-    status: 429,
-    type: "rate_limit_error",
-    code: "all_keys_cooling",
-    param: null,
-    message: `All ${pool.size} ${pool.provider} key(s) are cooling down or disabled for ${model}; the earliest is back in ${seconds(waitMs)} s.${triedFirst(last, attempts)}`,
-    retryAfterSeconds: seconds(waitMs),
-  };
-}
-
-/**
- * Every key disabled: the same answer whether this request disabled the last one or found them so.
- * Nothing will change before the daily reset, so this is not a rate limit to wait out.
- */
-function allDisabledError(pool: KeyPool, waitMs: number, last: Failure | undefined, attempts: number): ProxyError {
-  const reasons = [...new Set(pool.standing().keys.map((key) => key.disabledReason))].join("; ");
-  return {
-    status: 503,
-    type: "service_unavailable",
-    code: "all_keys_disabled",
-    param: null,
-    message: `All ${pool.size} ${pool.provider} key(s) are disabled (${reasons}) until the daily reset in ${seconds(waitMs)} s; replace them in the .env and restart, or POST /v1/keys/reset once they work again.${triedFirst(last, attempts)}`,
-    retryAfterSeconds: seconds(waitMs),
-  };
-}
-
-function triedFirst(last: Failure | undefined, attempts: number): string {
-  return last ? ` ${attempts} attempt(s) failed first; ${describeFailure(last)}` : "";
-}
-
-function exhaustedError(pool: KeyPool, model: string, last: Failure | undefined, attempts: number, now: number): ProxyError {
-  if (!last) {
-    return {
-      status: 503,
-      type: "service_unavailable",
-      code: "no_keys",
-      param: null,
-      message: `No ${pool.provider} key can serve ${model}.`,
-    };
-  }
+function exhaustedFailure(pool: KeyPool, model: string, last: Failure | undefined, attempts: number, now: number): RotationFailure {
+  if (!last) return { kind: "no_keys", provider: pool.provider, model };
   const earliest = pool.earliestAvailable(model);
-  if (pool.allDisabled()) return allDisabledError(pool, earliest - now, last, attempts);
-  const limited = last.class === "rate_limit" || last.class === "quota";
-  return {
-    status: limited ? 429 : 502,
-    type: limited ? "rate_limit_error" : "upstream_error",
-    code: limited ? "all_keys_rate_limited" : "all_keys_failed",
-    param: null,
-    message: `All ${attempts} attempt(s) on ${pool.provider} failed for ${model}; ${describeFailure(last)}`,
-    ...(limited && Number.isFinite(earliest) ? { retryAfterSeconds: seconds(earliest - now) } : {}),
-  };
+  if (pool.allDisabled()) return allDisabledFailure(pool, earliest - now, last, attempts);
+  if (last.class !== "rate_limit" && last.class !== "quota") return { kind: "all_keys_failed", provider: pool.provider, model, attempts, last };
+  return { kind: "all_keys_rate_limited", provider: pool.provider, model, attempts, last, ...(Number.isFinite(earliest) ? { retryAfterMs: earliest - now } : {}) };
 }

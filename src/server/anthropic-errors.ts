@@ -1,7 +1,7 @@
 /** Errors on the Anthropic routes: Anthropic's envelope with the proxy's honest status. */
 
 import { toAnthropicError } from "../formats/anthropic/anthropic-error.ts";
-import type { ProxyError } from "./errors.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 
 export function anthropicErrorResponse(error: ProxyError, headers: Record<string, string> = {}): Response {
   const mapped = toAnthropicError(error);

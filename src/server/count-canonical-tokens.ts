@@ -7,7 +7,7 @@
  */
 
 import type { Context } from "hono";
-import type { ProxyError } from "../engine/rotate.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 import type { ChatRequest } from "../formats/openai-requests.ts";
 import { attemptJson } from "../providers/attempts.ts";
 import { countChatTokens } from "../tokens/count-tokens.ts";

@@ -3,9 +3,8 @@
  * `Retry-After` when waiting helps, and never a stack trace or a secret.
  */
 
-import type { ProxyError } from "../engine/rotate.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 
-export type { ProxyError };
 
 export function errorResponse(error: ProxyError, headers: Record<string, string> = {}): Response {
   const body = JSON.stringify({ error: { message: error.message, type: error.type, code: error.code, param: error.param } });

@@ -4,7 +4,7 @@
  */
 
 import { googleErrorBody } from "../formats/gemini/google-error.ts";
-import type { ProxyError } from "./errors.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 
 export function googleErrorResponse(error: ProxyError, headers: Record<string, string> = {}): Response {
   const extra: Record<string, string> = { "content-type": "application/json", ...headers };

@@ -8,21 +8,26 @@
 import type { Context } from "hono";
 import type { Lease } from "../engine/key-pool.ts";
 import type { AttemptResult, Settlement } from "../outcome.ts";
-import type { RotationResult } from "../engine/rotate.ts";
+import type { AttemptTrace } from "../engine/rotate.ts";
+import { rotationFailureError } from "../errors/rotation-failure-error.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 import type { TokenUsage } from "../outcome.ts";
 import type { AppEnv, CallRecord } from "./app-env.ts";
 import { trackStream } from "./open-streams.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
+/** A run as routes see it: the answer and its lease, or the error in words, ready for an envelope. */
+export type CallResult<T> = { ok: true; value: T; lease: Lease; trace: AttemptTrace[] } | { ok: false; error: ProxyError; trace: AttemptTrace[] };
+
 export interface ProxiedCall {
-  run<T>(attempt: (lease: Lease, controller: AbortController) => Promise<AttemptResult<T>>): Promise<RotationResult<T>>;
+  run<T>(attempt: (lease: Lease, controller: AbortController) => Promise<AttemptResult<T>>): Promise<CallResult<T>>;
   /** A non-stream answer was delivered: settle the lease with its usage. */
   succeed(lease: Lease, usage: TokenUsage | undefined): void;
   /** The handler a stream relay calls once, when the stream is over. */
   streamEnd(lease: Lease): (settlement: Settlement) => void;
   /** `x-proxy-attempts` and the serving key, masked (ASCII: the ellipsis becomes three dots). */
-  headers(result: RotationResult<unknown>): Record<string, string>;
+  headers(result: CallResult<unknown>): Record<string, string>;
 }
 
 export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string): ProxiedCall {
@@ -77,7 +82,7 @@ export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provid
           });
         }
       });
-      return result;
+      return result.ok ? result : { ok: false, error: rotationFailureError(result.failure), trace: result.trace };
     },
     succeed(lease, usage) {
       ctx.rotator.settle(runtime.pool, lease, { kind: "success", usage });

@@ -5,7 +5,8 @@
 
 import type { Context } from "hono";
 import type { z } from "zod";
-import { invalidRequest, type ProxyError } from "./errors.ts";
+import { invalidRequest } from "./errors.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 
 /**
  * Most arrays and objects a body may nest. Real requests (tool schemas included) stay far below it;

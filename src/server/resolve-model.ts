@@ -4,7 +4,8 @@
  */
 
 import { modelAllowed } from "../config/discover-providers.ts";
-import { invalidRequest, notFound, type ProxyError } from "./errors.ts";
+import { invalidRequest, notFound } from "./errors.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 

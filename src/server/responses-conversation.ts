@@ -9,7 +9,7 @@ import { itemId } from "../formats/responses/item-id.ts";
 import type { ResponseInputItem, ResponsesRequest } from "../formats/responses/types.ts";
 import { isRecord } from "../formats/is-record.ts";
 import type { ResponseStore } from "../store/response-store.ts";
-import type { ProxyError } from "./errors.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 
 /** Far beyond any real chain; it only stops a corrupted store from looping. */
 const MAX_CHAIN = 10_000;

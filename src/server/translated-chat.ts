@@ -6,7 +6,8 @@
  */
 
 import type { Context } from "hono";
-import { redactFailure, type ProxyError } from "../engine/rotate.ts";
+import { redactFailure } from "../engine/rotate.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 import type { Failure } from "../outcome.ts";
 import type { ChatRequest } from "../formats/openai-requests.ts";
 import { UnsupportedRequestError } from "../providers/adapter.ts";

@@ -9,7 +9,7 @@
  * HTTP tooling does not know. The message goes through unchanged.
  */
 
-import type { ProxyError } from "../../server/errors.ts";
+import type { ProxyError } from "../../errors/proxy-error.ts";
 import type { AnthropicErrorBody } from "./types.ts";
 
 export interface AnthropicErrorResponse {

@@ -3,7 +3,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, test } from "bun:test";
 import { toAnthropicError } from "../../../src/formats/anthropic/anthropic-error.ts";
-import type { ProxyError } from "../../../src/server/errors.ts";
+import type { ProxyError } from "../../../src/errors/proxy-error.ts";
 import { fixtureStatus, readFixtureJson } from "../../support/fixtures.ts";
 
 const proxyError = (status: number, fields: Partial<ProxyError> = {}): ProxyError => ({ status, type: "whatever", code: null, param: null, message: `failed with ${status}`, ...fields });

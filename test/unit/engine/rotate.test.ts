@@ -7,9 +7,9 @@
 import { describe, expect, test } from "bun:test";
 import { createIncidentTracker } from "../../../src/engine/incidents.ts";
 import { createKeyPool, type PoolKey } from "../../../src/engine/key-pool.ts";
-import { createRotator } from "../../../src/engine/rotate.ts";
-import type { AttemptResult } from "../../../src/outcome.ts";
-import type { Failure, FailureClass } from "../../../src/outcome.ts";
+import { createRotator, type RotationResult } from "../../../src/engine/rotate.ts";
+import { rotationFailureError } from "../../../src/errors/rotation-failure-error.ts";
+import type { AttemptResult, Failure, FailureClass } from "../../../src/outcome.ts";
 import type { UsageDelta } from "../../../src/store/types.ts";
 
 const keys = (count: number): PoolKey[] =>
@@ -17,24 +17,31 @@ const keys = (count: number): PoolKey[] =>
 
 const failure = (cls: FailureClass, status: number, extra: Partial<Failure> = {}): Failure => ({ class: cls, status, message: `${cls} happened`, ...extra });
 
+/** A failed run with its failure in the words a client gets (the same wording every face uses). */
+function worded<T>(result: RotationResult<T>) {
+  return result.ok ? result : { ...result, error: rotationFailureError(result.failure) };
+}
+
 /** Build a rotator over `count` keys whose attempts answer from `script[slot]` in order. */
 function setup(count: number, script: Record<number, (Failure | "ok")[]>) {
   const usage: UsageDelta[] = [];
   const pool = createKeyPool({ provider: "p", keys: keys(count) });
   const rotator = createRotator({ usage: { addUsage: (d) => usage.push(d) }, incidents: createIncidentTracker(), resetMinuteUtc: 180, transientBackoffMs: () => 5 });
   const calls: number[] = [];
-  const run = (deadlineMs = 5_000, signal = new AbortController().signal) =>
-    rotator.run({
-      pool,
-      model: "m",
-      deadline: Date.now() + deadlineMs,
-      signal,
-      attempt: async (lease): Promise<AttemptResult<string>> => {
-        calls.push(lease.slot);
-        const next = script[lease.slot]?.shift() ?? "ok";
-        return next === "ok" ? { ok: true, value: `served by ${lease.slot}` } : { ok: false, failure: next };
-      },
-    });
+  const run = async (deadlineMs = 5_000, signal = new AbortController().signal) =>
+    worded(
+      await rotator.run({
+        pool,
+        model: "m",
+        deadline: Date.now() + deadlineMs,
+        signal,
+        attempt: async (lease): Promise<AttemptResult<string>> => {
+          calls.push(lease.slot);
+          const next = script[lease.slot]?.shift() ?? "ok";
+          return next === "ok" ? { ok: true, value: `served by ${lease.slot}` } : { ok: false, failure: next };
+        },
+      }),
+    );
   return { pool, rotator, run, calls, usage };
 }
 
@@ -179,7 +186,7 @@ function circuitRig(count: number, answer: (slot: number, signal: AbortSignal) =
       },
     });
     if (result.ok) rotator.settle(pool, result.lease, { kind: "success" });
-    return result;
+    return worded(result);
   };
   return {
     pool,
