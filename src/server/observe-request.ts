@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/bun";
 import type { AppEnv } from "./app-env.ts";
-import type { CallRecord } from "./app-env.ts";
+import type { CallRecord } from "../core/key-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 
 /**
