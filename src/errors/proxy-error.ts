@@ -12,3 +12,11 @@ export interface ProxyError {
   message: string;
   retryAfterSeconds?: number;
 }
+
+export function invalidRequest(message: string, param: string | null = null, code: string | null = null): ProxyError {
+  return { status: 400, type: "invalid_request_error", code, param, message };
+}
+
+export function notFound(message: string, code: string, param: string | null = null): ProxyError {
+  return { status: 404, type: "not_found_error", code, param, message };
+}

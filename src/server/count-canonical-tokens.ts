@@ -15,7 +15,7 @@ import type { AppEnv } from "./app-env.ts";
 import { canonicalForProvider } from "./canonical-for-provider.ts";
 import { beginCall } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
-import type { ProviderRuntime } from "./provider-runtime.ts";
+import type { ProviderRuntime } from "../core/provider-runtime.ts";
 import { attemptTimeouts } from "./upstream-call.ts";
 
 export type TokenCount = { ok: true; count: number; exact: boolean } | { ok: false; error: ProxyError };

@@ -5,18 +5,9 @@
 
 import type { ProxyError } from "../errors/proxy-error.ts";
 
-
 export function errorResponse(error: ProxyError, headers: Record<string, string> = {}): Response {
   const body = JSON.stringify({ error: { message: error.message, type: error.type, code: error.code, param: error.param } });
   const extra: Record<string, string> = { "content-type": "application/json", ...headers };
   if (error.retryAfterSeconds !== undefined) extra["retry-after"] = String(error.retryAfterSeconds);
   return new Response(body, { status: error.status, headers: extra });
-}
-
-export function invalidRequest(message: string, param: string | null = null, code: string | null = null): ProxyError {
-  return { status: 400, type: "invalid_request_error", code, param, message };
-}
-
-export function notFound(message: string, code: string, param: string | null = null): ProxyError {
-  return { status: 404, type: "not_found_error", code, param, message };
 }

@@ -21,7 +21,7 @@ import type { AppEnv } from "./app-env.ts";
 import { googleErrorResponse } from "./gemini-errors.ts";
 import { beginCall } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
-import type { ModelTarget } from "./resolve-model.ts";
+import type { ModelTarget } from "../core/resolve-model.ts";
 import { attemptTimeouts, SSE_HEADERS } from "./upstream-call.ts";
 
 /** The methods answered with one JSON body. */

@@ -7,7 +7,7 @@
 
 import { modelAllowed } from "../config/discover-providers.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { ProviderRuntime } from "./provider-runtime.ts";
+import type { ProviderRuntime } from "../core/provider-runtime.ts";
 
 export interface ModelCard {
   id: string;

@@ -16,7 +16,7 @@ import type { AttemptResult, FailureClass, Settlement, TokenUsage } from "../out
 import type { AppEnv } from "./app-env.ts";
 import { trackStream } from "./open-streams.ts";
 import type { ProxyContext } from "./proxy-context.ts";
-import type { ProviderRuntime } from "./provider-runtime.ts";
+import type { ProviderRuntime } from "../core/provider-runtime.ts";
 
 /** A run as routes see it: the answer and its lease, or the error in words, ready for an envelope. */
 export type CallResult<T> = { ok: true; value: T; lease: Lease; trace: AttemptTrace[] } | { ok: false; error: ProxyError; trace: AttemptTrace[] };

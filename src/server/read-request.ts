@@ -5,7 +5,7 @@
 
 import type { Context } from "hono";
 import type { z } from "zod";
-import { invalidRequest } from "./errors.ts";
+import { invalidRequest } from "../errors/proxy-error.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
 
 /**

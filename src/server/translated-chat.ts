@@ -15,10 +15,10 @@ import { attemptJson, attemptStream } from "../providers/attempts.ts";
 import { openAIRelayDialect } from "../providers/openai/openai-relay-dialect.ts";
 import { relayStream } from "../providers/relay-stream.ts";
 import type { AppEnv } from "./app-env.ts";
-import { invalidRequest } from "./errors.ts";
+import { invalidRequest } from "../errors/proxy-error.ts";
 import { beginCall } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
-import type { ProviderRuntime } from "./provider-runtime.ts";
+import type { ProviderRuntime } from "../core/provider-runtime.ts";
 import { attemptTimeouts } from "./upstream-call.ts";
 
 export type TranslatedChat =

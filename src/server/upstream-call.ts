@@ -7,10 +7,11 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import type { AttemptTimeouts } from "../providers/attempts.ts";
 import { UnsupportedRequestError } from "../providers/adapter.ts";
-import { errorResponse, invalidRequest } from "./errors.ts";
+import { errorResponse } from "./errors.ts";
+import { invalidRequest } from "../errors/proxy-error.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import { readJsonRequest } from "./read-request.ts";
-import { resolveModel, type ModelTarget } from "./resolve-model.ts";
+import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
 
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -33,7 +34,7 @@ export async function readProxiedRequest<S extends z.ZodType<{ model: string }>>
 ): Promise<{ ok: true; body: z.infer<S>; target: ModelTarget } | { ok: false; response: Response }> {
   const parsed = await readJsonRequest(c, schema);
   if (!parsed.ok) return { ok: false, response: errorResponse(parsed.error) };
-  const resolved = resolveModel(ctx, parsed.value.model);
+  const resolved = resolveModel(ctx.providers, parsed.value.model);
   if (!resolved.ok) return { ok: false, response: errorResponse(resolved.error) };
   return { ok: true, body: parsed.value, target: resolved.target };
 }

@@ -10,9 +10,10 @@ import { usageDay } from "../../engine/daily-reset.ts";
 import type { KeyStanding } from "../../engine/types.ts";
 import type { UsageRow } from "../../store/types.ts";
 import type { AppEnv } from "../app-env.ts";
-import { errorResponse, invalidRequest, notFound } from "../errors.ts";
+import { errorResponse } from "../errors.ts";
+import { invalidRequest, notFound } from "../../errors/proxy-error.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import type { ProviderRuntime } from "../provider-runtime.ts";
+import type { ProviderRuntime } from "../../core/provider-runtime.ts";
 import { readJsonRequest } from "../read-request.ts";
 
 interface Totals {

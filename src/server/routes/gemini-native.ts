@@ -16,13 +16,13 @@ import { convertModelsToGeminiList } from "../../formats/gemini/convert-models-t
 import { batchEmbedRequestSchema, countTokensRequestSchema, embedRequestSchema, generateRequestSchema } from "../../formats/gemini/request-schema.ts";
 import type { GeminiEmbedRequest, GeminiGenerateRequest } from "../../formats/gemini/types.ts";
 import type { AppEnv } from "../app-env.ts";
-import { notFound } from "../errors.ts";
+import { notFound } from "../../errors/proxy-error.ts";
 import { googleErrorResponse, isGeminiRequest } from "../gemini-errors.ts";
 import { passThroughJson, passThroughStream } from "../gemini-passthrough.ts";
 import { translatedCountTokens, translatedEmbed, translatedGenerate, type GeminiCall } from "../gemini-translated.ts";
 import type { ProxyContext } from "../proxy-context.ts";
 import { readJsonRequest } from "../read-request.ts";
-import { resolveModel } from "../resolve-model.ts";
+import { resolveModel } from "../../core/resolve-model.ts";
 
 const VERSIONS = ["/v1beta", "/v1"] as const;
 
@@ -57,7 +57,7 @@ function modelPath(c: Context<AppEnv>, prefix: string): string {
  */
 function resolveGeminiModel(ctx: ProxyContext, name: string): ReturnType<typeof resolveModel> {
   const bare = name.replace(/^models\//, "");
-  return resolveModel(ctx, bare.includes("/") ? bare : `gemini/${bare}`);
+  return resolveModel(ctx.providers, bare.includes("/") ? bare : `gemini/${bare}`);
 }
 
 async function modelMethod(c: Context<AppEnv>, ctx: ProxyContext, prefix: string): Promise<Response> {

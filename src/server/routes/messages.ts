@@ -27,11 +27,11 @@ import { relayStream } from "../../providers/relay-stream.ts";
 import { countChatTokens } from "../../tokens/count-tokens.ts";
 import type { AppEnv } from "../app-env.ts";
 import { anthropicErrorResponse } from "../anthropic-errors.ts";
-import { invalidRequest } from "../errors.ts";
+import { invalidRequest } from "../../errors/proxy-error.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import type { ProviderRuntime } from "../provider-runtime.ts";
+import type { ProviderRuntime } from "../../core/provider-runtime.ts";
 import { readJsonRequest } from "../read-request.ts";
-import { resolveModel } from "../resolve-model.ts";
+import { resolveModel } from "../../core/resolve-model.ts";
 import { attemptTimeouts, SSE_HEADERS } from "../upstream-call.ts";
 import { beginCall } from "../proxied-call.ts";
 import { runTranslatedChat } from "../translated-chat.ts";
@@ -70,7 +70,7 @@ async function readRequest(
   const parsed = await readJsonRequest(c, schema);
   if (!parsed.ok) return { ok: false, response: anthropicErrorResponse(parsed.error) };
   const body = parsed.value as AnthropicRequest;
-  const resolved = resolveModel(ctx, body.model);
+  const resolved = resolveModel(ctx.providers, body.model);
   if (!resolved.ok) return { ok: false, response: anthropicErrorResponse(resolved.error) };
   return { ok: true, body, ...resolved.target };
 }

@@ -31,7 +31,7 @@ import { countCanonicalTokens } from "../count-canonical-tokens.ts";
 import { errorResponse } from "../errors.ts";
 import { beginCall } from "../proxied-call.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import type { ProviderRuntime } from "../provider-runtime.ts";
+import type { ProviderRuntime } from "../../core/provider-runtime.ts";
 import { historyBefore, inputItemsOf, responseNotFound, wantsStore } from "../responses-conversation.ts";
 import { responsesFailureText, toResponsesEventStream } from "../responses-event-stream.ts";
 import { runTranslatedChat } from "../translated-chat.ts";

@@ -4,9 +4,7 @@
  */
 
 import { modelAllowed } from "../config/discover-providers.ts";
-import { invalidRequest, notFound } from "./errors.ts";
-import type { ProxyError } from "../errors/proxy-error.ts";
-import type { ProxyContext } from "./proxy-context.ts";
+import { invalidRequest, notFound, type ProxyError } from "../errors/proxy-error.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
 export interface ModelTarget {
@@ -21,7 +19,7 @@ export interface ModelTarget {
  */
 export const MAX_MODEL_LENGTH = 256;
 
-export function resolveModel(ctx: ProxyContext, requested: string): { ok: true; target: ModelTarget } | { ok: false; error: ProxyError } {
+export function resolveModel(providers: ReadonlyMap<string, ProviderRuntime>, requested: string): { ok: true; target: ModelTarget } | { ok: false; error: ProxyError } {
   if (requested.length > MAX_MODEL_LENGTH) {
     return {
       ok: false,
@@ -30,17 +28,17 @@ export function resolveModel(ctx: ProxyContext, requested: string): { ok: true; 
   }
   const slash = requested.indexOf("/");
   if (slash <= 0 || slash === requested.length - 1) {
-    const known = [...ctx.providers.keys()].join(", ");
+    const known = [...providers.keys()].join(", ");
     return {
       ok: false,
-      error: invalidRequest(`model must be "provider/model" (for example "${[...ctx.providers.keys()][0]}/<model>"); got "${requested}". Configured providers: ${known}.`, "model", "model_without_provider"),
+      error: invalidRequest(`model must be "provider/model" (for example "${[...providers.keys()][0]}/<model>"); got "${requested}". Configured providers: ${known}.`, "model", "model_without_provider"),
     };
   }
   const provider = requested.slice(0, slash).toLowerCase();
   const model = requested.slice(slash + 1);
-  const runtime = ctx.providers.get(provider);
+  const runtime = providers.get(provider);
   if (!runtime) {
-    const known = [...ctx.providers.keys()].join(", ");
+    const known = [...providers.keys()].join(", ");
     return {
       ok: false,
       error: notFound(`Unknown provider "${provider}": no ${provider.toUpperCase()}_API_KEY is configured. Configured providers: ${known}.`, "unknown_provider", "model"),
