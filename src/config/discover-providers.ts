@@ -277,8 +277,13 @@ function parseMaxConcurrent(v: { name: string; value: string } | undefined): num
   return n;
 }
 
+/** How `/v1/responses` reaches a provider when `<P>_RESPONSES` does not say. */
+export function defaultResponsesMode(provider: string): ResponsesApiMode {
+  return NATIVE_RESPONSES_BY_DEFAULT.has(provider) ? "native" : "translate";
+}
+
 function parseResponsesMode(v: { name: string; value: string } | undefined, provider: string, family: WireFamily): ResponsesApiMode {
-  if (v === undefined) return NATIVE_RESPONSES_BY_DEFAULT.has(provider) ? "native" : "translate";
+  if (v === undefined) return defaultResponsesMode(provider);
   const mode = v.value.trim().toLowerCase();
   if (mode !== "native" && mode !== "translate") {
     throw new ConfigError(`${v.name} must be native or translate (got ${showValue(v.value)}).`);

@@ -35,11 +35,13 @@ export type RotationFailure =
 /** One line of the decision trace. */
 export interface AttemptTrace {
   keyId: string;
+  /** The key as `…last4`; never the key. */
   masked: string;
   outcome: "ok" | FailureClass;
   status: number;
   durationMs: number;
   message?: string;
+  /** What the engine did about it: `rotating`, `cooling until …`, `circuit open until …`, … */
   action?: string;
 }
 

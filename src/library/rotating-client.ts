@@ -1,0 +1,230 @@
+/**
+ * `createRotatingClient`: the proxy's engine without the server. Each call resolves
+ * `provider/model`, plans the request for the provider's wire family, and runs it over the keys
+ * with the same key-call recipe, classification, cooldowns, circuits, incidents and deadline as
+ * the proxy — it is the same code (src/core, src/engine, src/providers). What differs is the face:
+ * answers are objects, streams are async iterables, failures are thrown RotationErrors, and the
+ * decision trace arrives as `onAttempt` events.
+ */
+
+import type { z } from "zod";
+import { createEngine, DEFAULT_ATTEMPT_SHARE } from "../core/create-engine.ts";
+import { beginKeyCall, type KeyCall } from "../core/key-call.ts";
+import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
+import type { KeyStanding } from "../engine/types.ts";
+import { redactFailure, type AttemptTrace } from "../engine/rotate.ts";
+import { invalidRequest } from "../errors/proxy-error.ts";
+import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
+import { UnsupportedRequestError } from "../providers/adapter.ts";
+import { attemptJson, attemptStream, type AttemptTimeouts } from "../providers/attempts.ts";
+import { openAIRelayDialect } from "../providers/openai/openai-relay-dialect.ts";
+import { relayStream } from "../providers/relay-stream.ts";
+import { createMemoryStore } from "../store/memory.ts";
+import type { Store } from "../store/types.ts";
+import { chunkStream, type ChunkStream } from "./chunk-stream.ts";
+import { clientOptionsSchema, providerSettings, type ProviderOptions } from "./client-options.ts";
+import { RotationError } from "./rotation-error.ts";
+
+/** One attempt of a call, as it happened: the decision trace, event by event. */
+export interface AttemptEvent extends AttemptTrace {
+  provider: string;
+  model: string;
+  /** 1 for the first attempt of the call. */
+  attempt: number;
+  /** A stream that failed after its first chunk. */
+  afterCommit: boolean;
+}
+
+export interface RotatingClientOptions {
+  providers: Record<string, ProviderOptions>;
+  globalTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  firstByteTimeoutMs?: number;
+  streamIdleTimeoutMs?: number;
+  maxUpstreamResponseBytes?: number;
+  /** "HH:MM" UTC; default "03:00". */
+  dailyResetUtc?: string;
+  /** Default memory (forgotten at exit); SQLite on Bun keeps cooldowns and usage across restarts. */
+  state?: { kind: "memory" } | { kind: "sqlite"; path: string };
+  onAttempt?: (event: AttemptEvent) => void;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+type ChatBody = z.input<typeof chatRequestSchema> & Record<string, unknown>;
+type EmbeddingsBody = z.input<typeof embeddingsRequestSchema> & Record<string, unknown>;
+/** OpenAI `chat.completion` / `chat.completion.chunk` / embeddings list objects, as the upstream family answers them once translated. */
+export type ChatCompletion = Record<string, unknown> & { choices: unknown[] };
+export type ChatCompletionChunk = Record<string, unknown>;
+export type EmbeddingsResult = Record<string, unknown> & { data: { embedding: number[] | string; index: number }[] };
+
+export interface ProviderStats {
+  keys: (Omit<KeyStanding, "secret"> & { usage: { requests: number; successes: number; failures: number; promptTokens: number; completionTokens: number } })[];
+  healthy: number;
+  cooling: number;
+  disabled: number;
+  failing: number;
+}
+
+export interface RotatingClient {
+  chat(body: ChatBody & { stream: true }, options?: CallOptions): Promise<ChunkStream<ChatCompletionChunk>>;
+  chat(body: ChatBody & { stream?: false | null }, options?: CallOptions): Promise<ChatCompletion>;
+  embeddings(body: EmbeddingsBody, options?: CallOptions): Promise<EmbeddingsResult>;
+  /** Every key's standing (cooldowns, circuits, disabled) and its usage, per provider. */
+  stats(): Record<string, ProviderStats>;
+  /** Clear cooldowns, circuits and disabled state: all keys, one provider's, or one key (by id). */
+  resetKeys(options?: { provider?: string; keyId?: string }): Promise<number>;
+  /** Stop the daily-reset timer and write what the state still holds. */
+  close(): Promise<void>;
+}
+
+export function createRotatingClient(options: RotatingClientOptions): RotatingClient {
+  const parsed = clientOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new TypeError(`createRotatingClient: ${issue.path.join(".") || "options"}: ${issue.message}`);
+  }
+  const settings = parsed.data;
+  const providers = Object.entries(settings.providers).map(([name, provider]) => providerSettings(name, provider));
+  const store: Store = settings.state.kind === "memory" ? createMemoryStore() : openSqliteState(settings.state.path);
+  const [hour, minute] = settings.dailyResetUtc.split(":").map(Number) as [number, number];
+  const engine = createEngine({
+    providers,
+    state: store,
+    resetMinuteUtc: hour * 60 + minute,
+    attemptShare: settings.firstByteTimeoutMs === undefined ? DEFAULT_ATTEMPT_SHARE : undefined,
+  });
+  const timeouts: AttemptTimeouts = {
+    connectMs: settings.connectTimeoutMs,
+    firstByteMs: settings.firstByteTimeoutMs ?? settings.globalTimeoutMs,
+    maxResponseBytes: settings.maxUpstreamResponseBytes,
+  };
+
+  const target = (model: unknown): ModelTarget => {
+    const resolved = resolveModel(engine.providers, typeof model === "string" ? model : "");
+    if (!resolved.ok) throw RotationError.rejected(resolved.error);
+    return resolved.target;
+  };
+
+  const open = (chosen: ModelTarget, signal: AbortSignal | undefined): KeyCall => {
+    const provider = chosen.runtime.settings.name;
+    const model = chosen.model;
+    return beginKeyCall({
+      rotator: engine.rotator,
+      pool: chosen.runtime.pool,
+      provider,
+      model,
+      deadline: Date.now() + settings.globalTimeoutMs,
+      signal: signal ?? new AbortController().signal,
+      observer: options.onAttempt && {
+        attempt: (step: AttemptTrace, attempt: number, afterCommit: boolean) => options.onAttempt!({ provider, model, attempt, afterCommit, ...step }),
+      },
+    });
+  };
+
+  const plan = <T>(build: () => T): T => {
+    try {
+      return build();
+    } catch (error) {
+      if (error instanceof UnsupportedRequestError) throw RotationError.rejected(invalidRequest(error.message, error.param));
+      throw error;
+    }
+  };
+
+  const chat = async (body: ChatBody, callOptions: CallOptions = {}): Promise<ChatCompletion | ChunkStream<ChatCompletionChunk>> => {
+    const request = validated(chatRequestSchema, body) as ChatRequest;
+    const chosen = target(request.model);
+    const chatPlan = plan(() => chosen.runtime.adapter.planChat(request, chosen.model, chosen.runtime.settings.baseUrl));
+    const call = open(chosen, callOptions.signal);
+    if (!chatPlan.stream) {
+      const result = await call.run((lease, controller) => attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, controller, timeouts));
+      if (!result.ok) throw RotationError.fromFailure(result.failure, result.trace);
+      call.succeed(result.lease, result.value.usage);
+      return JSON.parse(result.value.text) as ChatCompletion;
+    }
+    const result = await call.run((lease, controller) => attemptStream(chatPlan.request(lease.secret), controller, timeouts, { translate: chatPlan.translateStream }));
+    if (!result.ok) throw RotationError.fromFailure(result.failure, result.trace);
+    const { lease } = result;
+    const body$ = relayStream({
+      start: result.value,
+      dialect: openAIRelayDialect({ stripUsageChunk: chatPlan.stripUsageChunk }),
+      idleTimeoutMs: settings.streamIdleTimeoutMs,
+      redact: (failure) => redactFailure(failure, lease),
+      onEnd: call.streamEnd(lease),
+    });
+    return chunkStream<ChatCompletionChunk>(body$);
+  };
+
+  return {
+    chat: chat as RotatingClient["chat"],
+    async embeddings(body, callOptions = {}) {
+      const request = validated(embeddingsRequestSchema, body);
+      const chosen = target(request.model);
+      const embeddingsPlan = plan(() => chosen.runtime.adapter.planEmbeddings(request, chosen.model, chosen.runtime.settings.baseUrl));
+      const call = open(chosen, callOptions.signal);
+      const result = await call.run((lease, controller) => attemptJson(embeddingsPlan.requests(lease.secret), embeddingsPlan.decode, controller, timeouts));
+      if (!result.ok) throw RotationError.fromFailure(result.failure, result.trace);
+      call.succeed(result.lease, result.value.usage);
+      return JSON.parse(result.value.text) as EmbeddingsResult;
+    },
+    stats() {
+      const stats: Record<string, ProviderStats> = {};
+      for (const [name, runtime] of engine.providers) {
+        const standing = runtime.pool.standing();
+        const rows = store.usage({ provider: name });
+        stats[name] = {
+          healthy: standing.healthy,
+          cooling: standing.cooling,
+          disabled: standing.disabled,
+          failing: standing.failing,
+          keys: standing.keys.map((key) => {
+            const mine = rows.filter((row) => row.keyId === key.id);
+            const sum = (field: "requests" | "successes" | "failures" | "promptTokens" | "completionTokens") => mine.reduce((total, row) => total + row[field], 0);
+            return { ...key, usage: { requests: sum("requests"), successes: sum("successes"), failures: sum("failures"), promptTokens: sum("promptTokens"), completionTokens: sum("completionTokens") } };
+          }),
+        };
+      }
+      return stats;
+    },
+    async resetKeys({ provider, keyId } = {}) {
+      let reset = 0;
+      for (const [name, runtime] of engine.providers) {
+        if (provider === undefined || provider === name) reset += runtime.pool.reset(keyId === undefined ? {} : { keyId });
+      }
+      if (provider === undefined) engine.incidents.clear();
+      else engine.incidents.clear(provider);
+      return reset;
+    },
+    async close() {
+      engine.stop();
+      store.close();
+    },
+  };
+}
+
+/** The request body checked like the proxy checks it; a bad one is the caller's, thrown as request_rejected. */
+function validated<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const checked = schema.safeParse(body);
+  if (checked.success) return checked.data;
+  const issue = checked.error.issues[0]!;
+  const param = issue.path.join(".") || null;
+  throw RotationError.rejected(invalidRequest(`${param ?? "body"}: ${issue.message}`, param));
+}
+
+/**
+ * SQLite state is Bun's (`bun:sqlite`): loaded only when asked for, so the library's module graph
+ * stays free of Bun for Node callers, who get a sentence naming the alternatives.
+ */
+function openSqliteState(path: string): Store {
+  if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") {
+    throw new TypeError('createRotatingClient: state { kind: "sqlite" } needs Bun (bun:sqlite); on Node use { kind: "memory" }.');
+  }
+  // A synchronous require keeps createRotatingClient synchronous. The specifier is computed, so
+  // no bundler follows it into bun:sqlite: Node callers never load it.
+  const storeModule = new URL("../store/sqlite.ts", import.meta.url).pathname;
+  const { openSqliteStore } = require(storeModule) as typeof import("../store/sqlite.ts");
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return openSqliteStore({ dataDir: slash === -1 ? "." : path.slice(0, slash) || "/", fileName: path.slice(slash + 1) });
+}

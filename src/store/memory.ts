@@ -1,0 +1,43 @@
+/**
+ * The state kept in memory: the library's default (`state: { kind: "memory" }`). Same contract as
+ * the SQLite store; it forgets everything when the process exits.
+ */
+
+import type { KeyStateRecord, Store, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
+
+const COUNTERS = ["requests", "successes", "failures", "promptTokens", "completionTokens", "cachedTokens", "reasoningTokens"] as const;
+
+export function createMemoryStore(): Store {
+  const usage = new Map<string, UsageRow>();
+  const keyState = new Map<string, KeyStateRecord>();
+  const meta = new Map<string, string>();
+  const stateKey = (provider: string, keyId: string, model: string): string => JSON.stringify([provider, keyId, model]);
+
+  return {
+    addUsage(delta: UsageDelta) {
+      const key = JSON.stringify([delta.day, delta.provider, delta.keyId, delta.model]);
+      const row = usage.get(key);
+      if (!row) usage.set(key, { ...delta });
+      else for (const counter of COUNTERS) row[counter] += delta[counter];
+    },
+    saveKeyState(record) {
+      keyState.set(stateKey(record.provider, record.keyId, record.model), { ...record });
+    },
+    clearKeyState(provider, keyId, model) {
+      keyState.delete(stateKey(provider, keyId, model));
+    },
+    clearAllKeyState(provider) {
+      for (const [key, record] of keyState) if (provider === undefined || record.provider === provider) keyState.delete(key);
+    },
+    loadKeyState: () => [...keyState.values()].map((record) => ({ ...record })),
+    usage(query: UsageQuery) {
+      return [...usage.values()]
+        .filter((row) => (query.day === undefined || row.day === query.day) && (query.provider === undefined || row.provider === query.provider) && (query.keyId === undefined || row.keyId === query.keyId))
+        .map((row) => ({ ...row }));
+    },
+    getMeta: (name) => meta.get(name),
+    setMeta: (name, value) => void meta.set(name, value),
+    flush() {},
+    close() {},
+  };
+}
