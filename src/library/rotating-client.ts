@@ -224,7 +224,7 @@ function openSqliteState(path: string): Store {
   // A synchronous require keeps createRotatingClient synchronous. The specifier is computed, so
   // no bundler follows it into bun:sqlite: Node callers never load it.
   const storeModule = new URL("../store/sqlite.ts", import.meta.url).pathname;
-  const { openSqliteStore } = require(storeModule) as typeof import("../store/sqlite.ts");
+  const { openSqliteStore } = require(storeModule) as { openSqliteStore(options: { dataDir: string; fileName?: string }): Store };
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   return openSqliteStore({ dataDir: slash === -1 ? "." : path.slice(0, slash) || "/", fileName: path.slice(slash + 1) });
 }
