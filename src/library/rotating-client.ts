@@ -9,16 +9,15 @@
 
 import type { z } from "zod";
 import { createEngine, DEFAULT_ATTEMPT_SHARE } from "../core/create-engine.ts";
+import { runChatCall } from "../core/chat-call.ts";
 import { beginKeyCall, type KeyCall } from "../core/key-call.ts";
 import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
 import type { KeyStanding } from "../engine/types.ts";
-import { redactFailure, type AttemptTrace } from "../engine/rotate.ts";
+import type { AttemptTrace } from "../engine/rotate.ts";
 import { invalidRequest } from "../errors/proxy-error.ts";
 import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
 import { UnsupportedRequestError } from "../providers/adapter.ts";
-import { attemptJson, attemptStream, type AttemptTimeouts } from "../providers/attempts.ts";
-import { openAIRelayDialect } from "../providers/openai/openai-relay-dialect.ts";
-import { relayStream } from "../providers/relay-stream.ts";
+import { attemptJson, type AttemptTimeouts } from "../providers/attempts.ts";
 import { createMemoryStore } from "../store/memory.ts";
 import type { Store } from "../store/types.ts";
 import { chunkStream, type ChunkStream } from "./chunk-stream.ts";
@@ -138,23 +137,9 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     const chosen = target(request.model);
     const chatPlan = plan(() => chosen.runtime.adapter.planChat(request, chosen.model, chosen.runtime.settings.baseUrl));
     const call = open(chosen, callOptions.signal);
-    if (!chatPlan.stream) {
-      const result = await call.run((lease, controller) => attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, controller, timeouts));
-      if (!result.ok) throw RotationError.fromFailure(result.failure, result.trace);
-      call.succeed(result.lease, result.value.usage);
-      return JSON.parse(result.value.text) as ChatCompletion;
-    }
-    const result = await call.run((lease, controller) => attemptStream(chatPlan.request(lease.secret), controller, timeouts, { translate: chatPlan.translateStream }));
-    if (!result.ok) throw RotationError.fromFailure(result.failure, result.trace);
-    const { lease } = result;
-    const body$ = relayStream({
-      start: result.value,
-      dialect: openAIRelayDialect({ stripUsageChunk: chatPlan.stripUsageChunk }),
-      idleTimeoutMs: settings.streamIdleTimeoutMs,
-      redact: (failure) => redactFailure(failure, lease),
-      onEnd: call.streamEnd(lease),
-    });
-    return chunkStream<ChatCompletionChunk>(body$);
+    const answer = await runChatCall(call, chatPlan, { timeouts, streamIdleTimeoutMs: settings.streamIdleTimeoutMs });
+    if (!answer.ok) throw RotationError.fromFailure(answer.failure, answer.trace);
+    return answer.kind === "json" ? (JSON.parse(answer.text) as ChatCompletion) : chunkStream<ChatCompletionChunk>(answer.body);
   };
 
   return {

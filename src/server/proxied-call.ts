@@ -28,7 +28,7 @@ export interface ProxiedCall {
   /** The handler a stream relay calls once, when the stream is over. */
   streamEnd(lease: Lease): (settlement: Settlement) => void;
   /** `x-proxy-attempts` and the serving key, masked (ASCII: the ellipsis becomes three dots). */
-  headers(result: CallResult<unknown>): Record<string, string>;
+  headers(result: { trace: readonly AttemptTrace[] }): Record<string, string>;
 }
 
 export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string): ProxiedCall {

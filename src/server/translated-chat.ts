@@ -6,14 +6,11 @@
  */
 
 import type { Context } from "hono";
-import { redactFailure } from "../engine/rotate.ts";
+import { runChatCall } from "../core/chat-call.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
 import type { Failure } from "../outcome.ts";
 import type { ChatRequest } from "../formats/openai-requests.ts";
 import { UnsupportedRequestError } from "../providers/adapter.ts";
-import { attemptJson, attemptStream } from "../providers/attempts.ts";
-import { openAIRelayDialect } from "../providers/openai/openai-relay-dialect.ts";
-import { relayStream } from "../providers/relay-stream.ts";
 import type { AppEnv } from "./app-env.ts";
 import { invalidRequest } from "../errors/proxy-error.ts";
 import { beginCall } from "./proxied-call.ts";
@@ -45,26 +42,10 @@ export async function runTranslatedChat(
     if (error instanceof UnsupportedRequestError) return { ok: false, error: invalidRequest(error.message, error.param), headers: {} };
     throw error;
   }
-  const timeouts = attemptTimeouts(ctx);
   const call = beginCall(c, ctx, runtime, model);
-  if (!plan.stream) {
-    const chatPlan = plan;
-    const result = await call.run((lease, controller) => attemptJson([chatPlan.request(lease.secret)], chatPlan.decode, controller, timeouts));
-    if (!result.ok) return { ok: false, error: result.error, headers: call.headers(result) };
-    call.succeed(result.lease, result.value.usage);
-    return { ok: true, completion: JSON.parse(result.value.text), headers: call.headers(result) };
-  }
-  const streamPlan = plan;
-  const result = await call.run((lease, controller) => attemptStream(streamPlan.request(lease.secret), controller, timeouts, { translate: streamPlan.translateStream }));
-  if (!result.ok) return { ok: false, error: result.error, headers: call.headers(result) };
-  const { lease } = result;
-  const stream = relayStream({
-    start: result.value,
-    // The dialect's final event carries the usage, so the usage chunk is always kept.
-    dialect: { ...openAIRelayDialect({ stripUsageChunk: false }), failureText },
-    idleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
-    redact: (failure) => redactFailure(failure, lease),
-    onEnd: call.streamEnd(lease),
-  });
-  return { ok: true, stream, headers: call.headers(result) };
+  // The dialect's final event carries the usage, so the usage chunk is always kept.
+  const answer = await runChatCall(call, plan, { timeouts: attemptTimeouts(ctx), streamIdleTimeoutMs: ctx.settings.streamIdleTimeoutMs, failureText, keepUsageChunk: true });
+  if (!answer.ok) return { ok: false, error: answer.error, headers: call.headers(answer) };
+  if (answer.kind === "json") return { ok: true, completion: JSON.parse(answer.text), headers: call.headers(answer) };
+  return { ok: true, stream: answer.body, headers: call.headers(answer) };
 }
