@@ -28,6 +28,7 @@ export const clientOptionsSchema = z.object({
   firstByteTimeoutMs: z.number().positive().optional(),
   streamIdleTimeoutMs: z.number().positive().default(60_000),
   maxUpstreamResponseBytes: z.int().positive().default(64 * 1024 * 1024),
+  modelsCacheTtlMs: z.number().min(0).default(600_000),
   dailyResetUtc: z
     .string()
     .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'dailyResetUtc is "HH:MM" in UTC')

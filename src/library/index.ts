@@ -12,6 +12,7 @@ export type {
   ChatCompletion,
   ChatCompletionChunk,
   EmbeddingsResult,
+  ListedModel,
   ProviderStats,
   RotatingClient,
   RotatingClientOptions,

@@ -11,6 +11,8 @@ import type { z } from "zod";
 import { createEngine, DEFAULT_ATTEMPT_SHARE } from "../core/create-engine.ts";
 import { runChatCall } from "../core/chat-call.ts";
 import { beginKeyCall, type KeyCall } from "../core/key-call.ts";
+import { countCanonicalTokens } from "../core/count-tokens.ts";
+import { createModelCatalog } from "../core/model-catalog.ts";
 import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
 import type { KeyStanding } from "../engine/types.ts";
 import type { AttemptTrace } from "../engine/rotate.ts";
@@ -41,6 +43,8 @@ export interface RotatingClientOptions {
   firstByteTimeoutMs?: number;
   streamIdleTimeoutMs?: number;
   maxUpstreamResponseBytes?: number;
+  /** How long a provider's model list is reused by listModels; default 600,000 (10 min). */
+  modelsCacheTtlMs?: number;
   /** "HH:MM" UTC; default "03:00". */
   dailyResetUtc?: string;
   /** Default memory (forgotten at exit); SQLite on Bun keeps cooldowns and usage across restarts. */
@@ -59,6 +63,14 @@ export type ChatCompletion = Record<string, unknown> & { choices: unknown[] };
 export type ChatCompletionChunk = Record<string, unknown>;
 export type EmbeddingsResult = Record<string, unknown> & { data: { embedding: number[] | string; index: number }[] };
 
+export interface ListedModel {
+  /** `provider/model`, as `chat` takes it. */
+  id: string;
+  provider: string;
+  created: number;
+  owned_by: string;
+}
+
 export interface ProviderStats {
   keys: (Omit<KeyStanding, "secret"> & { usage: { requests: number; successes: number; failures: number; promptTokens: number; completionTokens: number } })[];
   healthy: number;
@@ -71,6 +83,13 @@ export interface RotatingClient {
   chat(body: ChatBody & { stream: true }, options?: CallOptions): Promise<ChunkStream<ChatCompletionChunk>>;
   chat(body: ChatBody & { stream?: false | null }, options?: CallOptions): Promise<ChatCompletion>;
   embeddings(body: EmbeddingsBody, options?: CallOptions): Promise<EmbeddingsResult>;
+  /** Prompt tokens of a chat request: the provider's own count where it has one, else the local tokenizer's estimate. */
+  countTokens(body: ChatBody, options?: CallOptions): Promise<{ tokens: number; method: "provider" | "estimate" }>;
+  /**
+   * Every model of every provider, as `provider/model` ids, filtered like the proxy's `/v1/models`
+   * (lists are cached `modelsCacheTtlMs`); a provider whose list cannot be had is left out.
+   */
+  listModels(): Promise<ListedModel[]>;
   /** Every key's standing (cooldowns, circuits, disabled) and its usage, per provider. */
   stats(): Record<string, ProviderStats>;
   /** Clear cooldowns, circuits and disabled state: all keys, one provider's, or one key (by id). */
@@ -95,6 +114,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     resetMinuteUtc: hour * 60 + minute,
     attemptShare: settings.firstByteTimeoutMs === undefined ? DEFAULT_ATTEMPT_SHARE : undefined,
   });
+  const catalog = createModelCatalog({ providers: engine.providers, ttlMs: settings.modelsCacheTtlMs });
   const timeouts: AttemptTimeouts = {
     connectMs: settings.connectTimeoutMs,
     firstByteMs: settings.firstByteTimeoutMs ?? settings.globalTimeoutMs,
@@ -153,6 +173,24 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       if (!result.ok) throw RotationError.fromFailure(result.failure, result.trace);
       call.succeed(result.lease, result.value.usage);
       return JSON.parse(result.value.text) as EmbeddingsResult;
+    },
+    async countTokens(body, callOptions = {}) {
+      const request = validated(chatRequestSchema, body) as ChatRequest;
+      const chosen = target(request.model);
+      const counted = await countCanonicalTokens({
+        runtime: chosen.runtime,
+        model: chosen.model,
+        chat: request,
+        timeouts,
+        open: () => open(chosen, callOptions.signal),
+        isRequestFault: (failure) => failure.failure.kind === "request_rejected",
+      });
+      if (!counted.ok) throw RotationError.fromFailure(counted.failure.failure, counted.failure.trace);
+      return { tokens: counted.count, method: counted.exact ? "provider" : "estimate" };
+    },
+    async listModels() {
+      const { models } = await catalog.list();
+      return models.map(({ id, created, owned_by }) => ({ id, provider: id.slice(0, id.indexOf("/")), created, owned_by }));
     },
     stats() {
       const stats: Record<string, ProviderStats> = {};

@@ -21,8 +21,8 @@ import { googleErrorResponse } from "./gemini-errors.ts";
 import { beginCall } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import type { ModelTarget } from "../core/resolve-model.ts";
-import { canonicalForProvider } from "./canonical-for-provider.ts";
-import { countCanonicalTokens } from "./count-canonical-tokens.ts";
+import { canonicalForProvider } from "../core/canonical-for-provider.ts";
+import { countRequestTokens } from "./count-request-tokens.ts";
 import { runTranslatedChat } from "./translated-chat.ts";
 import { attemptTimeouts, SSE_HEADERS } from "./upstream-call.ts";
 
@@ -66,7 +66,7 @@ export async function translatedGenerate(c: Context<AppEnv>, ctx: ProxyContext, 
 export async function translatedCountTokens(c: Context<AppEnv>, ctx: ProxyContext, call: GeminiCall, body: GeminiGenerateRequest): Promise<Response> {
   const canonical = canonicalRequest(call, body, false);
   if (!canonical.ok) return canonical.response;
-  const counted = await countCanonicalTokens(c, ctx, call.target.runtime, call.target.model, canonical.chat);
+  const counted = await countRequestTokens(c, ctx, call.target.runtime, call.target.model, canonical.chat);
   if (!counted.ok) return googleErrorResponse(counted.error);
   return c.json({ totalTokens: counted.count }, 200, { "x-proxy-token-count": counted.exact ? "provider" : "estimate" });
 }

@@ -13,7 +13,7 @@ import { redactingLogger, type Logger } from "../logging/logger.ts";
 import type { Store } from "../store/types.ts";
 import type { ResponseStore } from "../store/response-store.ts";
 import { openSqliteResponseStore } from "../store/sqlite-responses.ts";
-import { createModelCatalog, type ModelCatalog } from "./model-catalog.ts";
+import { createModelCatalog, type ModelCatalog } from "../core/model-catalog.ts";
 import type { ProviderRuntime } from "../core/provider-runtime.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createRedactor, type Redactor } from "../logging/redact.ts";
@@ -87,7 +87,11 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     incidents,
     store,
     responses,
-    models: createModelCatalog({ providers, ttlMs: settings.modelsCacheTtlMs, log }),
+    models: createModelCatalog({
+      providers,
+      ttlMs: settings.modelsCacheTtlMs,
+      onUnavailable: (provider, message) => log.warn(`Model list of ${provider} unavailable: ${message}`),
+    }),
     metrics: createMetrics(),
     redactor,
     failureLog,

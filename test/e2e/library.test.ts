@@ -116,6 +116,25 @@ describe("createRotatingClient", () => {
     expect(gemini.calls[0]!.path).toContain(":generateContent");
   });
 
+  test("listModels gives provider/model ids from the live lists; countTokens uses the provider's count where it has one", async () => {
+    const { client } = await openaiClient();
+    const models = await client.listModels();
+    expect(models.length).toBeGreaterThan(0);
+    expect(models.every((model) => model.id.startsWith("mine/") && model.provider === "mine")).toBe(true);
+    // An OpenAI-compatible host has no count endpoint: the local tokenizer's estimate, said so.
+    const estimate = await client.countTokens({ model: "mine/gpt-4o-mini", messages: MESSAGES });
+    expect(estimate.method).toBe("estimate");
+    expect(estimate.tokens).toBeGreaterThan(3);
+
+    const gemini = await startMockGemini();
+    const counting = createRotatingClient({ providers: { gemini: { keys: ["AIzaSyLibraryKey000000000002"], baseUrl: gemini.url } } });
+    running.push({ gemini, client: counting });
+    const exact = await counting.countTokens({ model: "gemini/gemini-2.5-flash", messages: MESSAGES });
+    expect(exact.method).toBe("provider");
+    expect(gemini.calls.some((call) => call.path.endsWith(":countTokens"))).toBe(true);
+    expect((await counting.listModels()).some((model) => model.id === "gemini/gemini-2.5-flash")).toBe(true);
+  });
+
   test("an aborted call is kind aborted", async () => {
     const { mock, client } = await openaiClient();
     mock.script(KEY_A, { kind: "hang" });

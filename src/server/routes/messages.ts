@@ -35,8 +35,8 @@ import { resolveModel } from "../../core/resolve-model.ts";
 import { attemptTimeouts, SSE_HEADERS } from "../upstream-call.ts";
 import { beginCall } from "../proxied-call.ts";
 import { runTranslatedChat } from "../translated-chat.ts";
-import { canonicalForProvider } from "../canonical-for-provider.ts";
-import { countCanonicalTokens } from "../count-canonical-tokens.ts";
+import { canonicalForProvider } from "../../core/canonical-for-provider.ts";
+import { countRequestTokens } from "../count-request-tokens.ts";
 import { toAnthropicEventStream } from "../anthropic-event-stream.ts";
 
 const PROXY_ONLY_FIELDS = ["api_key", "api_base", "base_url"];
@@ -176,6 +176,6 @@ async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provi
 
   const canonical = canonicalRequest({ ...body, max_tokens: body.max_tokens ?? 1 });
   if (!canonical.ok) return canonical.response;
-  const counted = await countCanonicalTokens(c, ctx, runtime, model, canonical.chat);
+  const counted = await countRequestTokens(c, ctx, runtime, model, canonical.chat);
   return counted.ok ? answer(counted.count, counted.exact) : anthropicErrorResponse(counted.error);
 }

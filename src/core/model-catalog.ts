@@ -1,13 +1,13 @@
 /**
- * `/v1/models`: the live model lists of every configured provider, fetched in parallel with a short
+ * The models a client can ask for (`/v1/models`, the library's `listModels`): the live model lists
+ * of every configured provider, fetched in parallel with a short
  * timeout, cached per provider, prefixed with the provider name and filtered by the
  * IGNORE/WHITELIST settings. A provider that fails is left out (and retried on the next call);
  * it never breaks the list.
  */
 
 import { modelAllowed } from "../config/discover-providers.ts";
-import type { Logger } from "../logging/logger.ts";
-import type { ProviderRuntime } from "../core/provider-runtime.ts";
+import type { ProviderRuntime } from "./provider-runtime.ts";
 
 export interface ModelCard {
   id: string;
@@ -37,7 +37,8 @@ interface CacheEntry {
 export function createModelCatalog(options: {
   providers: ReadonlyMap<string, ProviderRuntime>;
   ttlMs: number;
-  log: Logger;
+  /** Told when a provider's list could not be had (the server logs it). */
+  onUnavailable?: (provider: string, message: string) => void;
 }): ModelCatalog {
   const cache = new Map<string, CacheEntry>();
   const pending = new Map<string, Promise<ModelCard[]>>();
@@ -97,7 +98,7 @@ export function createModelCatalog(options: {
         else {
           const message = result.reason instanceof Error ? result.reason.message : String(result.reason);
           listing.failures.push({ provider, message });
-          options.log.warn(`Model list of ${provider} unavailable: ${message}`);
+          options.onUnavailable?.(provider, message);
         }
       });
       return listing;

@@ -8,7 +8,7 @@
 
 import { stripAnthropicExtras } from "../formats/anthropic/strip-anthropic-extras.ts";
 import type { ChatRequest } from "../formats/openai-requests.ts";
-import type { ProviderRuntime } from "../core/provider-runtime.ts";
+import type { ProviderRuntime } from "./provider-runtime.ts";
 
 /** Hosts whose thinking models need their `reasoning_content` back on tool turns. */
 const REASONING_ROUND_TRIP = new Set(["deepseek"]);
