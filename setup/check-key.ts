@@ -6,7 +6,7 @@
  * the key unless the user says otherwise.
  */
 
-import { maskKey } from "../src/config/paths.ts";
+import { maskKey } from "../src/key-identity.ts";
 import { catalogEntry, type WireFamily } from "../src/providers/catalog.ts";
 import { normaliseBaseUrl } from "./key-input.ts";
 

@@ -12,7 +12,8 @@
 import { resolve } from "node:path";
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { ConfigError, maskKey } from "../src/config/paths.ts";
+import { ConfigError } from "../src/config/paths.ts";
+import { maskKey } from "../src/key-identity.ts";
 import { catalogEntry } from "../src/providers/catalog.ts";
 import { checkKey, checkTarget } from "./check-key.ts";
 import { addProviderKeys, configuredProviders, envVars, generateProxyKey, getVar, loadEnvDocument, PERMISSIONS_NOTE, providerKeys, proxyKeyMissing, removeProviderKey, renderEnvDocument, setVar, writeEnvFileAtomic, type EnvDocument } from "./env-editor.ts";

@@ -1,13 +1,11 @@
 /**
- * Where configuration and state live on disk, and how a key is shown or identified
- * without revealing it.
+ * Where configuration and state live on disk.
  *
  * `ConfigError` is defined here because this is the one config module with no config
  * imports of its own: every other config module can throw it without an import cycle.
  * Callers import it from `settings.ts`, which re-exports it.
  */
 
-import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
@@ -90,26 +88,6 @@ export function resolveDir(value: string, from: string, home: string): string {
   if (value === "~") return home;
   if (value.startsWith("~/") || value.startsWith("~\\")) return join(home, value.slice(2));
   return isAbsolute(value) ? resolve(value) : resolve(from, value);
-}
-
-/**
- * The display form of a key: `…` and its last 4 characters; for keys of 8 or fewer, the last 2,
- * so that no key is ever shown whole or nearly whole. A key of 1 or 2 characters cannot be shown
- * in part, so it is named by the start of its id instead (`…#3f2c`). Every form tells a key from
- * its siblings that end differently.
- */
-export function maskKey(key: string): string {
-  if (key.length <= 2) return `…#${keyId(key).slice(0, 4)}`;
-  return "…" + key.slice(key.length <= 8 ? -2 : -4);
-}
-
-/**
- * A stable short id for a key (first 12 hex characters of its SHA-256), used to store
- * usage and cooldowns without storing the key itself.
- */
-export function keyId(key: string): string {
-  // node:crypto, which Bun provides too: the library this module belongs to also runs on Node.
-  return createHash("sha256").update(key).digest("hex").slice(0, 12);
 }
 
 function isFile(path: string): boolean {

@@ -5,12 +5,12 @@
  */
 
 import type { ProviderSettings } from "../config/discover-providers.ts";
-import { keyId, maskKey } from "../config/paths.ts";
+import { keyId, maskKey } from "../key-identity.ts";
 import { lastDailyReset, scheduleDailyReset } from "../engine/daily-reset.ts";
 import { createIncidentTracker, type IncidentTracker } from "../engine/incidents.ts";
 import { createKeyPool } from "../engine/key-pool.ts";
 import { createRotator, type Rotator } from "../engine/rotate.ts";
-import { adapterFor } from "../providers/adapters.ts";
+import { adapterFor } from "../providers/adapter-for-family.ts";
 import type { Store } from "../store/types.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 

@@ -9,7 +9,7 @@
  * costs about (text length × distinct lengths) hash steps whatever the number of keys.
  */
 
-import { maskKey } from "../config/paths.ts";
+import { maskKey } from "../key-identity.ts";
 
 export interface Redactor {
   /** The string with every secret masked and every `key=` query value removed. */

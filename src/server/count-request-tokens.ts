@@ -12,7 +12,7 @@ import type { ChatRequest } from "../formats/openai-requests.ts";
 import type { AppEnv } from "./app-env.ts";
 import { beginCall } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
-import { attemptTimeouts } from "./upstream-call.ts";
+import { attemptTimeouts } from "./proxied-request.ts";
 
 export type RequestTokenCount = { ok: true; count: number; exact: boolean } | { ok: false; error: ProxyError };
 

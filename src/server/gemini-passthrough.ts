@@ -22,7 +22,7 @@ import { googleErrorResponse } from "./gemini-errors.ts";
 import { beginCall } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import type { ModelTarget } from "../core/resolve-model.ts";
-import { attemptTimeouts, SSE_HEADERS } from "./upstream-call.ts";
+import { attemptTimeouts, SSE_HEADERS } from "./proxied-request.ts";
 
 /** The methods answered with one JSON body. */
 export type GeminiJsonMethod = "generateContent" | "countTokens" | "embedContent" | "batchEmbedContents";

@@ -24,7 +24,7 @@ import type { ModelTarget } from "../core/resolve-model.ts";
 import { canonicalForProvider } from "../core/canonical-for-provider.ts";
 import { countRequestTokens } from "./count-request-tokens.ts";
 import { runTranslatedChat } from "./translated-chat.ts";
-import { attemptTimeouts, SSE_HEADERS } from "./upstream-call.ts";
+import { attemptTimeouts, SSE_HEADERS } from "./proxied-request.ts";
 
 /** `requested` is the model as the client named it: the proxy model, and the answer's `modelVersion`. */
 export interface GeminiCall {

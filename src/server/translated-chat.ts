@@ -16,7 +16,7 @@ import { invalidRequest } from "../errors/proxy-error.ts";
 import { beginCall } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import type { ProviderRuntime } from "../core/provider-runtime.ts";
-import { attemptTimeouts } from "./upstream-call.ts";
+import { attemptTimeouts } from "./proxied-request.ts";
 
 export type TranslatedChat =
   | { ok: false; error: ProxyError; headers: Record<string, string> }

@@ -114,6 +114,15 @@ export const coolingUntil = (proxy: ProxyHarness, secret: string) => keyCoolingU
 
 export const totalInFlight = (proxy: ProxyHarness) => providerInFlight(proxy, "openai");
 
+/**
+ * A DAILY_RESET_TIME_UTC twelve hours away, for tests that disable every key: with the default
+ * 03:00, a run just before 03:00 UTC would see the keys come back within GLOBAL_TIMEOUT and wait.
+ */
+export function farResetEnv(): Record<string, string> {
+  const at = new Date(Date.now() + 12 * 60 * 60 * 1000);
+  return { DAILY_RESET_TIME_UTC: `${String(at.getUTCHours()).padStart(2, "0")}:${String(at.getUTCMinutes()).padStart(2, "0")}` };
+}
+
 /** `n` distinct provider keys whose last four characters differ, so their masked forms do too. */
 export function testKeys(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `sk-mock-key-${String(i + 1).padStart(4, "0")}`);

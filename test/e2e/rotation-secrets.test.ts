@@ -8,7 +8,7 @@
 
 import { describe, expect, test } from "bun:test";
 import type { Behavior } from "../support/mock-upstream.ts";
-import { chat, useRotationRig } from "./rotation-helpers.ts";
+import { chat, farResetEnv, useRotationRig } from "./rotation-helpers.ts";
 
 const rig = useRotationRig();
 
@@ -47,7 +47,7 @@ describe("no provider key in what the client receives", () => {
   const EACH_WORDING_AND_MODE = Object.keys(WORDINGS).flatMap((name) => [[name, false] as const, [name, true] as const]);
 
   test.each(EACH_WORDING_AND_MODE)("every key 401 with %s echoing the key (stream: %p): the 503 names the failure but no key", async (name, stream) => {
-    const { mock, proxy } = await rig.start({ keys: KEYS });
+    const { mock, proxy } = await rig.start({ keys: KEYS, env: farResetEnv() });
     for (const key of KEYS) mock.script(key, echoing(401, key, WORDINGS[name]!));
 
     const response = await chat(proxy, { stream });

@@ -23,7 +23,7 @@ import { describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { readFixtureJson } from "../support/fixtures.ts";
 import { DEFAULT_CONTENT, type Behavior } from "../support/mock-upstream.ts";
-import { chat, coolingUntil, errorBody, keyStanding, sdkChat, shownKey, standing, testKeys, timed, useRotationRig, waitFor } from "./rotation-helpers.ts";
+import { chat, coolingUntil, errorBody, farResetEnv, keyStanding, sdkChat, shownKey, standing, testKeys, timed, useRotationRig, waitFor } from "./rotation-helpers.ts";
 
 const rig = useRotationRig();
 
@@ -228,7 +228,7 @@ describe("transient failures", () => {
 
 describe("every key down", () => {
   test("every key answers 401: 503 all_keys_disabled naming the last failure, the same on the request that disabled them as on the next", async () => {
-    const { mock, proxy, keys } = await rig.start();
+    const { mock, proxy, keys } = await rig.start({ env: farResetEnv() });
     for (const key of keys) mock.script(key, { kind: "invalid_key" });
 
     const response = await chat(proxy);

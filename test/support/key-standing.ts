@@ -3,7 +3,7 @@
  * The e2e helper modules bind these to the provider they test.
  */
 
-import { keyId, maskKey } from "../../src/config/paths.ts";
+import { keyId, maskKey } from "../../src/key-identity.ts";
 import type { KeyStanding } from "../../src/engine/types.ts";
 import type { ProxyHarness } from "./proxy-harness.ts";
 

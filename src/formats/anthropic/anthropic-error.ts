@@ -39,12 +39,12 @@ export function toAnthropicError(error: ProxyError): AnthropicErrorResponse {
   if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(0, Math.ceil(error.retryAfterSeconds)));
   return {
     status: error.status,
-    body: { type: "error", error: { type: anthropicErrorType(error.status), message: error.message } },
+    body: { type: "error", error: { type: anthropicErrorTypeOfStatus(error.status), message: error.message } },
     headers,
   };
 }
 
 /** Statuses without an Anthropic type of their own fall back by class: the client's fault or the server's. */
-export function anthropicErrorType(status: number): string {
+export function anthropicErrorTypeOfStatus(status: number): string {
   return TYPE_BY_STATUS.get(status) ?? (status >= 500 ? "api_error" : "invalid_request_error");
 }

@@ -14,7 +14,7 @@
  */
 
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicToolUseBlock, AnthropicUsage } from "../../formats/anthropic/types.ts";
-import type { CompletionContext, OpenAIToolCall, OpenAIUsage } from "../../formats/openai-responses.ts";
+import type { CompletionContext, OpenAIToolCall, OpenAIUsage } from "../../formats/openai-chat-answers.ts";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
 import { isRecord } from "../../formats/is-record.ts";

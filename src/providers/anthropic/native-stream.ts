@@ -71,14 +71,14 @@ export function anthropicRelayDialect(): RelayDialect {
     },
     // Every noted event has its name in the text, so a piece without those names holds none.
     passesUnchanged: (text) => !text.includes("\r") && !text.includes("message_") && !text.includes("error") && holdsOnlyJsonEvents(text),
-    failureText: (failure: Failure) => anthropicErrorEvent(anthropicErrorType(failure), failure.message),
+    failureText: (failure: Failure) => anthropicErrorEvent(anthropicErrorTypeOfFailure(failure), failure.message),
     cleanEnd: () => ({ failure: networkFailure("Anthropic closed the stream before message_stop") }),
     usage: () => usage,
   };
 }
 
 /** The Anthropic error type a client expects for a failure class. */
-export function anthropicErrorType(failure: Failure): string {
+export function anthropicErrorTypeOfFailure(failure: Failure): string {
   if (failure.code && /_error$/.test(failure.code)) return failure.code;
   switch (failure.class) {
     case "rate_limit":

@@ -13,7 +13,7 @@
 
 import { convertGeminiUsage } from "./convert-gemini-usage.ts";
 import type { GeminiCandidate, GeminiPart, GeminiResponse } from "./gemini-types.ts";
-import type { CompletionContext, OpenAIToolCall } from "../../formats/openai-responses.ts";
+import type { CompletionContext, OpenAIToolCall } from "../../formats/openai-chat-answers.ts";
 import { mapGeminiFinishReason } from "./map-gemini-finish-reason.ts";
 import { encodeToolCallId } from "./tool-call-id.ts";
 

@@ -9,7 +9,7 @@
 
 import type { GeminiUsage } from "./gemini-types.ts";
 import { tokenCount } from "../token-count.ts";
-import type { OpenAIUsage as BaseOpenAIUsage } from "../../formats/openai-responses.ts";
+import type { OpenAIUsage as BaseOpenAIUsage } from "../../formats/openai-chat-answers.ts";
 
 /** Gemini always reports thoughts (0 when none), so the details are always there. */
 export type OpenAIUsage = Required<BaseOpenAIUsage>;

@@ -11,7 +11,7 @@ import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
 import { beginCall } from "../proxied-call.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import { attemptTimeouts, planOrError, readProxiedRequest, SSE_HEADERS } from "../upstream-call.ts";
+import { attemptTimeouts, planOrError, readProxiedRequest, SSE_HEADERS } from "../proxied-request.ts";
 
 export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

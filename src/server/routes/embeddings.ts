@@ -7,7 +7,7 @@ import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
 import { beginCall } from "../proxied-call.ts";
 import type { ProxyContext } from "../proxy-context.ts";
-import { attemptTimeouts, planOrError, readProxiedRequest } from "../upstream-call.ts";
+import { attemptTimeouts, planOrError, readProxiedRequest } from "../proxied-request.ts";
 
 export function embeddingsRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -21,7 +21,7 @@ import { convertCompletionToMessage, thinkingOmitted } from "../../formats/anthr
 import type { AnthropicRequest } from "../../formats/anthropic/types.ts";
 import { attemptJson, attemptStream, embeddedErrorOf, type DecodeAnswers } from "../../providers/attempts.ts";
 import { anthropicHeaders } from "../../providers/anthropic/anthropic-headers.ts";
-import { anthropicErrorType, anthropicRelayDialect, inspectAnthropicEvent } from "../../providers/anthropic/native-stream.ts";
+import { anthropicErrorTypeOfFailure, anthropicRelayDialect, inspectAnthropicEvent } from "../../providers/anthropic/native-stream.ts";
 import { readAnthropicUsage } from "../../providers/anthropic/read-anthropic-usage.ts";
 import { relayStream } from "../../providers/relay-stream.ts";
 import { countChatTokens } from "../../tokens/count-tokens.ts";
@@ -32,7 +32,7 @@ import type { ProxyContext } from "../proxy-context.ts";
 import type { ProviderRuntime } from "../../core/provider-runtime.ts";
 import { readJsonRequest } from "../read-request.ts";
 import { resolveModel } from "../../core/resolve-model.ts";
-import { attemptTimeouts, SSE_HEADERS } from "../upstream-call.ts";
+import { attemptTimeouts, SSE_HEADERS } from "../proxied-request.ts";
 import { beginCall } from "../proxied-call.ts";
 import { runTranslatedChat } from "../translated-chat.ts";
 import { canonicalForProvider } from "../../core/canonical-for-provider.ts";
@@ -151,7 +151,7 @@ async function translatedMessages(c: Context<AppEnv>, ctx: ProxyContext, runtime
  * it, but typed from the whole failure (class, code and status) the way the native stream types it.
  */
 function anthropicFailureText(failure: Failure): string {
-  return sseData(JSON.stringify({ error: { type: anthropicErrorType(failure), message: failure.message } })) + SSE_DONE;
+  return sseData(JSON.stringify({ error: { type: anthropicErrorTypeOfFailure(failure), message: failure.message } })) + SSE_DONE;
 }
 
 async function countTokens(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, body: AnthropicRequest): Promise<Response> {

@@ -35,7 +35,7 @@ import type { ProviderRuntime } from "../../core/provider-runtime.ts";
 import { historyBefore, inputItemsOf, responseNotFound, wantsStore } from "../responses-conversation.ts";
 import { responsesFailureText, toResponsesEventStream } from "../responses-event-stream.ts";
 import { runTranslatedChat } from "../translated-chat.ts";
-import { attemptTimeouts, planOrError, readProxiedRequest, SSE_HEADERS } from "../upstream-call.ts";
+import { attemptTimeouts, planOrError, readProxiedRequest, SSE_HEADERS } from "../proxied-request.ts";
 
 /** Never forwarded: they would let a client redirect a provider key. */
 const PROXY_ONLY_FIELDS = ["api_key", "api_base", "base_url"];

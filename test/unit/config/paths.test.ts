@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { envFileTarget, keyId, maskKey, resolveDir, resolveEnvFile } from "../../../src/config/paths.ts";
+import { envFileTarget, resolveDir, resolveEnvFile } from "../../../src/config/paths.ts";
+import { keyId, maskKey } from "../../../src/key-identity.ts";
 import { ConfigError } from "../../../src/config/settings.ts";
 
 function layout() {

@@ -17,6 +17,12 @@ const keys = (count: number): PoolKey[] =>
 
 const failure = (cls: FailureClass, status: number, extra: Partial<Failure> = {}): Failure => ({ class: cls, status, message: `${cls} happened`, ...extra });
 
+/**
+ * The daily reset twelve hours from now: a key disabled "until the reset" must not come back
+ * within a test's deadline because the test happens to run just before the default 03:00 UTC.
+ */
+const FAR_RESET_MINUTE = (new Date().getUTCHours() * 60 + new Date().getUTCMinutes() + 12 * 60) % (24 * 60);
+
 /** A failed run with its failure in the words a client gets (the same wording every face uses). */
 function worded<T>(result: RotationResult<T>) {
   return result.ok ? result : { ...result, error: rotationFailureError(result.failure) };
@@ -26,7 +32,7 @@ function worded<T>(result: RotationResult<T>) {
 function setup(count: number, script: Record<number, (Failure | "ok")[]>) {
   const usage: UsageDelta[] = [];
   const pool = createKeyPool({ provider: "p", keys: keys(count) });
-  const rotator = createRotator({ usage: { addUsage: (d) => usage.push(d) }, incidents: createIncidentTracker(), resetMinuteUtc: 180, transientBackoffMs: () => 5 });
+  const rotator = createRotator({ usage: { addUsage: (d) => usage.push(d) }, incidents: createIncidentTracker(), resetMinuteUtc: FAR_RESET_MINUTE, transientBackoffMs: () => 5 });
   const calls: number[] = [];
   const run = async (deadlineMs = 5_000, signal = new AbortController().signal) =>
     worded(
