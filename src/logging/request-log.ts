@@ -172,7 +172,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
     let firstChunkMs: number | undefined;
     let finished = false;
     const events = createSseParser();
-    const assembler = createStreamAssembler();
+    const assembler = createStreamAssembler(info.route === "/v1/chat/completions" ? "chat" : "events");
 
     let created = false;
     // node:fs/promises, not Bun.write: Bun.write does its system calls on the JS thread, which
@@ -347,13 +347,14 @@ interface ChoiceState {
 }
 
 /**
- * Rebuilds what a stream said. OpenAI chunks fold into one `chat.completion` (content, reasoning,
- * tool calls joined by index, finish reason, usage); Anthropic events have no single merged form
- * worth inventing here, so they are kept as the ordered list of event payloads.
+ * Rebuilds what a stream said. The chat route's chunks fold into one `chat.completion` (content,
+ * reasoning, tool calls joined by index, finish reason, usage); the other dialects' events
+ * (Anthropic Messages, the Responses API, Gemini) have no single merged form worth inventing here,
+ * so they are kept as the ordered list of event payloads. The route says which — guessing from the
+ * first event once took a Responses stream for an Anthropic one.
  */
-function createStreamAssembler(): StreamAssembler {
-  let kind: "openai" | "anthropic" | undefined;
-  const anthropicEvents: unknown[] = [];
+function createStreamAssembler(kind: "chat" | "events"): StreamAssembler {
+  const events: unknown[] = [];
   const choices = new Map<number, ChoiceState>();
   const head: { id?: unknown; created?: unknown; model?: unknown; system_fingerprint?: unknown } = {};
   let usage: unknown;
@@ -409,12 +410,11 @@ function createStreamAssembler(): StreamAssembler {
         return;
       }
       if (!isRecord(payload)) return;
-      kind ??= typeof payload.type === "string" && !("choices" in payload) ? "anthropic" : "openai";
-      if (kind === "anthropic") anthropicEvents.push(payload);
+      if (kind === "events") events.push(payload);
       else addOpenAI(payload);
     },
     result() {
-      if (kind === "anthropic") return anthropicEvents;
+      if (kind === "events") return events;
       return {
         id: head.id,
         object: "chat.completion",

@@ -209,6 +209,20 @@ describe("createRequestLog", () => {
     expect(JSON.parse(readFileSync(join(folder, "final_response.json"), "utf8"))).toEqual(events);
   });
 
+  test("a Responses API stream is kept as its events too: the route says what a stream is, not its first event", async () => {
+    const { log, root } = setup();
+    const entry = log.begin({ requestId: "req-4", route: "/v1/responses", method: "POST", headers: new Headers(), body: {}, startedAt: START })!;
+    const events = [
+      { type: "response.created", response: { id: "resp_1", status: "in_progress" } },
+      { type: "response.output_text.delta", item_id: "msg_1", delta: "Hi" },
+      { type: "response.completed", response: { id: "resp_1", status: "completed" } },
+    ];
+    entry.chunk(events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join(""));
+    entry.finish({ status: 200, streamed: true, provider: "openai", model: "gpt-5", timings: { totalMs: 10 } });
+    await log.flush();
+    expect(JSON.parse(readFileSync(join(root, "20240501_123456_req-4", "final_response.json"), "utf8"))).toEqual(events);
+  });
+
   test("no file anywhere holds a secret: keys, the proxy key, credential headers, key= parameters", async () => {
     const { log, dir, clock } = setup();
     const entry = log.begin({
