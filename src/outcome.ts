@@ -41,6 +41,11 @@ export interface Failure {
 /** `Failure.code` of an attempt that one of our own time limits ended: the engine never retries it on the same key. */
 export const UPSTREAM_TIMEOUT = "upstream_timeout";
 
+/** An attempt one of our own time limits ended; `what` (our words, never the upstream's) says which and how long. */
+export function timeoutFailure(what: string): Failure {
+  return { class: "transient", status: 0, code: UPSTREAM_TIMEOUT, message: `upstream request failed: ${what}` };
+}
+
 /** Tokens one answer used, as the provider reported them (0 when it did not). */
 export interface TokenUsage {
   promptTokens: number;

@@ -340,7 +340,8 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     // A key with a failure run that reached the open threshold is half-open (or open, when taken
     // as a fallback): this lease is its trial, and no other request gets it from the ready heap
     // until the trial reports back.
-    const trial = lane.openReasons.has(slot);
+    // A typed-array read first: on the hot path almost no key has a failure run.
+    const trial = lane.failureRun[slot] !== 0 && lane.openReasons.has(slot);
     if (trial) {
       lane.ready.remove(slot);
       lane.openUntil[slot] = Number.POSITIVE_INFINITY;

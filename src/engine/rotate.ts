@@ -6,7 +6,7 @@
  * or a classified `Failure`.
  */
 
-import { UPSTREAM_TIMEOUT, type AttemptResult, type Failure, type FailureClass, type Settlement } from "../outcome.ts";
+import { UPSTREAM_TIMEOUT, timeoutFailure, type AttemptResult, type Failure, type FailureClass, type Settlement } from "../outcome.ts";
 import { quotaCooldownUntil, rateLimitCooldownMs } from "./cooldown-policy.ts";
 import { nextDailyReset } from "./daily-reset.ts";
 import type { IncidentTracker } from "./incidents.ts";
@@ -319,7 +319,7 @@ async function attemptWithinDeadline<T>(
       capAt < deadline
         ? `no answer within ${seconds} s, this attempt's share of the request deadline while another key could take over (FIRST_BYTE_TIMEOUT)`
         : `no answer within the ${seconds} s left before the request deadline (GLOBAL_TIMEOUT)`;
-    return { ok: false, failure: { class: "transient", status: 0, code: UPSTREAM_TIMEOUT, message: `upstream request failed: ${what}` } };
+    return { ok: false, failure: timeoutFailure(what) };
   } finally {
     // Past this point a committed stream lives on: only the client's own abort may end it.
     clearTimeout(timer);

@@ -20,3 +20,9 @@ export function invalidRequest(message: string, param: string | null = null, cod
 export function notFound(message: string, code: string, param: string | null = null): ProxyError {
   return { status: 404, type: "not_found_error", code, param, message };
 }
+
+/** A request body that failed its schema, worded from the first issue: `messages[0].role: …`, with that path as the param. */
+export function schemaIssueError(issue: { path: readonly PropertyKey[]; message: string }): ProxyError {
+  const path = issue.path.map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`)).join("");
+  return invalidRequest(path ? `${path}: ${issue.message}` : issue.message, path || null);
+}

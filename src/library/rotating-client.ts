@@ -16,8 +16,9 @@ import { createModelCatalog } from "../core/model-catalog.ts";
 import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
 import type { KeyStanding } from "../engine/types.ts";
 import type { AttemptTrace } from "../engine/rotate.ts";
-import { invalidRequest } from "../errors/proxy-error.ts";
+import { invalidRequest, schemaIssueError } from "../errors/proxy-error.ts";
 import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
+import type { FailureClass } from "../outcome.ts";
 import { UnsupportedRequestError } from "../providers/adapter.ts";
 import { attemptJson, type AttemptTimeouts } from "../providers/attempts.ts";
 import { createMemoryStore } from "../store/memory.ts";
@@ -30,6 +31,8 @@ import { RotationError } from "./rotation-error.ts";
 export interface AttemptEvent extends AttemptTrace {
   provider: string;
   model: string;
+  /** The failure class of a failed attempt (the same as `outcome`); absent when it answered. */
+  class?: FailureClass;
   /** 1 for the first attempt of the call. */
   attempt: number;
   /** A stream that failed after its first chunk. */
@@ -138,7 +141,8 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       deadline: Date.now() + settings.globalTimeoutMs,
       signal: signal ?? new AbortController().signal,
       observer: options.onAttempt && {
-        attempt: (step: AttemptTrace, attempt: number, afterCommit: boolean) => options.onAttempt!({ provider, model, attempt, afterCommit, ...step }),
+        attempt: (step: AttemptTrace, attempt: number, afterCommit: boolean) =>
+          options.onAttempt!({ provider, model, attempt, afterCommit, ...step, ...(step.outcome === "ok" ? {} : { class: step.outcome }) }),
       },
     });
   };
@@ -231,9 +235,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
 function validated<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const checked = schema.safeParse(body);
   if (checked.success) return checked.data;
-  const issue = checked.error.issues[0]!;
-  const param = issue.path.join(".") || null;
-  throw RotationError.rejected(invalidRequest(`${param ?? "body"}: ${issue.message}`, param));
+  throw RotationError.rejected(schemaIssueError(checked.error.issues[0]!));
 }
 
 /**

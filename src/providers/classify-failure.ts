@@ -9,7 +9,7 @@
  * a Google 400 can be a dead key, an Anthropic 400 an empty wallet, a Together 403 a long prompt.
  */
 import { parseDurationMs, retryAfterFromHeaders, retryAfterFromMessage } from "./retry-hints.ts";
-import { UPSTREAM_TIMEOUT, type Failure, type FailureClass } from "../outcome.ts";
+import type { Failure, FailureClass } from "../outcome.ts";
 import { nextMidnightIn } from "./zone-time.ts";
 import { isRecord } from "../formats/is-record.ts";
 
@@ -326,7 +326,3 @@ export function networkFailure(what: string): Failure {
   return { class: "transient", status: 0, message: `upstream request failed: ${redactKeys(detail)}` };
 }
 
-/** A network failure caused by one of our own time limits (`what` says which and how long). */
-export function timeoutFailure(what: string): Failure {
-  return { ...networkFailure(what), code: UPSTREAM_TIMEOUT };
-}

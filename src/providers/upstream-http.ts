@@ -5,7 +5,8 @@
  * on it and turns a timeout into a classified network failure instead of an exception.
  */
 
-import { classifyHttpFailure, networkFailure, timeoutFailure } from "./classify-failure.ts";
+import { timeoutFailure } from "../outcome.ts";
+import { classifyHttpFailure, networkFailure } from "./classify-failure.ts";
 import type { Failure } from "../outcome.ts";
 
 export interface UpstreamCall {

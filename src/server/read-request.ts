@@ -5,7 +5,7 @@
 
 import type { Context } from "hono";
 import type { z } from "zod";
-import { invalidRequest } from "../errors/proxy-error.ts";
+import { invalidRequest, schemaIssueError } from "../errors/proxy-error.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
 
 /**
@@ -36,9 +36,7 @@ export async function readJsonRequest<S extends z.ZodType>(c: Context, schema: S
   }
   const result = schema.safeParse(body);
   if (result.success) return { ok: true, value: result.data };
-  const issue = result.error.issues[0]!;
-  const path = issue.path.map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`)).join("");
-  return { ok: false, error: invalidRequest(path ? `${path}: ${issue.message}` : issue.message, path || null) };
+  return { ok: false, error: schemaIssueError(result.error.issues[0]!) };
 }
 
 const QUOTE = 0x22;

@@ -47,6 +47,7 @@ describe("createRotatingClient", () => {
       [2, "…2222", "ok", 200],
     ]);
     expect(events[0]!.action).toMatch(/^cooling until /);
+    expect(events.map((event) => event.class)).toEqual(["rate_limit", undefined]);
     expect(JSON.stringify(events)).not.toContain(KEY_A);
 
     const stats = client.stats().mine!;

@@ -209,6 +209,18 @@ describe("createRequestLog", () => {
     expect(JSON.parse(readFileSync(join(folder, "final_response.json"), "utf8"))).toEqual(events);
   });
 
+  test("a chat stream whose first event carries a type and no choices still folds into one chat.completion", async () => {
+    const { log, root } = setup();
+    const entry = log.begin({ requestId: "req-5", route: "/v1/chat/completions", method: "POST", headers: new Headers(), body: { stream: true }, startedAt: START })!;
+    // Some hosts open with an event of their own (a ping, a status) before the first chunk.
+    entry.chunk(`${sse({ type: "ping" })}${openAIChunk({ role: "assistant", content: "Hi" })}${openAIChunk({}, "stop")}data: [DONE]\n\n`);
+    entry.finish({ status: 200, streamed: true, provider: "openai", model: "gpt-4o", timings: { totalMs: 10 } });
+    await log.flush();
+    const final = JSON.parse(readFileSync(join(root, "20240501_123456_req-5", "final_response.json"), "utf8"));
+    expect(final.object).toBe("chat.completion");
+    expect(final.choices[0]).toMatchObject({ message: { role: "assistant", content: "Hi" }, finish_reason: "stop" });
+  });
+
   test("a Responses API stream is kept as its events too: the route says what a stream is, not its first event", async () => {
     const { log, root } = setup();
     const entry = log.begin({ requestId: "req-4", route: "/v1/responses", method: "POST", headers: new Headers(), body: {}, startedAt: START })!;
