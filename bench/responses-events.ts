@@ -82,7 +82,7 @@ async function rate(once: () => Promise<number> | number, seconds: number, chunk
 export async function measureConversion(seconds = 2): Promise<ConversionRates> {
   // Imported here, so the rest of the suite runs even on a tree without the Responses route.
   const { createResponseEventWriter } = await import("../src/formats/responses/chunks-to-response-events.ts");
-  const { toResponsesEventStream } = await import("../src/server/responses-event-stream.ts");
+  const { toResponsesEventStream } = await import("../src/core/responses-event-stream.ts");
   const text = readFileSync(FIXTURE, "utf8").replace(/\r\n/g, "\n");
   const pieces = recordedPieces(text);
   const chunkTexts = text

@@ -1,5 +1,6 @@
 /**
- * Live check of one provider key: list the provider's models with it. That call is free,
+ * Live check of one provider key: list the provider's models with it (the family's own request,
+ * `ProviderAdapter.keyCheckRequest`, as small a page as it allows). That call is free,
  * needs no model name, and every provider answers it with 401/403 (Gemini: 400
  * `API_KEY_INVALID`) for a bad key. The check never throws and never decides anything on
  * its own: being offline, a timeout or an odd answer is reported, and the caller keeps
@@ -7,6 +8,7 @@
  */
 
 import { maskKey } from "../src/key-identity.ts";
+import { adapterFor } from "../src/providers/adapter-for-family.ts";
 import { catalogEntry, type WireFamily } from "../src/providers/catalog.ts";
 import { normaliseBaseUrl } from "./key-input.ts";
 
@@ -34,7 +36,6 @@ export interface CheckKeyOptions extends CheckTarget {
 }
 
 const CHECK_TIMEOUT_MS = 5_000;
-const ANTHROPIC_VERSION = "2023-06-01";
 const MAX_UPSTREAM_MESSAGE = 160;
 
 /**
@@ -51,7 +52,7 @@ export function checkTarget(vars: ReadonlyMap<string, string>, provider: string)
 /** Asks the provider's model list with the key; see the module comment. */
 export async function checkKey(options: CheckKeyOptions): Promise<KeyCheckResult> {
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
-  const { url, headers } = modelListRequest(options);
+  const { url, headers } = adapterFor(options.family).keyCheckRequest(normaliseBaseUrl(options.baseUrl), options.key);
   const host = hostOf(options.baseUrl);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
@@ -79,18 +80,6 @@ export async function checkKey(options: CheckKeyOptions): Promise<KeyCheckResult
   // A rate limit or exhausted quota is only given to a key the provider recognised.
   if (response.status === 429) return { status: "ok", message: `accepted by ${host}, but rate-limited or out of quota right now${said}` };
   return { status: "unreachable", message: `could not be checked: ${host} answered HTTP ${response.status}${said}` };
-}
-
-function modelListRequest(options: CheckKeyOptions): { url: string; headers: Record<string, string> } {
-  const base = normaliseBaseUrl(options.baseUrl);
-  switch (options.family) {
-    case "gemini":
-      return { url: `${base}/models?pageSize=1`, headers: { "x-goog-api-key": options.key } };
-    case "anthropic":
-      return { url: `${base}/models?limit=1`, headers: { "x-api-key": options.key, "anthropic-version": ANTHROPIC_VERSION } };
-    case "openai":
-      return { url: `${base}/models`, headers: { authorization: `Bearer ${options.key}` } };
-  }
 }
 
 /** The provider's own error message, on one line, short, with the key masked should it echo it. */

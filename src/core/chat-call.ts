@@ -1,18 +1,23 @@
 /**
- * A chat completion over a provider's keys, the recipe the chat route, the translated dialects
- * (Messages, Responses, Gemini) and the library all follow: a non-stream answer is read whole and
- * its lease settled with its usage; a stream is opened on the key whose first content arrived and
- * relayed as OpenAI events, its lease settled when it ends. What each face does with the answer
- * (a Response, a parsed object, a dialect's events) is its own.
+ * A planned call over a provider's keys, the recipe the chat route, every dialect (Messages,
+ * Responses, Gemini) and the library all follow: a non-stream answer is read whole and its lease
+ * settled with its usage; a stream is opened on the key whose first content arrived and relayed in
+ * its dialect, its lease settled when it ends. `runChatCall` is that recipe for a family's chat
+ * plan (relayed as OpenAI events); `runPassthroughCall` for a dialect the provider speaks itself.
+ * What each face does with the answer (a Response, a parsed object, a dialect's events) is its own.
  */
 
 import type { Lease } from "../engine/key-pool.ts";
 import { redactFailure, type AttemptTrace } from "../engine/rotate.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
 import type { AttemptResult, Failure, Settlement, TokenUsage } from "../outcome.ts";
-import type { ChatPlan } from "../providers/adapter.ts";
-import { attemptJson, attemptStream, type AttemptTimeouts } from "../providers/attempts.ts";
+import { invalidRequest } from "../errors/proxy-error.ts";
+import type { ChatRequest } from "../formats/openai-requests.ts";
+import { UnsupportedRequestError, type ChatPlan, type PassthroughPlan } from "../providers/adapter.ts";
+import { attemptJson, attemptStream, type AttemptTimeouts, type DecodeAnswers, type EventInspector, type StreamTranslator, type UpstreamRequest } from "../providers/attempts.ts";
 import { openAIRelayDialect } from "../providers/openai/openai-relay-dialect.ts";
-import { relayStream } from "../providers/relay-stream.ts";
+import { relayStream, type RelayDialect } from "../providers/relay-stream.ts";
+import type { ModelTarget } from "./resolve-model.ts";
 
 type Served<T> = { ok: true; value: T; lease: Lease; trace: AttemptTrace[] };
 
@@ -21,6 +26,32 @@ export interface ChatRunner<F extends { ok: false }> {
   run<T>(attempt: (lease: Lease, controller: AbortController) => Promise<AttemptResult<T>>): Promise<Served<T> | F>;
   succeed(lease: Lease, usage: TokenUsage | undefined): void;
   streamEnd(lease: Lease): (settlement: Settlement) => void;
+}
+
+/** What a face's call returns when no key answered (its own worded error, or the engine's facts). */
+export type FailureOf<C extends ChatRunner<{ ok: false }>> = Extract<Awaited<ReturnType<C["run"]>>, { ok: false }>;
+
+/**
+ * How a dialect operation reaches the face: `open` starts the key call once the request is planned
+ * (a request refused before that opens none), `reject` words such a refusal the face's way.
+ */
+export interface CallFace<C extends ChatRunner<{ ok: false }>> {
+  open(): C;
+  reject(error: ProxyError): FailureOf<C>;
+  /** The provider refused the request itself (its 400): no fallback hides that from the client. */
+  isRequestFault(failure: FailureOf<C>): boolean;
+  timeouts: AttemptTimeouts;
+  streamIdleTimeoutMs: number;
+}
+
+/** Build a plan (or convert a request); one the family cannot express is refused the face's way. */
+export function planOrReject<C extends ChatRunner<{ ok: false }>, T>(face: CallFace<C>, build: () => T): { ok: true; plan: T } | { ok: false; failure: FailureOf<C> } {
+  try {
+    return { ok: true, plan: build() };
+  } catch (error) {
+    if (error instanceof UnsupportedRequestError) return { ok: false, failure: face.reject(invalidRequest(error.message, error.param)) };
+    throw error;
+  }
 }
 
 export interface ChatCallOptions {
@@ -36,10 +67,19 @@ export type ChatAnswer =
   | { ok: true; kind: "json"; status: number; text: string; trace: AttemptTrace[] }
   | { ok: true; kind: "stream"; body: ReadableStream<Uint8Array>; trace: AttemptTrace[] };
 
-/** What a face's call returns when no key answered (its own worded error, or the engine's facts). */
-type FailureOf<C extends ChatRunner<{ ok: false }>> = Extract<Awaited<ReturnType<C["run"]>>, { ok: false }>;
+interface PlannedCall<D extends RelayDialect> {
+  stream: boolean;
+  request(key: string): UpstreamRequest;
+  decode: DecodeAnswers;
+  streamOptions: { translate?: StreamTranslator; inspect?: EventInspector };
+  relayDialect(): D;
+}
 
-export async function runChatCall<C extends ChatRunner<{ ok: false }>>(call: C, plan: ChatPlan, options: ChatCallOptions): Promise<ChatAnswer | FailureOf<C>> {
+async function runPlanned<C extends ChatRunner<{ ok: false }>, D extends RelayDialect>(
+  call: C,
+  plan: PlannedCall<D>,
+  options: { timeouts: AttemptTimeouts; streamIdleTimeoutMs: number; onStreamEnd?: (dialect: D) => void },
+): Promise<ChatAnswer | FailureOf<C>> {
   const { timeouts } = options;
   if (!plan.stream) {
     const result = await call.run((lease, controller) => attemptJson([plan.request(lease.secret)], plan.decode, controller, timeouts));
@@ -47,16 +87,54 @@ export async function runChatCall<C extends ChatRunner<{ ok: false }>>(call: C, 
     call.succeed(result.lease, result.value.usage);
     return { ok: true, kind: "json", status: result.value.status, text: result.value.text, trace: result.trace };
   }
-  const result = await call.run((lease, controller) => attemptStream(plan.request(lease.secret), controller, timeouts, { translate: plan.translateStream }));
+  const result = await call.run((lease, controller) => attemptStream(plan.request(lease.secret), controller, timeouts, plan.streamOptions));
   if (!result.ok) return result as FailureOf<C>;
   const { lease } = result;
-  const dialect = openAIRelayDialect({ stripUsageChunk: plan.stripUsageChunk && !options.keepUsageChunk });
+  const dialect = plan.relayDialect();
+  const settle = call.streamEnd(lease);
   const body = relayStream({
     start: result.value,
-    dialect: options.failureText ? { ...dialect, failureText: options.failureText } : dialect,
+    dialect,
     idleTimeoutMs: options.streamIdleTimeoutMs,
     redact: (failure) => redactFailure(failure, lease),
-    onEnd: call.streamEnd(lease),
+    onEnd: (settlement) => {
+      settle(settlement);
+      options.onStreamEnd?.(dialect);
+    },
   });
   return { ok: true, kind: "stream", body, trace: result.trace };
+}
+
+/** A family's chat plan, relayed as OpenAI chat completion events. */
+export function runChatCall<C extends ChatRunner<{ ok: false }>>(call: C, plan: ChatPlan, options: ChatCallOptions): Promise<ChatAnswer | FailureOf<C>> {
+  const stripUsageChunk = plan.stripUsageChunk && !options.keepUsageChunk;
+  return runPlanned(
+    call,
+    {
+      ...plan,
+      streamOptions: { translate: plan.translateStream },
+      relayDialect: () => {
+        const dialect = openAIRelayDialect({ stripUsageChunk });
+        return options.failureText ? { ...dialect, failureText: options.failureText } : dialect;
+      },
+    },
+    options,
+  );
+}
+
+/** A dialect the provider speaks itself: its answer and its events pass as they came. */
+export function runPassthroughCall<C extends ChatRunner<{ ok: false }>, D extends RelayDialect>(
+  call: C,
+  plan: PassthroughPlan<D>,
+  options: { timeouts: AttemptTimeouts; streamIdleTimeoutMs: number; onStreamEnd?: (dialect: D) => void },
+): Promise<ChatAnswer | FailureOf<C>> {
+  return runPlanned(call, { ...plan, streamOptions: { inspect: plan.inspect } }, options);
+}
+
+/** A client's chat request for the model's provider: planned for its family, then run. */
+export async function runChat<C extends ChatRunner<{ ok: false }>>(target: ModelTarget, body: ChatRequest, face: CallFace<C>): Promise<ChatAnswer | FailureOf<C>> {
+  const { runtime, model } = target;
+  const planned = planOrReject(face, () => runtime.adapter.planChat(body, model, runtime.settings.baseUrl));
+  if (!planned.ok) return planned.failure;
+  return runChatCall(face.open(), planned.plan, face);
 }

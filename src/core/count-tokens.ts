@@ -7,37 +7,22 @@
  * and goes back as such; any other failure of the provider's count falls back to the estimate.
  */
 
-import type { Lease } from "../engine/key-pool.ts";
-import type { AttemptTrace } from "../engine/rotate.ts";
 import type { ChatRequest } from "../formats/openai-requests.ts";
-import type { AttemptResult, TokenUsage } from "../outcome.ts";
-import { attemptJson, type AttemptTimeouts } from "../providers/attempts.ts";
+import { attemptJson } from "../providers/attempts.ts";
 import { countChatTokens } from "../tokens/count-tokens.ts";
 import { canonicalForProvider } from "./canonical-for-provider.ts";
+import type { CallFace, ChatRunner, FailureOf } from "./chat-call.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
-/** A key call, opened only when the provider can count (`F`: what its failures look like to the face). */
-export interface CountRunner<F extends { ok: false }> {
-  run<T>(attempt: (lease: Lease, controller: AbortController) => Promise<AttemptResult<T>>): Promise<{ ok: true; value: T; lease: Lease; trace: AttemptTrace[] } | F>;
-  succeed(lease: Lease, usage: TokenUsage | undefined): void;
-}
-
-/** What the face's call returns when no key answered. */
-type FailureOf<C extends CountRunner<{ ok: false }>> = Extract<Awaited<ReturnType<C["run"]>>, { ok: false }>;
-
-export interface CountTokensOptions<C extends CountRunner<{ ok: false }>> {
+export interface CountTokensOptions<C extends ChatRunner<{ ok: false }>> extends Pick<CallFace<C>, "open" | "timeouts" | "isRequestFault"> {
   runtime: ProviderRuntime;
   model: string;
   chat: ChatRequest;
-  timeouts: AttemptTimeouts;
-  open(): C;
-  /** The provider refused the request itself (a 400): that goes back, rather than an estimate. */
-  isRequestFault(failure: FailureOf<C>): boolean;
 }
 
 export type TokenCount<F> = { ok: true; count: number; exact: boolean } | { ok: false; failure: F };
 
-export async function countCanonicalTokens<C extends CountRunner<{ ok: false }>>(options: CountTokensOptions<C>): Promise<TokenCount<FailureOf<C>>> {
+export async function countCanonicalTokens<C extends ChatRunner<{ ok: false }>>(options: CountTokensOptions<C>): Promise<TokenCount<FailureOf<C>>> {
   const { runtime, model, chat } = options;
   const plan = runtime.adapter.planCountTokens?.(canonicalForProvider(chat, runtime), model, runtime.settings.baseUrl);
   if (plan) {

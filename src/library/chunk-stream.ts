@@ -1,10 +1,13 @@
 /**
- * A relayed OpenAI event stream as the library hands it out: an AsyncIterable of chunk objects
- * (`for await`), or `.toReadableStream()` with one JSON chunk per line as the OpenAI SDK's streams
- * give it. An error event — the upstream failing after the first chunk — ends the iteration by
- * throwing a RotationError; breaking out of the loop cancels the upstream call.
+ * A relayed event stream as the library hands it out: an AsyncIterable of event objects
+ * (`for await`) — chat completion chunks, Messages events or Responses events, each the parsed
+ * `data` of one server-sent event — or `.toReadableStream()` with one JSON object per line. An
+ * error event (the upstream failing after the first chunk) ends the iteration by throwing a
+ * RotationError; breaking out of the loop cancels the upstream call.
  */
 
+import type { ProxyError } from "../errors/proxy-error.ts";
+import { isRecord } from "../formats/is-record.ts";
 import { createSseParser } from "../formats/sse.ts";
 import { RotationError } from "./rotation-error.ts";
 
@@ -13,7 +16,31 @@ export interface ChunkStream<Chunk> extends AsyncIterable<Chunk> {
   toReadableStream(): ReadableStream<Uint8Array>;
 }
 
-export function chunkStream<Chunk>(body: ReadableStream<Uint8Array>): ChunkStream<Chunk> {
+/** How a dialect's stream says it failed: the error, read from one event's payload. */
+export type StreamErrorReader = (payload: Record<string, unknown>) => ProxyError | undefined;
+
+const UPSTREAM_FAILED = "The upstream failed during the stream.";
+
+function streamError(fields: Record<string, unknown>, fallbackType: string): ProxyError {
+  const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+  return { status: 502, type: text(fields.type) ?? fallbackType, code: text(fields.code) ?? null, param: null, message: text(fields.message) ?? UPSTREAM_FAILED };
+}
+
+/** Chat completion chunks: `{"error": {…}}`. */
+export const chatStreamError: StreamErrorReader = (payload) => (isRecord(payload.error) ? streamError(payload.error, "upstream_error") : undefined);
+
+/** Messages events: `{"type": "error", "error": {"type", "message"}}`. */
+export const messagesStreamError: StreamErrorReader = (payload) => (payload.type === "error" ? streamError(isRecord(payload.error) ? payload.error : {}, "api_error") : undefined);
+
+/** Responses events: `{"type": "error", "code", "message"}`, or `response.failed` with the response's error. */
+export const responsesStreamError: StreamErrorReader = (payload) => {
+  if (payload.type === "error") return streamError({ ...payload, type: "upstream_error" }, "upstream_error");
+  if (payload.type !== "response.failed") return undefined;
+  const response = isRecord(payload.response) ? payload.response : {};
+  return streamError({ ...(isRecord(response.error) ? response.error : {}), type: "upstream_error" }, "upstream_error");
+};
+
+export function chunkStream<Chunk>(body: ReadableStream<Uint8Array>, errorOf: StreamErrorReader): ChunkStream<Chunk> {
   let used = false;
   const chunks = async function* (): AsyncGenerator<Chunk> {
     if (used) throw new Error("A stream can be read once.");
@@ -28,11 +55,9 @@ export function chunkStream<Chunk>(body: ReadableStream<Uint8Array>): ChunkStrea
         for (const event of events) {
           if (event.data === undefined) continue;
           if (event.data === "[DONE]") return;
-          const payload = JSON.parse(event.data) as { error?: { message?: string; type?: string; code?: string | null } };
-          if (payload.error) {
-            const { message = "The upstream failed during the stream.", type = "upstream_error", code = null } = payload.error;
-            throw new RotationError("all_keys_failed", { status: 502, type, code: code ?? null, param: null, message });
-          }
+          const payload = JSON.parse(event.data) as Record<string, unknown>;
+          const error = errorOf(payload);
+          if (error) throw new RotationError("all_keys_failed", error);
           yield payload as Chunk;
         }
         if (done) return;

@@ -16,6 +16,8 @@ const providerSchema = z.object({
   maxConcurrentPerKey: z.int().positive().optional(),
   ignoreModels: z.array(z.string()).optional(),
   whitelistModels: z.array(z.string()).optional(),
+  /** "native": the host serves `/responses` itself (default for openai); "translate": through chat completions. */
+  responsesApi: z.enum(["native", "translate"]).optional(),
 });
 
 export type ProviderOptions = z.input<typeof providerSchema>;
@@ -29,6 +31,8 @@ export const clientOptionsSchema = z.object({
   streamIdleTimeoutMs: z.number().positive().default(60_000),
   maxUpstreamResponseBytes: z.int().positive().default(64 * 1024 * 1024),
   modelsCacheTtlMs: z.number().min(0).default(600_000),
+  responsesTtlMs: z.number().positive().default(30 * 24 * 60 * 60 * 1000),
+  responsesStoreMaxBytes: z.int().positive().default(512 * 1024 * 1024),
   dailyResetUtc: z
     .string()
     .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'dailyResetUtc is "HH:MM" in UTC')
@@ -41,19 +45,21 @@ export type ParsedClientOptions = z.output<typeof clientOptionsSchema>;
 /** One provider of the options as the engine takes it; throws ConfigError naming what is wrong. */
 export function providerSettings(name: string, options: z.output<typeof providerSchema>): ProviderSettings {
   const entry = catalogEntry(name);
+  const family = entry?.family ?? "openai";
+  if (options.responsesApi === "native" && family !== "openai") throw new ConfigError(`providers.${name}: responsesApi "native" needs an OpenAI-compatible host; ${name} speaks its own API.`);
   const baseUrl = options.baseUrl?.replace(/\/+$/, "") ?? entry?.baseUrl;
   if (baseUrl === undefined) throw new ConfigError(`providers.${name}: "${name}" is not a known provider; give its baseUrl (an OpenAI-compatible /v1 URL).`);
   return {
     name,
     displayName: entry?.displayName ?? name,
-    family: entry?.family ?? "openai",
+    family,
     baseUrl,
     keys: [...new Set(options.keys)],
     custom: entry === undefined || options.baseUrl !== undefined,
     ignoreModels: options.ignoreModels ?? [],
     whitelistModels: options.whitelistModels ?? [],
     maxConcurrentPerKey: options.maxConcurrentPerKey,
-    responsesApi: defaultResponsesMode(name),
+    responsesApi: options.responsesApi ?? defaultResponsesMode(name),
   };
 }
 
@@ -67,6 +73,7 @@ export function providersFromEnv(env: Readonly<Record<string, string | undefined
       ...(provider.maxConcurrentPerKey !== undefined ? { maxConcurrentPerKey: provider.maxConcurrentPerKey } : {}),
       ...(provider.ignoreModels.length > 0 ? { ignoreModels: provider.ignoreModels } : {}),
       ...(provider.whitelistModels.length > 0 ? { whitelistModels: provider.whitelistModels } : {}),
+      ...(provider.responsesApi !== defaultResponsesMode(provider.name) ? { responsesApi: provider.responsesApi } : {}),
     };
   }
   return found;

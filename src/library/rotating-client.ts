@@ -8,22 +8,30 @@
  */
 
 import type { z } from "zod";
-import { createEngine, DEFAULT_ATTEMPT_SHARE } from "../core/create-engine.ts";
-import { runChatCall } from "../core/chat-call.ts";
-import { beginKeyCall, type KeyCall } from "../core/key-call.ts";
+import { runChat, type CallFace, type ChatAnswer, type FailureOf } from "../core/chat-call.ts";
 import { countCanonicalTokens } from "../core/count-tokens.ts";
+import { createEngine, DEFAULT_ATTEMPT_SHARE } from "../core/create-engine.ts";
+import { runEmbeddingsCall } from "../core/embeddings-call.ts";
+import { beginKeyCall, type KeyCall } from "../core/key-call.ts";
+import { runMessagesCall } from "../core/messages-call.ts";
 import { createModelCatalog } from "../core/model-catalog.ts";
 import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
-import type { KeyStanding } from "../engine/types.ts";
+import { openTurn, runResponsesCall } from "../core/responses-call.ts";
 import type { AttemptTrace } from "../engine/rotate.ts";
-import { invalidRequest, schemaIssueError } from "../errors/proxy-error.ts";
+import type { KeyStanding } from "../engine/types.ts";
+import { schemaIssueError } from "../errors/proxy-error.ts";
+import { messagesRequestSchema } from "../formats/anthropic/messages-schema.ts";
+import type { AnthropicMessage, AnthropicRequest } from "../formats/anthropic/types.ts";
 import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
+import { responsesRequestSchema } from "../formats/responses/responses-schema.ts";
+import type { ResponseObject as ResponseFields, ResponsesRequest } from "../formats/responses/types.ts";
 import type { FailureClass } from "../outcome.ts";
-import { UnsupportedRequestError } from "../providers/adapter.ts";
-import { attemptJson, type AttemptTimeouts } from "../providers/attempts.ts";
+import type { AttemptTimeouts } from "../providers/attempts.ts";
+import { createMemoryResponseStore } from "../store/memory-responses.ts";
 import { createMemoryStore } from "../store/memory.ts";
+import type { ResponseStore } from "../store/response-store.ts";
 import type { Store } from "../store/types.ts";
-import { chunkStream, type ChunkStream } from "./chunk-stream.ts";
+import { chatStreamError, chunkStream, messagesStreamError, responsesStreamError, type ChunkStream, type StreamErrorReader } from "./chunk-stream.ts";
 import { clientOptionsSchema, providerSettings, type ProviderOptions } from "./client-options.ts";
 import { RotationError } from "./rotation-error.ts";
 
@@ -48,9 +56,16 @@ export interface RotatingClientOptions {
   maxUpstreamResponseBytes?: number;
   /** How long a provider's model list is reused by listModels; default 600,000 (10 min). */
   modelsCacheTtlMs?: number;
+  /** How long a stored Responses API response stays available to `previous_response_id`; default 30 days. */
+  responsesTtlMs?: number;
+  /** Size of the stored responses beyond which the oldest go; default 512 MiB. */
+  responsesStoreMaxBytes?: number;
   /** "HH:MM" UTC; default "03:00". */
   dailyResetUtc?: string;
-  /** Default memory (forgotten at exit); SQLite on Bun keeps cooldowns and usage across restarts. */
+  /**
+   * Default memory (forgotten at exit); SQLite on Bun keeps cooldowns, usage and stored responses
+   * across restarts (`path` is the state file; responses go to `responses.db` beside it).
+   */
   state?: { kind: "memory" } | { kind: "sqlite"; path: string };
   onAttempt?: (event: AttemptEvent) => void;
 }
@@ -61,6 +76,16 @@ export interface CallOptions {
 
 type ChatBody = z.input<typeof chatRequestSchema> & Record<string, unknown>;
 type EmbeddingsBody = z.input<typeof embeddingsRequestSchema> & Record<string, unknown>;
+type MessagesBody = z.input<typeof messagesRequestSchema> & Record<string, unknown>;
+type ResponsesBody = z.input<typeof responsesRequestSchema> & Record<string, unknown>;
+/** An Anthropic Message, as the Messages API answers it (translated from any other provider). */
+export type Message = AnthropicMessage & Record<string, unknown>;
+/** One Messages stream event: `message_start`, `content_block_delta`, …, `message_stop`. */
+export type MessageStreamEvent = Record<string, unknown> & { type: string };
+/** A Responses API response object (translated from chat completions where the provider has no `/responses`). */
+export type ResponseObject = ResponseFields & Record<string, unknown>;
+/** One Responses stream event: `response.created`, `response.output_text.delta`, …, `response.completed`. */
+export type ResponseStreamEvent = Record<string, unknown> & { type: string };
 /** OpenAI `chat.completion` / `chat.completion.chunk` / embeddings list objects, as the upstream family answers them once translated. */
 export type ChatCompletion = Record<string, unknown> & { choices: unknown[] };
 export type ChatCompletionChunk = Record<string, unknown>;
@@ -85,6 +110,12 @@ export interface ProviderStats {
 export interface RotatingClient {
   chat(body: ChatBody & { stream: true }, options?: CallOptions): Promise<ChunkStream<ChatCompletionChunk>>;
   chat(body: ChatBody & { stream?: false | null }, options?: CallOptions): Promise<ChatCompletion>;
+  /** The OpenAI Responses API on any provider; `previous_response_id` continues a stored conversation. */
+  responses(body: ResponsesBody & { stream: true }, options?: CallOptions): Promise<ChunkStream<ResponseStreamEvent>>;
+  responses(body: ResponsesBody & { stream?: false | null }, options?: CallOptions): Promise<ResponseObject>;
+  /** The Anthropic Messages API on any provider (Anthropic itself natively). */
+  messages(body: MessagesBody & { stream: true }, options?: CallOptions): Promise<ChunkStream<MessageStreamEvent>>;
+  messages(body: MessagesBody & { stream?: false | null }, options?: CallOptions): Promise<Message>;
   embeddings(body: EmbeddingsBody, options?: CallOptions): Promise<EmbeddingsResult>;
   /** Prompt tokens of a chat request: the provider's own count where it has one, else the local tokenizer's estimate. */
   countTokens(body: ChatBody, options?: CallOptions): Promise<{ tokens: number; method: "provider" | "estimate" }>;
@@ -109,7 +140,10 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
   }
   const settings = parsed.data;
   const providers = Object.entries(settings.providers).map(([name, provider]) => providerSettings(name, provider));
-  const store: Store = settings.state.kind === "memory" ? createMemoryStore() : openSqliteState(settings.state.path);
+  const responseLimits = { ttlMs: settings.responsesTtlMs, maxBytes: settings.responsesStoreMaxBytes };
+  const { store, responses: responseStore } =
+    settings.state.kind === "memory" ? { store: createMemoryStore(), responses: createMemoryResponseStore(responseLimits) } : openSqliteState(settings.state.path, responseLimits);
+  const conversation = { store: responseStore, onStoreError: (id: string, error: unknown) => console.warn(`llm-key-proxy: could not store response ${id}: ${String(error)}`) };
   const [hour, minute] = settings.dailyResetUtc.split(":").map(Number) as [number, number];
   const engine = createEngine({
     providers,
@@ -147,48 +181,56 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     });
   };
 
-  const plan = <T>(build: () => T): T => {
-    try {
-      return build();
-    } catch (error) {
-      if (error instanceof UnsupportedRequestError) throw RotationError.rejected(invalidRequest(error.message, error.param));
-      throw error;
-    }
+  /** The core's dialect operations on key calls of this client: a refusal is thrown, never returned. */
+  const face = (chosen: ModelTarget, signal: AbortSignal | undefined): CallFace<KeyCall> => ({
+    open: () => open(chosen, signal),
+    reject: (error) => {
+      throw RotationError.rejected(error);
+    },
+    isRequestFault: (failure) => failure.failure.kind === "request_rejected",
+    timeouts,
+    streamIdleTimeoutMs: settings.streamIdleTimeoutMs,
+  });
+
+  /** The answer as an object, or its stream as events; no answer is thrown. */
+  const delivered = <T, Event>(answer: ChatAnswer | FailureOf<KeyCall>, errorOf: StreamErrorReader): T | ChunkStream<Event> => {
+    if (!answer.ok) throw RotationError.fromFailure(answer.failure, answer.trace);
+    return answer.kind === "json" ? (JSON.parse(answer.text) as T) : chunkStream<Event>(answer.body, errorOf);
   };
 
-  const chat = async (body: ChatBody, callOptions: CallOptions = {}): Promise<ChatCompletion | ChunkStream<ChatCompletionChunk>> => {
+  const chat = async (body: ChatBody, callOptions: CallOptions = {}) => {
     const request = validated(chatRequestSchema, body) as ChatRequest;
     const chosen = target(request.model);
-    const chatPlan = plan(() => chosen.runtime.adapter.planChat(request, chosen.model, chosen.runtime.settings.baseUrl));
-    const call = open(chosen, callOptions.signal);
-    const answer = await runChatCall(call, chatPlan, { timeouts, streamIdleTimeoutMs: settings.streamIdleTimeoutMs });
-    if (!answer.ok) throw RotationError.fromFailure(answer.failure, answer.trace);
-    return answer.kind === "json" ? (JSON.parse(answer.text) as ChatCompletion) : chunkStream<ChatCompletionChunk>(answer.body);
+    return delivered<ChatCompletion, ChatCompletionChunk>(await runChat(chosen, request, face(chosen, callOptions.signal)), chatStreamError);
+  };
+
+  const messages = async (body: MessagesBody, callOptions: CallOptions = {}) => {
+    const request = validated(messagesRequestSchema, body) as AnthropicRequest;
+    const chosen = target(request.model);
+    return delivered<Message, MessageStreamEvent>(await runMessagesCall(chosen, request, face(chosen, callOptions.signal)), messagesStreamError);
+  };
+
+  const responses = async (body: ResponsesBody, callOptions: CallOptions = {}) => {
+    const request = validated(responsesRequestSchema, body) as ResponsesRequest;
+    const chosen = target(request.model);
+    const opened = await openTurn(chosen, request, conversation);
+    if (!opened.ok) throw RotationError.rejected(opened.error);
+    return delivered<ResponseObject, ResponseStreamEvent>(await runResponsesCall(opened.turn, face(chosen, callOptions.signal)), responsesStreamError);
   };
 
   return {
     chat: chat as RotatingClient["chat"],
+    messages: messages as RotatingClient["messages"],
+    responses: responses as RotatingClient["responses"],
     async embeddings(body, callOptions = {}) {
       const request = validated(embeddingsRequestSchema, body);
       const chosen = target(request.model);
-      const embeddingsPlan = plan(() => chosen.runtime.adapter.planEmbeddings(request, chosen.model, chosen.runtime.settings.baseUrl));
-      const call = open(chosen, callOptions.signal);
-      const result = await call.run((lease, controller) => attemptJson(embeddingsPlan.requests(lease.secret), embeddingsPlan.decode, controller, timeouts));
-      if (!result.ok) throw RotationError.fromFailure(result.failure, result.trace);
-      call.succeed(result.lease, result.value.usage);
-      return JSON.parse(result.value.text) as EmbeddingsResult;
+      return delivered<EmbeddingsResult, never>(await runEmbeddingsCall(chosen, request, face(chosen, callOptions.signal)), chatStreamError) as EmbeddingsResult;
     },
     async countTokens(body, callOptions = {}) {
       const request = validated(chatRequestSchema, body) as ChatRequest;
       const chosen = target(request.model);
-      const counted = await countCanonicalTokens({
-        runtime: chosen.runtime,
-        model: chosen.model,
-        chat: request,
-        timeouts,
-        open: () => open(chosen, callOptions.signal),
-        isRequestFault: (failure) => failure.failure.kind === "request_rejected",
-      });
+      const counted = await countCanonicalTokens({ ...face(chosen, callOptions.signal), runtime: chosen.runtime, model: chosen.model, chat: request });
       if (!counted.ok) throw RotationError.fromFailure(counted.failure.failure, counted.failure.trace);
       return { tokens: counted.count, method: counted.exact ? "provider" : "estimate" };
     },
@@ -227,6 +269,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     async close() {
       engine.stop();
       store.close();
+      responseStore.close();
     },
   };
 }
@@ -242,14 +285,21 @@ function validated<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
  * SQLite state is Bun's (`bun:sqlite`): loaded only when asked for, so the library's module graph
  * stays free of Bun for Node callers, who get a sentence naming the alternatives.
  */
-function openSqliteState(path: string): Store {
+function openSqliteState(path: string, responseLimits: { ttlMs: number; maxBytes: number }): { store: Store; responses: ResponseStore } {
   if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") {
     throw new TypeError('createRotatingClient: state { kind: "sqlite" } needs Bun (bun:sqlite); on Node use { kind: "memory" }.');
   }
-  // A synchronous require keeps createRotatingClient synchronous. The specifier is computed, so
-  // no bundler follows it into bun:sqlite: Node callers never load it.
-  const storeModule = new URL("../store/sqlite.ts", import.meta.url).pathname;
-  const { openSqliteStore } = require(storeModule) as { openSqliteStore(options: { dataDir: string; fileName?: string }): Store };
+  // A synchronous require keeps createRotatingClient synchronous. The specifiers are computed, so
+  // no bundler follows them into bun:sqlite: Node callers never load it.
+  const load = (module: string): unknown => require(new URL(module, import.meta.url).pathname);
+  const { openSqliteStore } = load("../store/sqlite.ts") as { openSqliteStore(options: { dataDir: string; fileName?: string }): Store };
+  const { openSqliteResponseStore } = load("../store/sqlite-responses.ts") as {
+    openSqliteResponseStore(options: { dataDir: string; ttlMs: number; maxBytes: number; onFlushError?: (error: unknown) => void }): ResponseStore;
+  };
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  return openSqliteStore({ dataDir: slash === -1 ? "." : path.slice(0, slash) || "/", fileName: path.slice(slash + 1) });
+  const dataDir = slash === -1 ? "." : path.slice(0, slash) || "/";
+  return {
+    store: openSqliteStore({ dataDir, fileName: path.slice(slash + 1) }),
+    responses: openSqliteResponseStore({ dataDir, ...responseLimits, onFlushError: (error) => console.warn(`llm-key-proxy: could not store responses: ${String(error)}`) }),
+  };
 }

@@ -6,7 +6,9 @@
 
 import type { ChatRequest, EmbeddingsRequest } from "../formats/openai-requests.ts";
 import type { Failure } from "../outcome.ts";
-import type { DecodeAnswers, StreamTranslator, UpstreamRequest } from "./attempts.ts";
+import type { DecodeAnswers, EventInspector, StreamTranslator, UpstreamRequest } from "./attempts.ts";
+import type { ResponsesRelayDialect } from "./openai/responses-native.ts";
+import type { RelayDialect } from "./relay-stream.ts";
 
 /** A request the client sent that this family cannot express; answered as a 400. */
 export class UnsupportedRequestError extends Error {
@@ -29,6 +31,34 @@ export interface ChatPlan {
   /** Stream: upstream events → OpenAI SSE; absent when the upstream already speaks it. */
   translateStream?: StreamTranslator;
 }
+
+/**
+ * A client dialect the provider speaks itself (Anthropic's Messages API, a host's own
+ * `/responses`): the client's body, already prepared by the core, goes upstream as it is.
+ */
+export interface PassthroughRequest {
+  /** The JSON body to send, model renamed and proxy-only fields removed. */
+  body: string;
+  stream: boolean;
+  /** The client's `anthropic-beta` header, forwarded where the dialect has betas. */
+  beta?: string;
+  /** The client marked the call as a beta call (`?beta=true`, as the Anthropic SDK does). */
+  betaQuery?: boolean;
+}
+
+export interface PassthroughPlan<D extends RelayDialect = RelayDialect> {
+  stream: boolean;
+  request(key: string): UpstreamRequest;
+  /** Non-stream: the answer's usage, or the failure an embedded error means; the text passes as it came. */
+  decode: DecodeAnswers;
+  /** Stream, before commit: which events are preamble, content or a failure to rotate on. */
+  inspect: EventInspector;
+  /** Stream, after commit: a fresh relay state for one stream. */
+  relayDialect(): D;
+}
+
+/** The methods of Google's API a client may call natively on a Gemini provider. */
+export type GeminiNativeMethod = "generateContent" | "streamGenerateContent" | "countTokens" | "embedContent" | "batchEmbedContents";
 
 export interface EmbeddingsPlan {
   /** One or more requests for one key (a family may split a large batch). */
@@ -56,6 +86,16 @@ export interface ProviderAdapter {
   planChat(body: ChatRequest, model: string, baseUrl: string): ChatPlan;
   planEmbeddings(body: EmbeddingsRequest, model: string, baseUrl: string): EmbeddingsPlan;
   listModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult>;
+  /** The cheapest GET the provider authenticates (its model list, one entry where it pages): the setup's live key check. */
+  keyCheckRequest(baseUrl: string, key: string): { url: string; headers: Record<string, string> };
   /** Present when the provider can count tokens exactly; otherwise the proxy estimates locally. */
   planCountTokens?(body: ChatRequest, model: string, baseUrl: string): CountTokensPlan;
+  /** Present when the family speaks the Messages API itself (Anthropic): no double translation. */
+  planNativeMessages?(request: PassthroughRequest, baseUrl: string): PassthroughPlan;
+  /** The Messages API's own `count_tokens`, beside `planNativeMessages`. */
+  planNativeMessageCount?(request: PassthroughRequest, baseUrl: string): PassthroughPlan;
+  /** Present when the family is Google's own: Gemini-native routes pass through to the same method. */
+  planNativeGemini?(method: GeminiNativeMethod, model: string, request: PassthroughRequest, baseUrl: string): PassthroughPlan;
+  /** Present when the family can serve `/responses` itself (used where the provider is configured native). */
+  planNativeResponses?(request: PassthroughRequest, baseUrl: string): PassthroughPlan<ResponsesRelayDialect>;
 }

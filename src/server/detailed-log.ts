@@ -1,8 +1,10 @@
 /**
- * The detailed request log as a middleware (`--enable-request-logging`): the client's body when a
- * proxied request arrives, every chunk exactly as the client receives it, and at the end the final
- * response with the metadata — timings, usage, the decision trace and the keys passed over. All
- * writing happens on the log's background queue; with logging off this costs one branch.
+ * The detailed request log as a middleware (`--enable-request-logging`): for every request that
+ * reached a provider's keys — whatever its route, known by the key call it opened — the client's
+ * body, every chunk exactly as the client receives it, and at the end the final response with the
+ * metadata: timings, usage, the decision trace and the keys passed over. A request refused before
+ * any key (bad JSON, an unknown model) has its console line only. All writing happens on the log's
+ * background queue; with logging off this costs one branch.
  */
 
 import type { Context, MiddlewareHandler } from "hono";
@@ -10,27 +12,25 @@ import type { RequestLogEntry } from "../logging/request-log.ts";
 import type { AppEnv } from "./app-env.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 
-const LOGGED_ROUTES = new Set(["/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/responses/input_tokens"]);
-/** Gemini-native calls (`…/models/{model}:generateContent` and the other methods), under /v1beta and /v1. */
-const GEMINI_METHOD = /^\/v1(?:beta)?\/models\/.+:[A-Za-z]+$/;
 /** How long to wait for a stream's own end after its key was released (client gone, no flush). */
 const CANCELLED_STREAM_GRACE_MS = 250;
 
 export function detailedLog(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!ctx.settings.requestLogging || c.req.method !== "POST" || !(LOGGED_ROUTES.has(c.req.path) || GEMINI_METHOD.test(c.req.path))) return next();
+    if (!ctx.settings.requestLogging || c.req.method !== "POST") return next();
     const startedAt = Date.now();
+    await next();
+    if (!c.get("call")) return;
     const entry = ctx.requestLog.begin({
       requestId: c.get("requestId"),
       route: c.req.path,
       method: c.req.method,
       headers: c.req.raw.headers,
-      // Hono keeps the text it read, so the route's own read costs nothing more (no stream tee);
-      // the log parses it later, off the request path.
+      // Hono kept the text the route read, so this costs nothing more (no stream tee); the log
+      // parses it later, off the request path.
       body: await c.req.text(),
       startedAt,
     });
-    await next();
     if (!entry) return;
     if ((c.res.headers.get("content-type") ?? "").includes("text/event-stream") && c.res.body) {
       c.res = new Response(tapStream(c, ctx, entry, startedAt), c.res);

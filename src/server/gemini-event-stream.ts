@@ -10,7 +10,7 @@ import { createGeminiEventWriter } from "../formats/gemini/chunks-to-gemini-even
 import type { GeminiAnswerContext } from "../formats/gemini/convert-completion-to-gemini.ts";
 import { SSE_DONE, sseData } from "../formats/sse.ts";
 import { geminiErrorPayload, geminiEvent } from "../providers/gemini/native-stream.ts";
-import { toDialectStream } from "./dialect-stream.ts";
+import { toDialectStream } from "../core/dialect-stream.ts";
 
 /** The error event that ends a failed translated stream: OpenAI-framed for the converter, Google-shaped inside. */
 export function geminiFailureText(failure: Failure): string {

@@ -6,25 +6,22 @@
  */
 
 import type { Context } from "hono";
-import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
+import { countCanonicalTokens } from "../core/count-tokens.ts";
+import { runEmbeddingsCall } from "../core/embeddings-call.ts";
+import type { ModelTarget } from "../core/resolve-model.ts";
+import { runTranslatedChat } from "../core/translated-chat.ts";
+import { invalidRequest, schemaIssueError } from "../errors/proxy-error.ts";
 import { convertCompletionToGemini } from "../formats/gemini/convert-completion-to-gemini.ts";
 import { convertGeminiEmbedToOpenAI, vectorsOfOpenAIEmbeddings } from "../formats/gemini/convert-gemini-embeddings.ts";
 import { convertGeminiToChat, UntranslatableGeminiRequest } from "../formats/gemini/convert-gemini-to-chat.ts";
 import type { GeminiEmbedRequest, GeminiGenerateRequest } from "../formats/gemini/types.ts";
-import { networkFailure } from "../providers/classify-failure.ts";
-import { UnsupportedRequestError } from "../providers/adapter.ts";
-import { attemptJson } from "../providers/attempts.ts";
+import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
 import type { AppEnv } from "./app-env.ts";
-import { invalidRequest } from "../errors/proxy-error.ts";
-import { toGeminiEventStream, geminiFailureText } from "./gemini-event-stream.ts";
+import { geminiFailureText, toGeminiEventStream } from "./gemini-event-stream.ts";
 import { googleErrorResponse } from "./gemini-errors.ts";
-import { beginCall } from "./proxied-call.ts";
+import { answerResponse, attemptHeaders, callFace } from "./proxied-call.ts";
 import type { ProxyContext } from "./proxy-context.ts";
-import type { ModelTarget } from "../core/resolve-model.ts";
-import { canonicalForProvider } from "../core/canonical-for-provider.ts";
-import { countRequestTokens } from "./count-request-tokens.ts";
-import { runTranslatedChat } from "./translated-chat.ts";
-import { attemptTimeouts, SSE_HEADERS } from "./proxied-request.ts";
+import { SSE_HEADERS } from "./proxied-request.ts";
 
 /** `requested` is the model as the client named it: the proxy model, and the answer's `modelVersion`. */
 export interface GeminiCall {
@@ -42,65 +39,42 @@ function canonicalRequest(call: GeminiCall, body: GeminiGenerateRequest, stream:
     throw error;
   }
   const checked = chatRequestSchema.safeParse(converted);
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!;
-    return { ok: false, response: googleErrorResponse(invalidRequest(`${issue.path.join(".")}: ${issue.message}`)) };
-  }
+  if (!checked.success) return { ok: false, response: googleErrorResponse(schemaIssueError(checked.error.issues[0]!)) };
   return { ok: true, chat: checked.data };
 }
 
 export async function translatedGenerate(c: Context<AppEnv>, ctx: ProxyContext, call: GeminiCall, body: GeminiGenerateRequest, stream: boolean): Promise<Response> {
   const canonical = canonicalRequest(call, body, stream);
   if (!canonical.ok) return canonical.response;
-  const result = await runTranslatedChat(c, ctx, call.target, canonicalForProvider(canonical.chat, call.target.runtime), geminiFailureText);
-  if (!result.ok) return googleErrorResponse(result.error, result.headers);
+  const result = await runTranslatedChat(call.target, canonical.chat, { ...callFace(c, ctx, call.target), failureText: geminiFailureText });
+  if (!result.ok) return googleErrorResponse(result.error, attemptHeaders(result));
+  const headers = attemptHeaders(result);
   if ("stream" in result) {
     const events = toGeminiEventStream(result.stream, { modelVersion: call.requested, responseId: crypto.randomUUID().replaceAll("-", "") });
-    return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...result.headers } });
+    return new Response(events, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
   }
   const completion = result.completion;
   const answer = convertCompletionToGemini(completion, { modelVersion: call.requested, responseId: String(completion.id ?? crypto.randomUUID()) });
-  return new Response(JSON.stringify(answer), { status: 200, headers: { "content-type": "application/json", ...result.headers } });
+  return new Response(JSON.stringify(answer), { status: 200, headers: { "content-type": "application/json", ...headers } });
 }
 
 export async function translatedCountTokens(c: Context<AppEnv>, ctx: ProxyContext, call: GeminiCall, body: GeminiGenerateRequest): Promise<Response> {
   const canonical = canonicalRequest(call, body, false);
   if (!canonical.ok) return canonical.response;
-  const counted = await countRequestTokens(c, ctx, call.target.runtime, call.target.model, canonical.chat);
-  if (!counted.ok) return googleErrorResponse(counted.error);
+  const { runtime, model } = call.target;
+  const counted = await countCanonicalTokens({ ...callFace(c, ctx, call.target), runtime, model, chat: canonical.chat });
+  if (!counted.ok) return googleErrorResponse(counted.failure.error);
   return c.json({ totalTokens: counted.count }, 200, { "x-proxy-token-count": counted.exact ? "provider" : "estimate" });
 }
 
 /** `single`: answer as `:embedContent` does (one `embedding`), else as `:batchEmbedContents`. */
 export async function translatedEmbed(c: Context<AppEnv>, ctx: ProxyContext, call: GeminiCall, requests: GeminiEmbedRequest[], single: boolean): Promise<Response> {
-  const { runtime, model } = call.target;
   const checked = embeddingsRequestSchema.safeParse(convertGeminiEmbedToOpenAI(requests, call.requested));
   if (!checked.success) return googleErrorResponse(invalidRequest(`requests: ${checked.error.issues[0]!.message}`));
-  let plan;
-  try {
-    plan = runtime.adapter.planEmbeddings(checked.data, model, runtime.settings.baseUrl);
-  } catch (error) {
-    if (error instanceof UnsupportedRequestError) return googleErrorResponse(invalidRequest(error.message, error.param));
-    throw error;
-  }
-  const proxied = beginCall(c, ctx, runtime, model);
-  const embedPlan = plan;
-  const result = await proxied.run((lease, controller) =>
-    attemptJson(
-      embedPlan.requests(lease.secret),
-      (answers, headers) => {
-        const decoded = embedPlan.decode(answers, headers);
-        if (!decoded.ok) return decoded;
-        const vectors = vectorsOfOpenAIEmbeddings(JSON.parse(decoded.text));
-        if (!vectors || vectors.length !== requests.length) return { ok: false, failure: { ...networkFailure("the provider answered embeddings without the expected vectors"), status: 200 } };
-        const text = JSON.stringify(single ? { embedding: { values: vectors[0] } } : { embeddings: vectors.map((values) => ({ values })) });
-        return { ok: true, text, usage: decoded.usage };
-      },
-      controller,
-      attemptTimeouts(ctx),
-    ),
-  );
-  if (!result.ok) return googleErrorResponse(result.error, proxied.headers(result));
-  proxied.succeed(result.lease, result.value.usage);
-  return new Response(result.value.text, { status: 200, headers: { "content-type": "application/json", ...proxied.headers(result) } });
+  const answer = await runEmbeddingsCall(call.target, checked.data, callFace(c, ctx, call.target), (list) => {
+    const vectors = vectorsOfOpenAIEmbeddings(JSON.parse(list));
+    if (!vectors || vectors.length !== requests.length) return undefined;
+    return JSON.stringify(single ? { embedding: { values: vectors[0] } } : { embeddings: vectors.map((values) => ({ values })) });
+  });
+  return answerResponse(answer, googleErrorResponse);
 }

@@ -17,9 +17,14 @@ import type { AppEnv } from "./app-env.ts";
 import { trackStream } from "./open-streams.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import type { ProviderRuntime } from "../core/provider-runtime.ts";
+import type { CallFace, ChatAnswer } from "../core/chat-call.ts";
+import type { ModelTarget } from "../core/resolve-model.ts";
+import { errorResponse } from "./errors.ts";
+import { attemptTimeouts, SSE_HEADERS } from "./proxied-request.ts";
 
 /** A run as routes see it: the answer and its lease, or the error in words, ready for an envelope. */
-export type CallResult<T> = { ok: true; value: T; lease: Lease; trace: AttemptTrace[] } | { ok: false; error: ProxyError; trace: AttemptTrace[] };
+export type CallResult<T> = { ok: true; value: T; lease: Lease; trace: AttemptTrace[] } | CallFailure;
+export type CallFailure = { ok: false; error: ProxyError; trace: AttemptTrace[] };
 
 export interface ProxiedCall {
   run<T>(attempt: (lease: Lease, controller: AbortController) => Promise<AttemptResult<T>>): Promise<CallResult<T>>;
@@ -27,8 +32,6 @@ export interface ProxiedCall {
   succeed(lease: Lease, usage: TokenUsage | undefined): void;
   /** The handler a stream relay calls once, when the stream is over. */
   streamEnd(lease: Lease): (settlement: Settlement) => void;
-  /** `x-proxy-attempts` and the serving key, masked (ASCII: the ellipsis becomes three dots). */
-  headers(result: { trace: readonly AttemptTrace[] }): Record<string, string>;
 }
 
 export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string): ProxiedCall {
@@ -81,11 +84,39 @@ export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provid
         settle(settlement);
       };
     },
-    headers(result) {
-      const headers: Record<string, string> = { "x-proxy-attempts": String(result.trace.length) };
-      const last = result.trace.at(-1);
-      if (last) headers["x-proxy-key"] = last.masked.replace("…", "...");
-      return headers;
-    },
   };
+}
+
+/** `x-proxy-attempts` and the serving key, masked (ASCII: the ellipsis becomes three dots). */
+export function attemptHeaders(result: { trace: readonly AttemptTrace[] }): Record<string, string> {
+  const headers: Record<string, string> = { "x-proxy-attempts": String(result.trace.length) };
+  const last = result.trace.at(-1);
+  if (last) headers["x-proxy-key"] = last.masked.replace("…", "...");
+  return headers;
+}
+
+/** The core's dialect operations, run on proxied calls of this request. */
+export function callFace(c: Context<AppEnv>, ctx: ProxyContext, target: ModelTarget): CallFace<ProxiedCall> {
+  return {
+    open: () => beginCall(c, ctx, target.runtime, target.model),
+    reject: (error) => ({ ok: false, error, trace: [] }),
+    isRequestFault: (failure) => failure.error.status === 400,
+    timeouts: attemptTimeouts(ctx),
+    streamIdleTimeoutMs: ctx.settings.streamIdleTimeoutMs,
+  };
+}
+
+/**
+ * The one way an answer leaves: JSON with its status, or the stream as server-sent events, with
+ * the attempt headers; a failure in the envelope of the client's dialect.
+ */
+export function answerResponse(
+  answer: ChatAnswer | CallFailure,
+  envelope: (error: ProxyError, headers: Record<string, string>) => Response = errorResponse,
+  extraHeaders: Record<string, string> = {},
+): Response {
+  const headers = { ...attemptHeaders(answer), ...extraHeaders };
+  if (!answer.ok) return envelope(answer.error, headers);
+  if (answer.kind === "json") return new Response(answer.text, { status: answer.status, headers: { "content-type": "application/json", ...headers } });
+  return new Response(answer.body, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
 }

@@ -1,14 +1,12 @@
 /**
- * The shared front of a proxied call: read and validate the body, resolve `provider/model`, build
- * the family's plan, and the per-attempt timeouts.
+ * The shared front of a proxied call: read and validate the body, resolve `provider/model`, and
+ * the per-attempt timeouts.
  */
 
 import type { Context } from "hono";
 import type { z } from "zod";
 import type { AttemptTimeouts } from "../providers/attempts.ts";
-import { UnsupportedRequestError } from "../providers/adapter.ts";
 import { errorResponse } from "./errors.ts";
-import { invalidRequest } from "../errors/proxy-error.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import { readJsonRequest } from "./read-request.ts";
 import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
@@ -37,14 +35,4 @@ export async function readProxiedRequest<S extends z.ZodType<{ model: string }>>
   const resolved = resolveModel(ctx.providers, parsed.value.model);
   if (!resolved.ok) return { ok: false, response: errorResponse(resolved.error) };
   return { ok: true, body: parsed.value, target: resolved.target };
-}
-
-/** Build a family's plan, turning a request it cannot express into a precise 400. */
-export function planOrError<T>(build: () => T): { ok: true; plan: T } | { ok: false; response: Response } {
-  try {
-    return { ok: true, plan: build() };
-  } catch (error) {
-    if (error instanceof UnsupportedRequestError) return { ok: false, response: errorResponse(invalidRequest(error.message, error.param)) };
-    throw error;
-  }
 }

@@ -1,9 +1,10 @@
 /**
  * The library as users get it: `npm pack` (its prepack builds lib/), the tarball installed into a
  * fresh project with plain npm, then a plain `node` program (not Bun) imports "llm-key-proxy" and
- * uses it against the mock upstream — rotation past a rate-limited key, a stream, the clear error
- * a Node caller gets when asking for Bun's SQLite state — and `tsc` checks a consumer file against
- * the shipped declarations.
+ * uses it against the mock upstream — rotation past a rate-limited key, a stream, embeddings, the
+ * Messages and Responses dialects, a RotationError of kind all_keys_failed, the clear error a Node
+ * caller gets when asking for Bun's SQLite state — and `tsc` checks a consumer file against the
+ * shipped declarations.
  */
 
 import { afterAll, expect, test } from "bun:test";
@@ -26,7 +27,7 @@ async function run(argv: string[], cwd: string): Promise<string> {
   return out;
 }
 
-test("packed, installed with npm and run by node: rotation past a rate-limited key, a stream, and the types", async () => {
+test("packed, installed with npm and run by node: rotation, a stream, embeddings, Messages, Responses, all_keys_failed, and the types", async () => {
   const node = Bun.which("node");
   const npm = Bun.which("npm");
   if (node === null || npm === null) throw new Error("node and npm must be on PATH: this test runs the library under Node (CI has Node 20).");
@@ -40,13 +41,17 @@ test("packed, installed with npm and run by node: rotation past a rate-limited k
 
   mock = await startMockUpstream();
   mock.script("sk-node-key-aaaa1111", { kind: "rate_limit", retryAfterSeconds: 30 });
+  for (const key of ["sk-node-down-cccc3333", "sk-node-down-dddd4444"]) mock.script(key, { kind: "server_error", status: 503 });
   const program = join(project, "use.mjs");
   writeFileSync(
     program,
     `import { createRotatingClient, RotationError } from "llm-key-proxy";
 const seen = [];
 const client = createRotatingClient({
-  providers: { mine: { keys: ["sk-node-key-aaaa1111", "sk-node-key-bbbb2222"], baseUrl: ${JSON.stringify(mock.url)} } },
+  providers: {
+    mine: { keys: ["sk-node-key-aaaa1111", "sk-node-key-bbbb2222"], baseUrl: ${JSON.stringify(mock.url)} },
+    down: { keys: ["sk-node-down-cccc3333", "sk-node-down-dddd4444"], baseUrl: ${JSON.stringify(mock.url)} },
+  },
   onAttempt: (event) => seen.push(event.outcome),
 });
 const completion = await client.chat({ model: "mine/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
@@ -54,17 +59,43 @@ let streamed = "";
 for await (const chunk of await client.chat({ model: "mine/gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true })) {
   streamed += chunk.choices?.[0]?.delta?.content ?? "";
 }
+const vectors = await client.embeddings({ model: "mine/text-embedding-3-small", input: ["a", "b"] });
+const message = await client.messages({ model: "mine/gpt-4o-mini", max_tokens: 32, messages: [{ role: "user", content: "hi" }] });
+let responseEvents = 0;
+let responseText = "";
+for await (const event of await client.responses({ model: "mine/gpt-4o-mini", input: "hi", stream: true })) {
+  responseEvents += 1;
+  if (event.type === "response.output_text.delta") responseText += event.delta;
+}
+const failed = await client.chat({ model: "down/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }).catch((error) => error);
 let sqlite = "";
 try { createRotatingClient({ providers: {}, state: { kind: "sqlite", path: "x.db" } }); } catch (error) { sqlite = error.message; }
 const rejected = await client.chat({ model: "nowhere/x", messages: [] }).catch((error) => error);
 await client.close();
-console.log(JSON.stringify({ answer: completion.choices[0].message.content, streamed, seen, sqlite, rejected: rejected instanceof RotationError && rejected.kind, runtime: typeof Bun }));
+console.log(JSON.stringify({
+  answer: completion.choices[0].message.content,
+  streamed,
+  vectors: vectors.data.length,
+  message: message.content[0].text,
+  responseText,
+  responseEvents: responseEvents > 3,
+  failed: failed instanceof RotationError && [failed.kind, failed.status, failed.trace.length],
+  seen: seen.slice(0, 3),
+  sqlite,
+  rejected: rejected instanceof RotationError && rejected.kind,
+  runtime: typeof Bun,
+}));
 `,
   );
   const out = await run([node, program], project);
   expect(JSON.parse(out)).toEqual({
     answer: DEFAULT_CONTENT,
     streamed: DEFAULT_CONTENT,
+    vectors: 2,
+    message: DEFAULT_CONTENT,
+    responseText: DEFAULT_CONTENT,
+    responseEvents: true,
+    failed: ["all_keys_failed", 502, 3],
     seen: ["rate_limit", "ok", "ok"],
     sqlite: 'createRotatingClient: state { kind: "sqlite" } needs Bun (bun:sqlite); on Node use { kind: "memory" }.',
     rejected: "request_rejected",
@@ -82,7 +113,11 @@ export async function ask(): Promise<string> {
   try {
     const completion = await client.chat({ model: "gemini/gemini-2.5-flash", messages: [{ role: "user", content: "hi" }] });
     for await (const chunk of await client.chat({ model: "gemini/gemini-2.5-flash", messages: [], stream: true })) void chunk;
-    return String(completion.choices.length);
+    const message = await client.messages({ model: "gemini/gemini-2.5-flash", max_tokens: 64, messages: [{ role: "user", content: "hi" }] });
+    for await (const event of await client.messages({ model: "gemini/gemini-2.5-flash", max_tokens: 64, messages: [], stream: true })) void event.type;
+    const response = await client.responses({ model: "gemini/gemini-2.5-flash", input: "hi" });
+    for await (const event of await client.responses({ model: "gemini/gemini-2.5-flash", input: "hi", stream: true })) void event.type;
+    return String(completion.choices.length) + message.stop_reason + response.status;
   } catch (error) {
     if (error instanceof RotationError) { const kind: RotationErrorKind = error.kind; return kind; }
     throw error;

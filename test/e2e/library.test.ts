@@ -10,14 +10,17 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRotatingClient, providersFromEnv, RotationError, type AttemptEvent, type RotatingClient } from "../../src/library/index.ts";
-import { DEFAULT_TEXT, startMockGemini, type MockGemini } from "../support/mock-gemini.ts";
-import { DEFAULT_CONTENT, startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
+import { DEFAULT_TEXT as ANTHROPIC_TEXT, startMockAnthropic, type MockAnthropic } from "../support/mock-anthropic.ts";
+import { DEFAULT_TEXT, startMockGemini } from "../support/mock-gemini.ts";
+import { startMockResponses, type MockResponses } from "../support/mock-responses.ts";
+import { DEFAULT_CONTENT, startMockUpstream } from "../support/mock-upstream.ts";
 
 const KEY_A = "sk-library-key-aaaa1111";
 const KEY_B = "sk-library-key-bbbb2222";
 const MESSAGES = [{ role: "user" as const, content: "Say hello." }];
 
-const running: { mock?: MockUpstream; gemini?: MockGemini; client?: RotatingClient }[] = [];
+type Stoppable = { stop(): Promise<void> | void };
+const running: { mock?: Stoppable; gemini?: Stoppable; client?: RotatingClient }[] = [];
 afterEach(async () => {
   for (const { mock, gemini, client } of running.splice(0)) {
     await client?.close();
@@ -25,6 +28,44 @@ afterEach(async () => {
     await gemini?.stop();
   }
 });
+
+const ANTHROPIC_A = "sk-ant-library-key-aaaa1111";
+const ANTHROPIC_B = "sk-ant-library-key-bbbb2222";
+
+async function anthropicClient(): Promise<{ anthropic: MockAnthropic; client: RotatingClient }> {
+  const anthropic = await startMockAnthropic();
+  const client = createRotatingClient({ providers: { anthropic: { keys: [ANTHROPIC_A, ANTHROPIC_B], baseUrl: anthropic.url } } });
+  running.push({ mock: anthropic, client });
+  return { anthropic, client };
+}
+
+async function responsesHostClient(): Promise<{ host: MockResponses; client: RotatingClient }> {
+  const host = await startMockResponses();
+  const client = createRotatingClient({ providers: { openai: { keys: [KEY_A, KEY_B], baseUrl: host.url } } });
+  running.push({ mock: host, client });
+  return { host, client };
+}
+
+/** The text of a Messages stream, from its text deltas. */
+function messagesText(events: Record<string, unknown>[]): string {
+  return events.map((event) => ((event.delta as { type?: string; text?: string } | undefined)?.type === "text_delta" ? (event.delta as { text: string }).text : "")).join("");
+}
+
+/** The text of a Responses stream, from its output text deltas. */
+function responsesText(events: Record<string, unknown>[]): string {
+  return events.map((event) => (event.type === "response.output_text.delta" ? String(event.delta) : "")).join("");
+}
+
+function responseOutputText(response: Record<string, unknown>): string {
+  const output = response.output as { type: string; content?: { type: string; text?: string }[] }[];
+  return output.flatMap((item) => (item.type === "message" ? (item.content ?? []) : [])).map((part) => part.text ?? "").join("");
+}
+
+async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const events: T[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
 
 async function openaiClient(extra: { onAttempt?: (event: AttemptEvent) => void; globalTimeoutMs?: number } = {}) {
   const mock = await startMockUpstream();
@@ -164,6 +205,108 @@ describe("createRotatingClient", () => {
     expect(() => createRotatingClient({ providers: { mine: { keys: [] } } })).toThrow("providers.mine.keys: needs at least one key");
     expect(() => createRotatingClient({ providers: { nobody: { keys: ["k"] } } })).toThrow('"nobody" is not a known provider; give its baseUrl');
     expect(() => createRotatingClient({ providers: {}, dailyResetUtc: "25:00" })).toThrow("dailyResetUtc");
+  });
+});
+
+describe("messages(): the Anthropic Messages API on any provider", () => {
+  test("an anthropic/ model goes to Anthropic as sent, past a rate-limited key, and answers a Message", async () => {
+    const { anthropic, client } = await anthropicClient();
+    anthropic.script(ANTHROPIC_A, { kind: "rate_limit", retryAfterSeconds: 20 });
+    const message = await client.messages({ model: "anthropic/claude-sonnet-4-5", max_tokens: 256, messages: MESSAGES, metadata: { user_id: "u-1" } });
+    expect(message.type).toBe("message");
+    expect(message.content).toEqual([expect.objectContaining({ type: "text", text: ANTHROPIC_TEXT })]);
+    expect(anthropic.calls.map((call) => call.key)).toEqual([ANTHROPIC_A, ANTHROPIC_B]);
+    // The client's body, model renamed, its own fields kept: no double translation.
+    expect(anthropic.calls[1]!.body).toMatchObject({ model: "claude-sonnet-4-5", max_tokens: 256, metadata: { user_id: "u-1" } });
+    expect(client.stats().anthropic).toMatchObject({ cooling: 1, healthy: 1 });
+  });
+
+  test("stream: true on Anthropic yields its events as they came, and the lease is given back", async () => {
+    const { client } = await anthropicClient();
+    const events = await collect(await client.messages({ model: "anthropic/claude-sonnet-4-5", max_tokens: 64, messages: MESSAGES, stream: true }));
+    expect(events[0]!.type).toBe("message_start");
+    expect(events.at(-1)!.type).toBe("message_stop");
+    expect(messagesText(events)).toBe(ANTHROPIC_TEXT);
+    expect(client.stats().anthropic!.keys.every((key) => key.inFlight === 0)).toBe(true);
+  });
+
+  test("an OpenAI-compatible provider is translated both ways, JSON and stream", async () => {
+    const { mock, client } = await openaiClient();
+    const message = await client.messages({ model: "mine/gpt-4o-mini", max_tokens: 64, system: "Be brief.", messages: MESSAGES });
+    expect(message).toMatchObject({ type: "message", role: "assistant", model: "mine/gpt-4o-mini", stop_reason: "end_turn" });
+    expect(message.content).toEqual([{ type: "text", text: DEFAULT_CONTENT }]);
+    expect(mock.calls[0]!.path).toBe("/v1/chat/completions");
+    expect(mock.calls[0]!.body.messages[0]).toEqual({ role: "system", content: "Be brief." });
+
+    const events = await collect(await client.messages({ model: "mine/gpt-4o-mini", max_tokens: 64, messages: MESSAGES, stream: true }));
+    expect(events.map((event) => event.type)).toContain("message_delta");
+    expect(messagesText(events)).toBe(DEFAULT_CONTENT);
+  });
+
+  test("an error after the first event ends the iteration with a RotationError", async () => {
+    const { anthropic, client } = await anthropicClient();
+    anthropic.script(ANTHROPIC_A, { kind: "error_mid_stream", afterChunks: 1 });
+    const stream = await client.messages({ model: "anthropic/claude-sonnet-4-5", max_tokens: 64, messages: MESSAGES, stream: true });
+    const seen: string[] = [];
+    const error = await (async () => {
+      for await (const event of stream) seen.push(event.type);
+    })().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RotationError);
+    expect((error as RotationError).type).toBe("overloaded_error");
+    expect(seen[0]).toBe("message_start");
+  });
+
+  test("a body that is not a Messages request is request_rejected, before any key", async () => {
+    const { anthropic, client } = await anthropicClient();
+    const error = (await client.messages({ model: "anthropic/claude-sonnet-4-5", messages: MESSAGES } as never).catch((caught: unknown) => caught)) as RotationError;
+    expect([error.kind, error.status, error.param]).toEqual(["request_rejected", 400, "max_tokens"]);
+    expect(anthropic.calls).toEqual([]);
+  });
+});
+
+describe("responses(): the OpenAI Responses API on any provider", () => {
+  test("a host with its own /responses gets the body as sent and answers the response object", async () => {
+    const { host, client } = await responsesHostClient();
+    host.script(KEY_A, { kind: "insufficient_quota" });
+    const response = await client.responses({ model: "openai/gpt-5.5", input: "ping", store: false });
+    expect(response).toMatchObject({ object: "response", status: "completed", model: "gpt-5.5" });
+    expect(responseOutputText(response)).toBe("pong");
+    expect(host.calls.map((call) => [call.key, call.path])).toEqual([
+      [KEY_A, "/v1/responses"],
+      [KEY_B, "/v1/responses"],
+    ]);
+    expect(host.calls[1]!.body).toMatchObject({ model: "gpt-5.5", input: "ping", store: false });
+  });
+
+  test("stream: true on a native host yields its events, ending at response.completed", async () => {
+    const { client } = await responsesHostClient();
+    const events = await collect(await client.responses({ model: "openai/gpt-5.5", input: "ping", stream: true }));
+    expect(events[0]!.type).toBe("response.created");
+    expect(events.at(-1)!.type).toBe("response.completed");
+    expect(responsesText(events)).toBe("pong");
+  });
+
+  test("a chat-only provider is translated, and previous_response_id continues the conversation from the store", async () => {
+    const { mock, client } = await openaiClient();
+    const first = await client.responses({ model: "mine/gpt-4o-mini", input: "Say hello.", instructions: "Be brief." });
+    expect(first).toMatchObject({ object: "response", status: "completed" });
+    expect(responseOutputText(first)).toBe(DEFAULT_CONTENT);
+    expect(mock.calls[0]!.path).toBe("/v1/chat/completions");
+
+    const events = await collect(await client.responses({ model: "mine/gpt-4o-mini", input: "And again.", previous_response_id: first.id as string, stream: true }));
+    expect(events.at(-1)!.type).toBe("response.completed");
+    expect(responsesText(events)).toBe(DEFAULT_CONTENT);
+    // The second turn carried the first: its question and its answer, then the new question.
+    const sent = mock.calls[1]!.body.messages as { role: string; content: unknown }[];
+    expect(sent.map((message) => message.role)).toEqual(["user", "assistant", "user"]);
+    expect(JSON.stringify(sent[1]!.content)).toContain(DEFAULT_CONTENT);
+  });
+
+  test("an unknown previous_response_id on a translated provider is request_rejected with OpenAI's code", async () => {
+    const { mock, client } = await openaiClient();
+    const error = (await client.responses({ model: "mine/gpt-4o-mini", input: "hi", previous_response_id: "resp_nowhere" }).catch((caught: unknown) => caught)) as RotationError;
+    expect([error.kind, error.status, error.code]).toEqual(["request_rejected", 404, "previous_response_not_found"]);
+    expect(mock.calls).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ let proxy: ProxyHarness;
 
 beforeAll(async () => {
   mock = await startMockUpstream();
-  proxy = await startProxy({ env: { OPENAI_API_KEY_1: KEYS[0]!, OPENAI_API_KEY_2: KEYS[1]!, OPENAI_API_BASE: mock.url, REQUEST_LOGGING: "true" } });
+  proxy = await startProxy({ env: { OPENAI_API_KEY_1: KEYS[0]!, OPENAI_API_KEY_2: KEYS[1]!, OPENAI_API_BASE: mock.url, OPENAI_RESPONSES: "translate", REQUEST_LOGGING: "true" } });
 });
 afterAll(async () => {
   await proxy.stop();
@@ -87,6 +87,21 @@ test("a stream is logged chunk by chunk and assembled", async () => {
   const metadata = readJson(folder, "metadata.json");
   expect(metadata).toMatchObject({ status: 200, streamed: true, model: "gpt-4o-mini" });
   expect(metadata.timings.firstByteMs).toBeGreaterThanOrEqual(0);
+});
+
+test("every route that reaches the keys is logged, with no list of routes to keep; a request refused before any key is not", async () => {
+  const post = (path: string, body: string) => proxy.request(path, { method: "POST", headers: { "x-api-key": proxy.proxyKey, "content-type": "application/json" }, body });
+  const messages = await post("/v1/messages", JSON.stringify({ model: "openai/gpt-4o", max_tokens: 16, messages: [{ role: "user", content: "logged as messages" }] }));
+  const responses = await post("/v1/responses", JSON.stringify({ model: "openai/gpt-4o", input: "logged as responses", store: false }));
+  const gemini = await post("/v1beta/models/openai/gpt-4o:generateContent", JSON.stringify({ contents: [{ role: "user", parts: [{ text: "logged as gemini" }] }] }));
+  const refused = await post("/v1/chat/completions", "{not json");
+  expect([messages.status, responses.status, gemini.status, refused.status]).toEqual([200, 200, 200, 400]);
+  await settle();
+  for (const [response, route] of [[messages, "/v1/messages"], [responses, "/v1/responses"], [gemini, "/v1beta/models/openai/gpt-4o:generateContent"]] as const) {
+    const metadata = readJson(folderOf(response.headers.get("x-request-id")!), "metadata.json");
+    expect(metadata).toMatchObject({ route, status: 200, provider: "openai", model: "gpt-4o" });
+  }
+  expect(() => folderOf(refused.headers.get("x-request-id")!)).toThrow("no log folder");
 });
 
 test("no configured secret appears anywhere under the logs folder", async () => {

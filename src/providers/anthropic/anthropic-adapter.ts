@@ -5,7 +5,7 @@
  */
 
 import { networkFailure } from "../classify-failure.ts";
-import { UnsupportedRequestError, type ProviderAdapter } from "../adapter.ts";
+import { UnsupportedRequestError, type PassthroughPlan, type PassthroughRequest, type ProviderAdapter } from "../adapter.ts";
 import { embeddedErrorOf, type DecodeAnswers, type StreamTranslator } from "../attempts.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";
 import { converterTranslator } from "../translate-stream.ts";
@@ -13,7 +13,9 @@ import { anthropicHeaders } from "./anthropic-headers.ts";
 import { convertAnthropicResponse, type AnthropicConversionContext } from "./convert-anthropic-response.ts";
 import { createAnthropicStreamConverter } from "./convert-anthropic-stream.ts";
 import { convertToAnthropicRequest } from "./convert-to-anthropic-request.ts";
-import { listAnthropicModels } from "./list-anthropic-models.ts";
+import { anthropicModelPage, listAnthropicModels } from "./list-anthropic-models.ts";
+import { anthropicRelayDialect, inspectAnthropicEvent } from "./native-stream.ts";
+import { readAnthropicUsage } from "./read-anthropic-usage.ts";
 import { createThinkingMemory } from "./thinking-memory.ts";
 import type { AnthropicMessage } from "../../formats/anthropic/types.ts";
 
@@ -45,6 +47,25 @@ function anthropicStreamTranslator(context: AnthropicConversionContext): StreamT
   });
 }
 
+/** A native Messages API answer: its text as it came, with its usage; an embedded error rotates. */
+const decodeNative: DecodeAnswers = ([answer], headers) => {
+  const failure = embeddedErrorOf(answer!.body, headers);
+  if (failure) return { ok: false, failure };
+  return { ok: true, text: answer!.text, usage: readAnthropicUsage((answer!.body as { usage?: unknown }).usage) };
+};
+
+function nativePlan(path: string, request: PassthroughRequest, baseUrl: string): PassthroughPlan {
+  const url = `${baseUrl}${path}${request.betaQuery ? "?beta=true" : ""}`;
+  const accept = request.stream ? "text/event-stream" : "application/json";
+  return {
+    stream: request.stream,
+    request: (key) => ({ url, headers: anthropicHeaders(key, accept, request.beta), body: request.body }),
+    decode: decodeNative,
+    inspect: inspectAnthropicEvent,
+    relayDialect: anthropicRelayDialect,
+  };
+}
+
 export const anthropicAdapter: ProviderAdapter = {
   planChat(body, model, baseUrl) {
     const json = JSON.stringify(convertToAnthropicRequest(body, model, thinkingMemory));
@@ -63,4 +84,7 @@ export const anthropicAdapter: ProviderAdapter = {
     throw new UnsupportedRequestError("Anthropic has no embeddings API; use an embedding model of another provider (for example openai/text-embedding-3-small).", "model");
   },
   listModels: listAnthropicModels,
+  keyCheckRequest: (baseUrl, key) => anthropicModelPage(baseUrl, key, 1),
+  planNativeMessages: (request, baseUrl) => nativePlan("/messages", request, baseUrl),
+  planNativeMessageCount: (request, baseUrl) => nativePlan("/messages/count_tokens", { ...request, stream: false }, baseUrl),
 };

@@ -13,15 +13,19 @@ interface ModelsPage {
   last_id?: string | null;
 }
 
+/** One page of the model list; the first page of one entry is the cheapest call Anthropic authenticates. */
+export function anthropicModelPage(baseUrl: string, key: string, limit: number, after?: string): { url: string; headers: Record<string, string> } {
+  const query = new URLSearchParams({ limit: String(limit), ...(after ? { after_id: after } : {}) });
+  return { url: `${baseUrl}/models?${query}`, headers: anthropicHeaders(key, "application/json") };
+}
+
 export async function listAnthropicModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult> {
   const started = Date.now();
   const models: ListedModel[] = [];
   let after: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const query = new URLSearchParams({ limit: String(PAGE_LIMIT), ...(after ? { after_id: after } : {}) });
     const answer = await getUpstreamJson({
-      url: `${options.baseUrl}/models?${query}`,
-      headers: anthropicHeaders(options.key, "application/json"),
+      ...anthropicModelPage(options.baseUrl, options.key, PAGE_LIMIT, after),
       signal: options.signal,
       timeoutMs: Math.max(1, options.timeoutMs - (Date.now() - started)),
       what: "the Anthropic model list",

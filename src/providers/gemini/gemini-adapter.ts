@@ -13,7 +13,8 @@ import { convertGeminiResponse, isEmptyGeminiResponse, type GeminiConversionCont
 import { convertToGeminiRequest } from "./convert-to-gemini-request.ts";
 import { geminiHeaders } from "./gemini-headers.ts";
 import type { GeminiResponse } from "./gemini-types.ts";
-import { listGeminiModels } from "./list-gemini-models.ts";
+import { geminiModelPage, listGeminiModels } from "./list-gemini-models.ts";
+import { planGeminiNative } from "./plan-gemini-native.ts";
 import { geminiStreamTranslator } from "./translate-gemini-stream.ts";
 
 function newContext(model: string): GeminiConversionContext {
@@ -66,6 +67,8 @@ export const geminiAdapter: ProviderAdapter = {
   },
 
   listModels: listGeminiModels,
+  keyCheckRequest: (baseUrl, key) => geminiModelPage(baseUrl, key, 1),
+  planNativeGemini: planGeminiNative,
 
   planCountTokens(body, model, baseUrl) {
     const converted = convertToGeminiRequest(body, model);

@@ -17,15 +17,19 @@ interface ModelsPage {
   nextPageToken?: string;
 }
 
+/** One page of the model list; the first page of one entry is the cheapest call Google authenticates. */
+export function geminiModelPage(baseUrl: string, key: string, pageSize: number, pageToken?: string): { url: string; headers: Record<string, string> } {
+  const query = new URLSearchParams({ pageSize: String(pageSize), ...(pageToken ? { pageToken } : {}) });
+  return { url: `${baseUrl}/models?${query}`, headers: geminiHeaders(key) };
+}
+
 export async function listGeminiModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult> {
   const started = Date.now();
   const models: ListedModel[] = [];
   let pageToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const query = new URLSearchParams({ pageSize: String(PAGE_SIZE), ...(pageToken ? { pageToken } : {}) });
     const answer = await getUpstreamJson({
-      url: `${options.baseUrl}/models?${query}`,
-      headers: geminiHeaders(options.key),
+      ...geminiModelPage(options.baseUrl, options.key, PAGE_SIZE, pageToken),
       signal: options.signal,
       timeoutMs: Math.max(1, options.timeoutMs - (Date.now() - started)),
       what: "the Gemini model list",

@@ -7,10 +7,14 @@ import type { ModelListResult } from "../adapter.ts";
 import { getUpstreamJson } from "../upstream-http.ts";
 import { openAIHeaders } from "./openai-headers.ts";
 
+/** The model list: one call with no paging, and the cheapest one an OpenAI-compatible host authenticates. */
+export function openAIModelList(baseUrl: string, key: string): { url: string; headers: Record<string, string> } {
+  return { url: `${baseUrl}/models`, headers: openAIHeaders(key, "application/json") };
+}
+
 export async function listOpenAIModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult> {
   const answer = await getUpstreamJson({
-    url: `${options.baseUrl}/models`,
-    headers: openAIHeaders(options.key, "application/json"),
+    ...openAIModelList(options.baseUrl, options.key),
     signal: options.signal,
     timeoutMs: options.timeoutMs,
     what: "the model list",

@@ -7,10 +7,11 @@
 import type { ProviderAdapter } from "../adapter.ts";
 import { embeddedErrorOf, type DecodeAnswers } from "../attempts.ts";
 import { findUsage, isObjectText } from "./find-usage.ts";
-import { listOpenAIModels } from "./list-models.ts";
+import { listOpenAIModels, openAIModelList } from "./list-models.ts";
 import { openAIHeaders } from "./openai-headers.ts";
 import { prepareChatBody, prepareEmbeddingsBody } from "./prepare-request.ts";
 import { readOpenAIUsage } from "./read-usage.ts";
+import { decodeNativeResponse, inspectResponsesEvent, responsesRelayDialect } from "./responses-native.ts";
 
 /**
  * The upstream body is already the client's answer; only usage and embedded errors are read. An
@@ -27,7 +28,6 @@ const passThrough: DecodeAnswers = ([answer], headers) => {
   if (failure) return { ok: false, failure };
   return { ok: true, text, usage: readOpenAIUsage((answer!.body as { usage?: unknown }).usage) };
 };
-
 
 export const openAIAdapter: ProviderAdapter = {
   planChat(body, model, baseUrl) {
@@ -48,4 +48,15 @@ export const openAIAdapter: ProviderAdapter = {
     };
   },
   listModels: listOpenAIModels,
+  keyCheckRequest: openAIModelList,
+  planNativeResponses(request, baseUrl) {
+    const accept = request.stream ? "text/event-stream" : "application/json";
+    return {
+      stream: request.stream,
+      request: (key) => ({ url: `${baseUrl}/responses`, headers: openAIHeaders(key, accept), body: request.body }),
+      decode: decodeNativeResponse,
+      inspect: inspectResponsesEvent,
+      relayDialect: responsesRelayDialect,
+    };
+  },
 };

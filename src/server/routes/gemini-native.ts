@@ -18,7 +18,8 @@ import type { GeminiEmbedRequest, GeminiGenerateRequest } from "../../formats/ge
 import type { AppEnv } from "../app-env.ts";
 import { notFound } from "../../errors/proxy-error.ts";
 import { googleErrorResponse, isGeminiRequest } from "../gemini-errors.ts";
-import { passThroughJson, passThroughStream } from "../gemini-passthrough.ts";
+import type { GeminiNativeMethod } from "../../providers/adapter.ts";
+import { passThroughGemini, speaksGemini } from "../gemini-passthrough.ts";
 import { translatedCountTokens, translatedEmbed, translatedGenerate, type GeminiCall } from "../gemini-translated.ts";
 import type { ProxyContext } from "../proxy-context.ts";
 import { readJsonRequest } from "../read-request.ts";
@@ -71,27 +72,27 @@ async function modelMethod(c: Context<AppEnv>, ctx: ProxyContext, prefix: string
   const resolved = resolveGeminiModel(ctx, name);
   if (!resolved.ok) return googleErrorResponse(resolved.error);
   const call: GeminiCall = { target: resolved.target, requested: name.replace(/^models\//, "") };
-  const native = resolved.target.runtime.settings.family === "gemini";
-  switch (method as Method) {
+  const native = speaksGemini(resolved.target);
+  switch (method as GeminiNativeMethod) {
     case "generateContent":
     case "streamGenerateContent": {
       const body = await readBody(c, generateRequestSchema);
       if (!body.ok) return body.response;
       const stream = method === "streamGenerateContent";
-      if (native) return stream ? passThroughStream(c, ctx, call.target, body.value) : passThroughJson(c, ctx, call.target, "generateContent", body.value);
+      if (native) return passThroughGemini(c, ctx, call.target, method as GeminiNativeMethod, body.value);
       return translatedGenerate(c, ctx, call, body.value as GeminiGenerateRequest, stream);
     }
     case "countTokens": {
       const body = await readBody(c, countTokensRequestSchema);
       if (!body.ok) return body.response;
       const wrapped = "generateContentRequest" in body.value ? body.value.generateContentRequest : undefined;
-      if (native) return passThroughJson(c, ctx, call.target, "countTokens", wrapped ? { ...body.value, generateContentRequest: { ...wrapped, model: `models/${call.target.model}` } } : body.value);
+      if (native) return passThroughGemini(c, ctx, call.target, "countTokens", wrapped ? { ...body.value, generateContentRequest: { ...wrapped, model: `models/${call.target.model}` } } : body.value);
       return translatedCountTokens(c, ctx, call, (wrapped ?? body.value) as GeminiGenerateRequest);
     }
     case "embedContent": {
       const body = await readBody(c, embedRequestSchema);
       if (!body.ok) return body.response;
-      if (native) return passThroughJson(c, ctx, call.target, "embedContent", { ...body.value, model: `models/${call.target.model}` });
+      if (native) return passThroughGemini(c, ctx, call.target, "embedContent", { ...body.value, model: `models/${call.target.model}` });
       return translatedEmbed(c, ctx, call, [body.value as GeminiEmbedRequest], true);
     }
     case "batchEmbedContents": {
@@ -99,15 +100,13 @@ async function modelMethod(c: Context<AppEnv>, ctx: ProxyContext, prefix: string
       if (!body.ok) return body.response;
       // Google checks that every request names the model of the URL; the client named the proxy's.
       const requests = body.value.requests.map((request) => ({ ...request, model: `models/${call.target.model}` }));
-      if (native) return passThroughJson(c, ctx, call.target, "batchEmbedContents", { ...body.value, requests });
+      if (native) return passThroughGemini(c, ctx, call.target, "batchEmbedContents", { ...body.value, requests });
       return translatedEmbed(c, ctx, call, requests as GeminiEmbedRequest[], false);
     }
   }
 }
 
-const METHOD_NAMES = ["generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents"] as const;
-type Method = (typeof METHOD_NAMES)[number];
-const METHODS: ReadonlySet<string> = new Set(METHOD_NAMES);
+const METHODS: ReadonlySet<string> = new Set<GeminiNativeMethod>(["generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents"]);
 
 async function readBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<{ ok: true; value: z.infer<S> } | { ok: false; response: Response }> {
   const parsed = await readJsonRequest(c, schema);

@@ -1,7 +1,7 @@
 /** The shared step of translated streams: relayed canonical SSE → a dialect writer's text. */
 
 import { describe, expect, test } from "bun:test";
-import { toDialectStream, type DialectWriter } from "../../../src/server/dialect-stream.ts";
+import { toDialectStream, type DialectWriter } from "../../../src/core/dialect-stream.ts";
 import { readFixtureText } from "../../support/fixtures.ts";
 
 /** A body that sends `pieces` with `gapMs` between them. */
