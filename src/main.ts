@@ -18,7 +18,7 @@ import { ConfigError, loadSettings, type Settings } from "./config/settings.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
 import { createProxyContext } from "./server/proxy-context.ts";
 import { startServer, type RunningServer } from "./server/serve.ts";
-import { openSqliteStore } from "./store/sqlite.ts";
+import { openState } from "./server/open-state.ts";
 import { VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -39,8 +39,8 @@ async function main(argv: string[]): Promise<number> {
   const settings = await settingsOrWizard(cli);
   if (!settings) return 1;
   const log = createLogger({ level: settings.logLevel });
-  const store = openSqliteStore({ dataDir: settings.dataDir, onFlushError: (error) => log.error(`Could not write usage data: ${String(error)}`) });
-  const ctx = createProxyContext({ settings, store, log });
+  const ctx = createProxyContext({ settings, store: openState(settings, log), log });
+  await ctx.ready;
   const server = startServer(ctx);
   printBanner(log, settings, server);
   handleSignals(server, log);

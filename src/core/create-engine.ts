@@ -1,7 +1,13 @@
 /**
- * The engine as every face starts it: a key pool per provider (restored from the state), one
- * incident tracker, the rotator, the daily reset on its schedule — and the catch-up of a reset that
- * passed while nothing ran. The server and the library both call this; neither builds pools itself.
+ * The engine as every face starts it: a key pool per provider, one incident tracker, the rotator,
+ * the daily reset on its schedule — and, from the state, the catch-up of a reset that passed while
+ * nothing ran and the key state to restore. The server and the library both call this; neither
+ * builds pools itself.
+ *
+ * The state may answer later (a networked store): the pools then start empty and `ready` settles
+ * once the restored state is in them; a local store (SQLite, memory) answers at once and the engine
+ * is ready on return. Restoring goes through `pool.apply`, the same path as a change another
+ * process makes to a shared store (`watchKeyState`), so both land in memory identically.
  */
 
 import type { ProviderSettings } from "../config/discover-providers.ts";
@@ -11,11 +17,12 @@ import { createIncidentTracker, type IncidentTracker } from "../engine/incidents
 import { createKeyPool } from "../engine/key-pool.ts";
 import { createRotator, type Rotator } from "../engine/rotate.ts";
 import { adapterFor } from "../providers/adapter-for-family.ts";
-import type { Store } from "../store/types.ts";
+import type { Awaitable, KeyStateRecord, Store } from "../store/types.ts";
+import { whenReady } from "../store/when-ready.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
 /** What the engine keeps: usage rows, key state, and when the last daily reset ran. */
-export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta">;
+export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState">;
 
 export interface EngineOptions {
   providers: readonly ProviderSettings[];
@@ -27,13 +34,17 @@ export interface EngineOptions {
   transientBackoffMs?: () => number;
   /** Told of each reset (`caughtUp`: one that passed while nothing ran), for a log line. */
   onReset?: (event: { caughtUp: boolean }) => void;
+  /** The state could not be read at start: the engine runs on with every key fresh. */
+  onStateUnavailable?: (error: unknown) => void;
 }
 
 export interface Engine {
   providers: ReadonlyMap<string, ProviderRuntime>;
   rotator: Rotator;
   incidents: IncidentTracker;
-  /** Stops the daily reset timer. */
+  /** Settles once the state is restored into the pools (at once for a local store); never rejects. */
+  ready: Promise<void>;
+  /** Stops the daily reset timer and the watch of the state. */
   stop(): void;
 }
 
@@ -44,16 +55,12 @@ export const DEFAULT_ATTEMPT_SHARE = 0.5;
 
 export function createEngine(options: EngineOptions): Engine {
   const { state, resetMinuteUtc } = options;
-  catchUpDailyReset(state, resetMinuteUtc, options.onReset);
-
-  const restored = state.loadKeyState();
   const providers = new Map<string, ProviderRuntime>();
   for (const provider of options.providers) {
     const pool = createKeyPool({
       provider: provider.name,
       keys: provider.keys.map((secret) => ({ secret, id: keyId(secret), masked: maskKey(secret) })),
       maxConcurrentPerKey: provider.maxConcurrentPerKey,
-      restore: restored.filter((record) => record.provider === provider.name),
       sink: state,
     });
     providers.set(provider.name, { settings: provider, pool, adapter: adapterFor(provider.family) });
@@ -66,25 +73,57 @@ export function createEngine(options: EngineOptions): Engine {
     onReset: () => {
       for (const { pool } of providers.values()) pool.reset({ keepPinned: true });
       incidents.clear();
-      state.setMeta(LAST_RESET_META, String(Date.now()));
+      // A failed write costs only a repeated catch-up at the next start.
+      void Promise.resolve(state.setMeta(LAST_RESET_META, String(Date.now()))).catch(() => {});
       options.onReset?.({ caughtUp: false });
     },
   });
-  return { providers, rotator, incidents, stop: stopReset };
+  const unwatch = state.watchKeyState?.((change) => {
+    const provider = change.kind === "saved" ? change.record.provider : change.provider;
+    if (provider === undefined) for (const { pool } of providers.values()) pool.apply(change);
+    else providers.get(provider)?.pool.apply(change);
+  });
+
+  const restore = (records: KeyStateRecord[]): void => {
+    for (const record of records) providers.get(record.provider)?.pool.apply({ kind: "saved", record });
+  };
+  let ready: Promise<void>;
+  try {
+    const started = whenReady(catchUpDailyReset(state, resetMinuteUtc, options.onReset), () => whenReady(state.loadKeyState(), restore));
+    ready = started instanceof Promise ? started.catch((error: unknown) => options.onStateUnavailable?.(error)) : Promise.resolve();
+  } catch (error) {
+    options.onStateUnavailable?.(error);
+    ready = Promise.resolve();
+  }
+
+  return {
+    providers,
+    rotator,
+    incidents,
+    ready,
+    stop() {
+      stopReset();
+      unwatch?.();
+    },
+  };
 }
 
 /**
  * Started after a reset boundary that nothing saw: clear what that reset would have cleared — all
  * key state except cooldowns whose end the provider stated and which are still running.
  */
-function catchUpDailyReset(state: EngineState, resetMinuteUtc: number, onReset: EngineOptions["onReset"]): void {
+function catchUpDailyReset(state: EngineState, resetMinuteUtc: number, onReset: EngineOptions["onReset"]): Awaitable<void> {
   const now = Date.now();
   const boundary = lastDailyReset(now, resetMinuteUtc);
-  const last = Number(state.getMeta(LAST_RESET_META) ?? 0);
-  if (last >= boundary) return;
-  if (last > 0) onReset?.({ caughtUp: true });
-  for (const record of state.loadKeyState()) {
-    if (!(record.pinned && record.until > now)) state.clearKeyState(record.provider, record.keyId, record.model);
-  }
-  state.setMeta(LAST_RESET_META, String(now));
+  return whenReady(state.getMeta(LAST_RESET_META), (lastText) => {
+    const last = Number(lastText ?? 0);
+    if (last >= boundary) return;
+    if (last > 0) onReset?.({ caughtUp: true });
+    return whenReady(state.loadKeyState(), (records) => {
+      for (const record of records) {
+        if (!(record.pinned && record.until > now)) state.clearKeyState(record.provider, record.keyId, record.model);
+      }
+      return state.setMeta(LAST_RESET_META, String(now));
+    });
+  });
 }

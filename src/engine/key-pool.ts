@@ -11,11 +11,15 @@
  * or opens it again for longer. An open circuit is a preference, not a ban: a request that has no
  * ready key left may still try one such key (the one due back first), so a small pool with a
  * flaky provider keeps being served.
+ *
+ * Cooldowns and disabled keys are written to the state as they happen; `apply` takes the same
+ * facts the other way — the state loaded at start, or a change another process made to a shared
+ * store — into memory, without writing them back. Circuits stay this process's own.
  */
 
 import { circuitBackoffMs, failuresToOpenCircuit } from "./cooldown-policy.ts";
 import { createIndexedHeap, type IndexedHeap } from "./indexed-heap.ts";
-import type { KeyStateRecord, Store } from "../store/types.ts";
+import type { KeyStateChange, KeyStateRecord, Store } from "../store/types.ts";
 import type { KeyStanding } from "./types.ts";
 
 /** One configured key, already hashed and masked by the caller. */
@@ -33,7 +37,6 @@ export interface KeyPoolOptions {
   keys: readonly PoolKey[];
   /** Hard cap of in-flight requests per (key, model). */
   maxConcurrentPerKey?: number;
-  restore?: readonly KeyStateRecord[];
   sink?: KeyStateSink;
   now?: () => number;
 }
@@ -136,6 +139,11 @@ export interface KeyPool {
   earliestAvailable(model: string): number;
   /** Up to `limit` enabled keys in configured order, for side calls such as model listing. */
   healthyKeys(limit: number): PoolKey[];
+  /**
+   * A key-state change made elsewhere (loaded at start, or another process's), applied in memory
+   * and not written back; a change for another provider or an unknown key is ignored.
+   */
+  apply(change: KeyStateChange): void;
   /** Keys disabled, or cooling for `model`, in configured order: O(such keys), not O(all keys). */
   passedOver(model: string): PassedOver[];
   standing(): PoolStanding;
@@ -416,18 +424,32 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     for (const lane of lanes.values()) lane.ready.remove(slot);
   };
 
-  const startNow = clock();
-  for (const record of options.restore ?? []) {
+  const applySaved = (record: KeyStateRecord): void => {
     const slot = slotById.get(record.keyId);
-    if (slot === undefined) continue;
+    if (slot === undefined) return;
+    const running = record.until > clock();
     if (record.model === "") {
-      if (record.until > startNow) applyDisable(slot, record.until, record.reason);
-      continue;
+      if (running) applyDisable(slot, record.until, record.reason);
+      else if (disabledUntil[slot] !== 0) enable(slot);
+      return;
     }
     const lane = laneFor(record.model);
     setStrikes(lane, slot, record.strikes);
-    if (record.until > startNow) applyCooldown(lane, slot, record.until, record.reason, record.pinned);
-  }
+    if (running) applyCooldown(lane, slot, record.until, record.reason, record.pinned);
+    else if (lane.cooling.has(slot)) endCooling(lane, slot);
+  };
+
+  /** Clear the recorded state of one slot: the key (model "") or its cooldown and strikes for one model. */
+  const applyCleared = (slot: number, model: string): void => {
+    if (model === "") {
+      if (disabledUntil[slot] !== 0) enable(slot);
+      return;
+    }
+    const lane = lanes.get(model);
+    if (!lane) return;
+    if (lane.cooling.has(slot)) endCooling(lane, slot);
+    setStrikes(lane, slot, 0);
+  };
 
   return {
     provider,
@@ -556,6 +578,22 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
         if (disabledUntil[slot] === 0 || disabledUntil[slot]! <= clock()) found.push(keys[slot]!);
       }
       return found;
+    },
+
+    apply(change) {
+      if (change.kind === "saved") {
+        if (change.record.provider === provider) applySaved(change.record);
+      } else if (change.kind === "cleared") {
+        const slot = slotById.get(change.keyId);
+        if (change.provider === provider && slot !== undefined) applyCleared(slot, change.model);
+      } else if (change.provider === undefined || change.provider === provider) {
+        for (let slot = 0; slot < count; slot++) {
+          applyCleared(slot, "");
+          for (const lane of lanes.values()) applyCleared(slot, lane.model);
+        }
+      }
+      // A waiting request may now have a key.
+      wakeAll();
     },
 
     passedOver(model) {

@@ -30,7 +30,7 @@ import type { AttemptTimeouts } from "../providers/attempts.ts";
 import { createMemoryResponseStore } from "../store/memory-responses.ts";
 import { createMemoryStore } from "../store/memory.ts";
 import type { ResponseStore } from "../store/response-store.ts";
-import type { Store } from "../store/types.ts";
+import type { LocalStore } from "../store/types.ts";
 import { chatStreamError, chunkStream, messagesStreamError, responsesStreamError, type ChunkStream, type StreamErrorReader } from "./chunk-stream.ts";
 import { clientOptionsSchema, providerSettings, type ProviderOptions } from "./client-options.ts";
 import { RotationError } from "./rotation-error.ts";
@@ -201,18 +201,21 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
   const chat = async (body: ChatBody, callOptions: CallOptions = {}) => {
     const request = validated(chatRequestSchema, body) as ChatRequest;
     const chosen = target(request.model);
+    await engine.ready;
     return delivered<ChatCompletion, ChatCompletionChunk>(await runChat(chosen, request, face(chosen, callOptions.signal)), chatStreamError);
   };
 
   const messages = async (body: MessagesBody, callOptions: CallOptions = {}) => {
     const request = validated(messagesRequestSchema, body) as AnthropicRequest;
     const chosen = target(request.model);
+    await engine.ready;
     return delivered<Message, MessageStreamEvent>(await runMessagesCall(chosen, request, face(chosen, callOptions.signal)), messagesStreamError);
   };
 
   const responses = async (body: ResponsesBody, callOptions: CallOptions = {}) => {
     const request = validated(responsesRequestSchema, body) as ResponsesRequest;
     const chosen = target(request.model);
+    await engine.ready;
     const opened = await openTurn(chosen, request, conversation);
     if (!opened.ok) throw RotationError.rejected(opened.error);
     return delivered<ResponseObject, ResponseStreamEvent>(await runResponsesCall(opened.turn, face(chosen, callOptions.signal)), responsesStreamError);
@@ -225,11 +228,13 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     async embeddings(body, callOptions = {}) {
       const request = validated(embeddingsRequestSchema, body);
       const chosen = target(request.model);
+      await engine.ready;
       return delivered<EmbeddingsResult, never>(await runEmbeddingsCall(chosen, request, face(chosen, callOptions.signal)), chatStreamError) as EmbeddingsResult;
     },
     async countTokens(body, callOptions = {}) {
       const request = validated(chatRequestSchema, body) as ChatRequest;
       const chosen = target(request.model);
+      await engine.ready;
       const counted = await countCanonicalTokens({ ...face(chosen, callOptions.signal), runtime: chosen.runtime, model: chosen.model, chat: request });
       if (!counted.ok) throw RotationError.fromFailure(counted.failure.failure, counted.failure.trace);
       return { tokens: counted.count, method: counted.exact ? "provider" : "estimate" };
@@ -258,6 +263,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       return stats;
     },
     async resetKeys({ provider, keyId } = {}) {
+      await engine.ready;
       let reset = 0;
       for (const [name, runtime] of engine.providers) {
         if (provider === undefined || provider === name) reset += runtime.pool.reset(keyId === undefined ? {} : { keyId });
@@ -285,14 +291,14 @@ function validated<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
  * SQLite state is Bun's (`bun:sqlite`): loaded only when asked for, so the library's module graph
  * stays free of Bun for Node callers, who get a sentence naming the alternatives.
  */
-function openSqliteState(path: string, responseLimits: { ttlMs: number; maxBytes: number }): { store: Store; responses: ResponseStore } {
+function openSqliteState(path: string, responseLimits: { ttlMs: number; maxBytes: number }): { store: LocalStore; responses: ResponseStore } {
   if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") {
     throw new TypeError('createRotatingClient: state { kind: "sqlite" } needs Bun (bun:sqlite); on Node use { kind: "memory" }.');
   }
   // A synchronous require keeps createRotatingClient synchronous. The specifiers are computed, so
   // no bundler follows them into bun:sqlite: Node callers never load it.
   const load = (module: string): unknown => require(new URL(module, import.meta.url).pathname);
-  const { openSqliteStore } = load("../store/sqlite.ts") as { openSqliteStore(options: { dataDir: string; fileName?: string }): Store };
+  const { openSqliteStore } = load("../store/sqlite.ts") as { openSqliteStore(options: { dataDir: string; fileName?: string }): LocalStore };
   const { openSqliteResponseStore } = load("../store/sqlite-responses.ts") as {
     openSqliteResponseStore(options: { dataDir: string; ttlMs: number; maxBytes: number; onFlushError?: (error: unknown) => void }): ResponseStore;
   };

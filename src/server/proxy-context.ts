@@ -27,6 +27,8 @@ export interface ProxyContext {
   rotator: Rotator;
   incidents: IncidentTracker;
   store: Store;
+  /** Settles once the key state is restored from the store (at once for SQLite): serve after it. */
+  ready: Promise<void>;
   /** Stored Responses API responses (`store` not false), for `previous_response_id` and GET. */
   responses: ResponseStore;
   models: ModelCatalog;
@@ -66,6 +68,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     attemptShare: settings.firstByteTimeoutMs === undefined ? DEFAULT_ATTEMPT_SHARE : undefined,
     onReset: ({ caughtUp }) =>
       log.info(caughtUp ? "A daily reset passed while the proxy was stopped: cooldowns and disabled keys cleared." : "Daily reset: cooldowns, strikes and disabled keys cleared."),
+    onStateUnavailable: (error) => log.warn(`Could not read the saved key state (every key starts fresh): ${String(error)}`),
   });
   const { providers, rotator, incidents } = engine;
 
@@ -86,6 +89,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     rotator,
     incidents,
     store,
+    ready: engine.ready,
     responses,
     models: createModelCatalog({
       providers,

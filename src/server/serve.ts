@@ -51,7 +51,7 @@ export function startServer(ctx: ProxyContext): RunningServer {
         if (endOpenStreams(ctx) > 0) await Promise.race([drained, after(STREAM_END_MS)]);
         await server.stop(true);
         await ctx.stop();
-        ctx.store.close();
+        await ctx.store.close();
       })();
       return stopping;
     },

@@ -3,11 +3,11 @@
  * the SQLite store; it forgets everything when the process exits.
  */
 
-import type { KeyStateRecord, Store, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
+import type { KeyStateRecord, LocalStore, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
 
 const COUNTERS = ["requests", "successes", "failures", "promptTokens", "completionTokens", "cachedTokens", "reasoningTokens"] as const;
 
-export function createMemoryStore(): Store {
+export function createMemoryStore(): LocalStore {
   const usage = new Map<string, UsageRow>();
   const keyState = new Map<string, KeyStateRecord>();
   const meta = new Map<string, string>();

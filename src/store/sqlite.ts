@@ -11,7 +11,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { KeyStateRecord, Store, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
+import type { KeyStateRecord, LocalStore, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
 
 export interface SqliteStoreOptions {
   /** Created (recursively) when missing. */
@@ -92,7 +92,7 @@ interface KeyStateWrite {
   record: KeyStateRecord | null;
 }
 
-export function openSqliteStore(options: SqliteStoreOptions): Store {
+export function openSqliteStore(options: SqliteStoreOptions): LocalStore {
   const intervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
   const onFlushError = options.onFlushError ?? ((error: unknown) => console.error("usage store flush failed:", error));
   mkdirSync(options.dataDir, { recursive: true });

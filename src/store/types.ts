@@ -48,6 +48,20 @@ export interface UsageQuery {
   keyId?: string;
 }
 
+/** A value now, or later: a local store (SQLite, memory) answers at once, a networked one (Redis) later. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** A key-state change made by another process sharing the store, as the store reports it. */
+export type KeyStateChange =
+  | { kind: "saved"; record: KeyStateRecord }
+  | { kind: "cleared"; provider: string; keyId: string; model: string }
+  /** Every record of `provider` (of every provider when absent) was cleared. */
+  | { kind: "cleared_all"; provider?: string };
+
+/**
+ * Writes are fire-and-forget: the store buffers them and deals with its own failures (a store that
+ * is down must degrade, never throw into a request). Reads and lifecycle calls may be asynchronous.
+ */
 export interface Store {
   /** Buffered in memory and merged by (day, provider, keyId, model); never blocks on disk. */
   addUsage(delta: UsageDelta): void;
@@ -58,14 +72,29 @@ export interface Store {
   /** Buffered; also drops pending saves in the same scope. */
   clearAllKeyState(provider?: string): void;
   /** Everything persisted, with pending writes applied. */
-  loadKeyState(): KeyStateRecord[];
+  loadKeyState(): Awaitable<KeyStateRecord[]>;
   /** Matching usage totals, pending deltas included. */
-  usage(query: UsageQuery): UsageRow[];
+  usage(query: UsageQuery): Awaitable<UsageRow[]>;
   /** Small key/value table, read and written immediately. */
+  getMeta(name: string): Awaitable<string | undefined>;
+  setMeta(name: string, value: string): Awaitable<void>;
+  /** Writes all buffered changes. */
+  flush(): Awaitable<void>;
+  /** Flushes, then closes the underlying database or connection. */
+  close(): Awaitable<void>;
+  /**
+   * Present on a store other processes write too: `listener` hears each key-state change they
+   * make (never this process's own), so every key pool applies it; returns the unsubscribe.
+   */
+  watchKeyState?(listener: (change: KeyStateChange) => void): () => void;
+}
+
+/** A store that answers at once (SQLite, memory): the same contract, every call synchronous. */
+export interface LocalStore extends Store {
+  loadKeyState(): KeyStateRecord[];
+  usage(query: UsageQuery): UsageRow[];
   getMeta(name: string): string | undefined;
   setMeta(name: string, value: string): void;
-  /** Writes all buffered changes in one transaction. */
   flush(): void;
-  /** Flushes, then closes the underlying database. */
   close(): void;
 }

@@ -102,7 +102,7 @@ describe("client-chosen model names", () => {
     const after = await usage();
     expect(after.all_time).toEqual(before.all_time);
     expect(Object.keys(after.today_by_model).filter((model) => model.startsWith("invented-"))).toEqual([]);
-    expect(proxy.ctx.store.usage({ provider: "openai" }).filter((row) => row.model.startsWith("invented-"))).toEqual([]);
+    expect((await proxy.ctx.store.usage({ provider: "openai" })).filter((row) => row.model.startsWith("invented-"))).toEqual([]);
   });
 });
 

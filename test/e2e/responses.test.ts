@@ -191,7 +191,7 @@ describe("native pass-through (openai/, a host with its own /responses)", () => 
     expect(text).toBe("pong");
     expect(responsesCalls().map((call) => [call.key, call.body.model])).toEqual([[VLLM_KEY, "qwen3-coder"]]);
     expect(chatHost.calls).toHaveLength(0);
-    const [usage] = proxy.ctx.store.usage({ provider: "vllm" });
+    const [usage] = await proxy.ctx.store.usage({ provider: "vllm" });
     expect(usage).toMatchObject({ model: "qwen3-coder", requests: 1, successes: 1, promptTokens: 11, completionTokens: 5 });
   });
 

@@ -54,6 +54,7 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyHarne
   const store = openSqliteStore({ dataDir: settings.dataDir });
   const backoff = options.transientBackoffMs ?? 20;
   const ctx = createProxyContext({ settings, store, log: options.log ?? silentLogger, transientBackoffMs: () => backoff });
+  await ctx.ready;
   const server = startServer(ctx);
   const harness: ProxyHarness = {
     url: server.url,

@@ -34,13 +34,13 @@ const resetSchema = z.looseObject({
 export function adminRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/stats", (c) => {
+  app.get("/stats", async (c) => {
     const only = c.req.query("provider");
     if (only !== undefined && !ctx.providers.has(only)) return errorResponse(notFound(`No provider "${only}" is configured.`, "unknown_provider", "provider"));
     const today = usageDay(Date.now(), ctx.settings.dailyResetMinuteUtc);
-    const providers = [...ctx.providers.values()]
-      .filter((runtime) => only === undefined || runtime.settings.name === only)
-      .map((runtime) => providerStats(ctx, runtime, today));
+    const providers = await Promise.all(
+      [...ctx.providers.values()].filter((runtime) => only === undefined || runtime.settings.name === only).map((runtime) => providerStats(ctx, runtime, today)),
+    );
     return c.json({ object: "stats", day: today, daily_reset_utc: resetTime(ctx.settings.dailyResetMinuteUtc), providers });
   });
 
@@ -79,10 +79,10 @@ function matchingKeyIds(runtime: ProviderRuntime, key: string): string[] {
   return suffix.length >= 4 ? keys.filter((k) => k.masked.endsWith(suffix)).map((k) => k.id) : [];
 }
 
-function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today: string) {
+async function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today: string) {
   const name = runtime.settings.name;
+  const rows = await ctx.store.usage({ provider: name });
   const standing = runtime.pool.standing();
-  const rows = ctx.store.usage({ provider: name });
   const byKey = new Map<string, { today: Totals; all_time: Totals; models: Record<string, Totals> }>();
   for (const row of rows) {
     let entry = byKey.get(row.keyId);

@@ -21,6 +21,15 @@ async function lease(pool: ReturnType<typeof createKeyPool>, model: string, excl
   return result.lease;
 }
 
+/** `times` leases of `model` in a row all come from `slot`. */
+async function expectServedBy(pool: ReturnType<typeof createKeyPool>, model: string, slot: number, times = 1): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const held = await lease(pool, model);
+    expect(held.slot).toBe(slot);
+    held.release();
+  }
+}
+
 describe("indexed heap", () => {
   test("pops in priority order after arbitrary updates and removals", () => {
     const priority = [50, 10, 40, 30, 20, 60, 0, 70];
@@ -107,14 +116,8 @@ describe("key pool selection", () => {
   test("a cooling key is skipped for that model only", async () => {
     const pool = createKeyPool({ provider: "p", keys: keys(2) });
     pool.coolDown(0, "m", Date.now() + 60_000, "rate limited");
-    for (let i = 0; i < 3; i++) {
-      const l = await lease(pool, "m");
-      expect(l.slot).toBe(1);
-      l.release();
-    }
-    const other = await lease(pool, "other");
-    expect(other.slot).toBe(0);
-    other.release();
+    await expectServedBy(pool, "m", 1, 3);
+    await expectServedBy(pool, "other", 0);
     expect(pool.standing()).toMatchObject({ healthy: 1, cooling: 1, disabled: 0 });
   });
 
@@ -194,9 +197,72 @@ describe("key pool selection", () => {
     pool.coolDown(0, "m", Date.now() + 60_000, "rate limited");
     pool.disable(1, Date.now() + 60_000, "invalid");
     expect(saved.map((r) => [r.keyId, r.model, r.strikes])).toEqual([["id0", "m", 1], ["id1", "", 0]]);
-    const restored = createKeyPool({ provider: "p", keys: keys(2), restore: saved });
+    const restored = createKeyPool({ provider: "p", keys: keys(2) });
+    for (const record of saved) restored.apply({ kind: "saved", record });
     expect(restored.standing()).toMatchObject({ healthy: 0, cooling: 1, disabled: 1 });
     expect(restored.addStrike(0, "m")).toBe(2);
+  });
+});
+
+describe("apply: a state change made elsewhere", () => {
+  const record = (keyId: string, model: string, until: number, extra: Partial<KeyStateRecord> = {}): KeyStateRecord => ({
+    provider: "p",
+    keyId,
+    model,
+    until,
+    strikes: 1,
+    reason: "rate limited elsewhere",
+    pinned: false,
+    ...extra,
+  });
+
+  test("another process's cooldown and its clearing steer selection here, and nothing is written back", async () => {
+    const writes: string[] = [];
+    const sink = { saveKeyState: () => writes.push("save"), clearKeyState: () => writes.push("clear"), clearAllKeyState: () => writes.push("clear all") };
+    const pool = createKeyPool({ provider: "p", keys: keys(2), sink });
+    pool.apply({ kind: "saved", record: record("id0", "m", FAR()) });
+    expect(pool.passedOver("m")).toEqual([{ masked: "…0", why: "cooling", until: expect.any(Number), reason: "rate limited elsewhere" }]);
+    await expectServedBy(pool, "m", 1, 3);
+    // Another model is not affected: the cooldown is per model.
+    await expectServedBy(pool, "n", 0);
+    pool.apply({ kind: "cleared", provider: "p", keyId: "id0", model: "m" });
+    expect(pool.passedOver("m")).toEqual([]);
+    expect(pool.addStrike(0, "m")).toBe(1);
+    expect(writes).toEqual([]);
+  });
+
+  test("a disabled key is off for every model; cleared_all brings every key back; other providers' changes are ignored", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(2) });
+    pool.apply({ kind: "saved", record: record("id1", "", FAR(), { reason: "invalid key" }) });
+    pool.apply({ kind: "saved", record: { ...record("id0", "", FAR()), provider: "q" } });
+    pool.apply({ kind: "saved", record: record("unknown", "", FAR()) });
+    expect(pool.standing()).toMatchObject({ healthy: 1, disabled: 1 });
+    pool.apply({ kind: "saved", record: record("id0", "m", FAR()) });
+    expect(pool.standing()).toMatchObject({ healthy: 0, cooling: 1, disabled: 1 });
+    pool.apply({ kind: "cleared_all", provider: "q" });
+    expect(pool.standing()).toMatchObject({ healthy: 0 });
+    pool.apply({ kind: "cleared_all" });
+    expect(pool.standing()).toMatchObject({ healthy: 2, cooling: 0, disabled: 0 });
+  });
+
+  test("a request waiting for a cooling key gets it as soon as another process clears the cooldown", async () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(1) });
+    pool.apply({ kind: "saved", record: record("id0", "m", Date.now() + 30_000) });
+    const started = Date.now();
+    const pending = pool.acquire("m", { exclude: new Set(), deadline: Date.now() + 40_000 });
+    setTimeout(() => pool.apply({ kind: "cleared", provider: "p", keyId: "id0", model: "m" }), 30);
+    const result = await pending;
+    expect(result.kind).toBe("lease");
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  test("a record that has already ended ends the cooldown or the disabling here too", () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(2) });
+    pool.coolDown(0, "m", FAR(), "x");
+    pool.disable(1, FAR(), "y");
+    pool.apply({ kind: "saved", record: record("id0", "m", Date.now() - 1) });
+    pool.apply({ kind: "saved", record: record("id1", "", Date.now() - 1) });
+    expect(pool.standing()).toMatchObject({ healthy: 2, cooling: 0, disabled: 0 });
   });
 });
 

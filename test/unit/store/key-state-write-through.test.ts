@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqliteStore } from "../../../src/store/sqlite.ts";
-import type { Store } from "../../../src/store/types.ts";
+import type { LocalStore } from "../../../src/store/types.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "lkp-key-state-"));
-let store: Store | undefined;
+let store: LocalStore | undefined;
 afterEach(() => {
   store?.close();
   rmSync(dataDir, { recursive: true, force: true });

@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { STORE_SCHEMA_VERSION, openSqliteStore, type SqliteStoreOptions } from "../../../src/store/sqlite.ts";
-import type { KeyStateRecord, Store, UsageDelta } from "../../../src/store/types.ts";
+import type { KeyStateRecord, LocalStore, UsageDelta } from "../../../src/store/types.ts";
 
 const STORE_MODULE = join(import.meta.dir, "../../../src/store/sqlite.ts");
 
 let dataDir: string;
-const openStores: Store[] = [];
+const openStores: LocalStore[] = [];
 
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), "llm-key-proxy-store-"));
@@ -24,14 +24,14 @@ afterEach(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function open(options: Partial<SqliteStoreOptions> = {}): Store {
+function open(options: Partial<SqliteStoreOptions> = {}): LocalStore {
   const store = openSqliteStore({ dataDir, ...options });
   openStores.push(store);
   return store;
 }
 
 /** Closes a store opened with {@link open} so a test can reopen the same file. */
-function closeStore(store: Store): void {
+function closeStore(store: LocalStore): void {
   openStores.splice(openStores.indexOf(store), 1);
   store.close();
 }
