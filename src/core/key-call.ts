@@ -33,8 +33,8 @@ export interface KeyCallOptions {
   provider: string;
   model: string;
   deadline: number;
-  /** The caller leaving: ends the run, and a committed stream's upstream call. */
-  signal: AbortSignal;
+  /** The caller leaving: ends the run, and a committed stream's upstream call (absent: it cannot leave). */
+  signal?: AbortSignal;
   observer?: KeyCallObserver;
 }
 

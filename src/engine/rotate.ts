@@ -50,8 +50,8 @@ export interface RotationRequest<T> {
   /** Upstream model name (without the provider prefix). */
   model: string;
   deadline: number;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  /** Aborted when the client goes away; absent for a caller that cannot leave (a library call without one). */
+  signal?: AbortSignal;
   /**
    * One try with one key. `controller` is the attempt's own: the rotator aborts it at the deadline
    * or when the client leaves, and the attempt may abort it too (its phase timeouts); a committed
@@ -186,10 +186,10 @@ export function createRotator(options: RotatorOptions): Rotator {
         if (incident.until > deadline) return fail({ kind: "provider_incident", message: incident.message, retryAfterMs: incident.until - clock() });
         // Looked at again every little while: a success elsewhere ends the incident early.
         await sleep(Math.min(incident.until - clock(), INCIDENT_RECHECK_MS), signal);
-        if (signal.aborted) return fail(CLIENT_CLOSED);
+        if (signal?.aborted) return fail(CLIENT_CLOSED);
         continue;
       }
-      if (signal.aborted) return fail(CLIENT_CLOSED);
+      if (signal?.aborted) return fail(CLIENT_CLOSED);
       if (clock() >= deadline) return fail({ kind: "deadline", provider, last: lastFailure });
 
       const acquisition = await pool.acquire(model, { exclude: spent, deadline, signal, fallback: !fallbackUsed });
@@ -224,7 +224,7 @@ export function createRotator(options: RotatorOptions): Rotator {
             return { ok: true, value: result.value, lease, trace };
           }
           const failure = redactFailure(result.failure, lease);
-          if (signal.aborted) {
+          if (signal?.aborted) {
             settle(pool, lease, { kind: "cancelled" });
             return fail(CLIENT_CLOSED);
           }
@@ -273,7 +273,7 @@ export function createRotator(options: RotatorOptions): Rotator {
           }
           step.action = "retrying the same key, no other is ready";
           await sleep(wait, signal);
-          if (signal.aborted) return fail(CLIENT_CLOSED);
+          if (signal?.aborted) return fail(CLIENT_CLOSED);
         }
       } finally {
         if (!handedOver) lease.release();
@@ -303,7 +303,7 @@ async function attemptWithinDeadline<T>(
   const abort = (): void => controller.abort();
   const started = now();
   let cut = false;
-  request.signal.addEventListener("abort", abort, { once: true });
+  request.signal?.addEventListener("abort", abort, { once: true });
   const timer = setTimeout(
     () => {
       cut = true;
@@ -313,7 +313,7 @@ async function attemptWithinDeadline<T>(
   );
   try {
     const result = await request.attempt(lease, controller);
-    if (result.ok || !cut || request.signal.aborted) return result;
+    if (result.ok || !cut || request.signal?.aborted) return result;
     const seconds = ((capAt - started) / 1000).toFixed(1);
     const what =
       capAt < deadline
@@ -326,16 +326,16 @@ async function attemptWithinDeadline<T>(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
+    if (signal?.aborted || ms <= 0) return resolve();
     const done = (): void => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", done);
+      signal?.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
+    signal?.addEventListener("abort", done, { once: true });
   });
 }
 

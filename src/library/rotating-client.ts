@@ -173,7 +173,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       provider,
       model,
       deadline: Date.now() + settings.globalTimeoutMs,
-      signal: signal ?? new AbortController().signal,
+      signal,
       observer: options.onAttempt && {
         attempt: (step: AttemptTrace, attempt: number, afterCommit: boolean) =>
           options.onAttempt!({ provider, model, attempt, afterCommit, ...step, ...(step.outcome === "ok" ? {} : { class: step.outcome }) }),

@@ -76,7 +76,7 @@ export async function attemptJson(
 ): Promise<AttemptResult<JsonAnswer>> {
   const started = Date.now();
   const answers: UpstreamAnswer[] = [];
-  let headers = new Headers();
+  let headers: Headers | undefined;
   let status = 200;
   for (const request of requests) {
     const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
@@ -94,7 +94,7 @@ export async function attemptJson(
   }
   let decoded: Decoded;
   try {
-    decoded = decode(answers, headers);
+    decoded = decode(answers, headers ?? new Headers());
   } catch (error) {
     return { ok: false, failure: undecodableAnswer(error) };
   }

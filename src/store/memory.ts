@@ -11,11 +11,12 @@ export function createMemoryStore(): LocalStore {
   const usage = new Map<string, UsageRow>();
   const keyState = new Map<string, KeyStateRecord>();
   const meta = new Map<string, string>();
-  const stateKey = (provider: string, keyId: string, model: string): string => JSON.stringify([provider, keyId, model]);
+  // NUL never occurs in a provider name, key id, model name or day, so the joined key is unambiguous.
+  const stateKey = (provider: string, keyId: string, model: string): string => `${provider}\u0000${keyId}\u0000${model}`;
 
   return {
     addUsage(delta: UsageDelta) {
-      const key = JSON.stringify([delta.day, delta.provider, delta.keyId, delta.model]);
+      const key = `${delta.day}\u0000${stateKey(delta.provider, delta.keyId, delta.model)}`;
       const row = usage.get(key);
       if (!row) usage.set(key, { ...delta });
       else for (const counter of COUNTERS) row[counter] += delta[counter];
