@@ -6,17 +6,8 @@
  */
 
 export { createRotatingClient } from "./rotating-client.ts";
-export type {
-  AttemptEvent,
-  CallOptions,
-  ChatCompletion,
-  ChatCompletionChunk,
-  EmbeddingsResult,
-  ListedModel,
-  ProviderStats,
-  RotatingClient,
-  RotatingClientOptions,
-} from "./rotating-client.ts";
+export type { AttemptEvent, CallOptions, ListedModel, ProviderStats, RotatingClient, RotatingClientOptions } from "./rotating-client.ts";
+export type * from "./api-types.ts";
 export { providersFromEnv } from "./client-options.ts";
 export type { ProviderOptions } from "./client-options.ts";
 export { RotationError } from "./rotation-error.ts";

@@ -21,16 +21,29 @@ import type { AttemptTrace } from "../engine/rotate.ts";
 import type { KeyStanding } from "../engine/types.ts";
 import { schemaIssueError } from "../errors/proxy-error.ts";
 import { messagesRequestSchema } from "../formats/anthropic/messages-schema.ts";
-import type { AnthropicMessage, AnthropicRequest } from "../formats/anthropic/types.ts";
+import type { AnthropicRequest } from "../formats/anthropic/types.ts";
 import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
 import { responsesRequestSchema } from "../formats/responses/responses-schema.ts";
-import type { ResponseObject as ResponseFields, ResponsesRequest } from "../formats/responses/types.ts";
+import type { ResponsesRequest } from "../formats/responses/types.ts";
 import type { FailureClass } from "../outcome.ts";
 import type { AttemptTimeouts } from "../providers/attempts.ts";
 import { createMemoryResponseStore } from "../store/memory-responses.ts";
 import { createMemoryStore } from "../store/memory.ts";
 import type { ResponseStore } from "../store/response-store.ts";
 import type { LocalStore } from "../store/types.ts";
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatParams,
+  EmbeddingsParams,
+  EmbeddingsResult,
+  Message,
+  MessagesParams,
+  MessageStreamEvent,
+  ResponseObject,
+  ResponsesParams,
+  ResponseStreamEvent,
+} from "./api-types.ts";
 import { chatStreamError, chunkStream, messagesStreamError, responsesStreamError, type ChunkStream, type StreamErrorReader } from "./chunk-stream.ts";
 import { clientOptionsSchema, providerSettings, type ProviderOptions } from "./client-options.ts";
 import { RotationError } from "./rotation-error.ts";
@@ -74,23 +87,6 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-type ChatBody = z.input<typeof chatRequestSchema> & Record<string, unknown>;
-type EmbeddingsBody = z.input<typeof embeddingsRequestSchema> & Record<string, unknown>;
-type MessagesBody = z.input<typeof messagesRequestSchema> & Record<string, unknown>;
-type ResponsesBody = z.input<typeof responsesRequestSchema> & Record<string, unknown>;
-/** An Anthropic Message, as the Messages API answers it (translated from any other provider). */
-export type Message = AnthropicMessage & Record<string, unknown>;
-/** One Messages stream event: `message_start`, `content_block_delta`, …, `message_stop`. */
-export type MessageStreamEvent = Record<string, unknown> & { type: string };
-/** A Responses API response object (translated from chat completions where the provider has no `/responses`). */
-export type ResponseObject = ResponseFields & Record<string, unknown>;
-/** One Responses stream event: `response.created`, `response.output_text.delta`, …, `response.completed`. */
-export type ResponseStreamEvent = Record<string, unknown> & { type: string };
-/** OpenAI `chat.completion` / `chat.completion.chunk` / embeddings list objects, as the upstream family answers them once translated. */
-export type ChatCompletion = Record<string, unknown> & { choices: unknown[] };
-export type ChatCompletionChunk = Record<string, unknown>;
-export type EmbeddingsResult = Record<string, unknown> & { data: { embedding: number[] | string; index: number }[] };
-
 export interface ListedModel {
   /** `provider/model`, as `chat` takes it. */
   id: string;
@@ -108,17 +104,17 @@ export interface ProviderStats {
 }
 
 export interface RotatingClient {
-  chat(body: ChatBody & { stream: true }, options?: CallOptions): Promise<ChunkStream<ChatCompletionChunk>>;
-  chat(body: ChatBody & { stream?: false | null }, options?: CallOptions): Promise<ChatCompletion>;
+  chat<B extends ChatParams>(body: B & { stream: true }, options?: CallOptions): Promise<ChunkStream<ChatCompletionChunk>>;
+  chat<B extends ChatParams>(body: B & { stream?: false | null }, options?: CallOptions): Promise<ChatCompletion>;
   /** The OpenAI Responses API on any provider; `previous_response_id` continues a stored conversation. */
-  responses(body: ResponsesBody & { stream: true }, options?: CallOptions): Promise<ChunkStream<ResponseStreamEvent>>;
-  responses(body: ResponsesBody & { stream?: false | null }, options?: CallOptions): Promise<ResponseObject>;
+  responses<B extends ResponsesParams>(body: B & { stream: true }, options?: CallOptions): Promise<ChunkStream<ResponseStreamEvent>>;
+  responses<B extends ResponsesParams>(body: B & { stream?: false | null }, options?: CallOptions): Promise<ResponseObject>;
   /** The Anthropic Messages API on any provider (Anthropic itself natively). */
-  messages(body: MessagesBody & { stream: true }, options?: CallOptions): Promise<ChunkStream<MessageStreamEvent>>;
-  messages(body: MessagesBody & { stream?: false | null }, options?: CallOptions): Promise<Message>;
-  embeddings(body: EmbeddingsBody, options?: CallOptions): Promise<EmbeddingsResult>;
+  messages<B extends MessagesParams>(body: B & { stream: true }, options?: CallOptions): Promise<ChunkStream<MessageStreamEvent>>;
+  messages<B extends MessagesParams>(body: B & { stream?: false | null }, options?: CallOptions): Promise<Message>;
+  embeddings<B extends EmbeddingsParams>(body: B, options?: CallOptions): Promise<EmbeddingsResult>;
   /** Prompt tokens of a chat request: the provider's own count where it has one, else the local tokenizer's estimate. */
-  countTokens(body: ChatBody, options?: CallOptions): Promise<{ tokens: number; method: "provider" | "estimate" }>;
+  countTokens<B extends ChatParams>(body: B, options?: CallOptions): Promise<{ tokens: number; method: "provider" | "estimate" }>;
   /**
    * Every model of every provider, as `provider/model` ids, filtered like the proxy's `/v1/models`
    * (lists are cached `modelsCacheTtlMs`); a provider whose list cannot be had is left out.
@@ -198,21 +194,21 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     return answer.kind === "json" ? (JSON.parse(answer.text) as T) : chunkStream<Event>(answer.body, errorOf);
   };
 
-  const chat = async (body: ChatBody, callOptions: CallOptions = {}) => {
+  const chat = async (body: ChatParams, callOptions: CallOptions = {}) => {
     const request = validated(chatRequestSchema, body) as ChatRequest;
     const chosen = target(request.model);
     await engine.ready;
     return delivered<ChatCompletion, ChatCompletionChunk>(await runChat(chosen, request, face(chosen, callOptions.signal)), chatStreamError);
   };
 
-  const messages = async (body: MessagesBody, callOptions: CallOptions = {}) => {
+  const messages = async (body: MessagesParams, callOptions: CallOptions = {}) => {
     const request = validated(messagesRequestSchema, body) as AnthropicRequest;
     const chosen = target(request.model);
     await engine.ready;
     return delivered<Message, MessageStreamEvent>(await runMessagesCall(chosen, request, face(chosen, callOptions.signal)), messagesStreamError);
   };
 
-  const responses = async (body: ResponsesBody, callOptions: CallOptions = {}) => {
+  const responses = async (body: ResponsesParams, callOptions: CallOptions = {}) => {
     const request = validated(responsesRequestSchema, body) as ResponsesRequest;
     const chosen = target(request.model);
     await engine.ready;
