@@ -10,6 +10,7 @@ import { schemaIssueError } from "../errors/proxy-error.ts";
 import { convertCompletionToMessage, thinkingOmitted } from "../formats/anthropic/convert-completion-to-message.ts";
 import { convertMessagesToOpenAI } from "../formats/anthropic/convert-messages-to-openai.ts";
 import type { AnthropicRequest } from "../formats/anthropic/types.ts";
+import { checkBody } from "../formats/check-body.ts";
 import { chatRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
 import { SSE_DONE, sseData } from "../formats/sse.ts";
 import type { Failure } from "../outcome.ts";
@@ -32,7 +33,7 @@ export interface MessagesCallExtras {
 
 /** Anthropic request → canonical OpenAI request, checked like any client's chat request. */
 function canonicalRequest(body: AnthropicRequest): { ok: true; chat: ChatRequest } | { ok: false; issue: Parameters<typeof schemaIssueError>[0] } {
-  const checked = chatRequestSchema.safeParse(convertMessagesToOpenAI(body));
+  const checked = checkBody(chatRequestSchema, convertMessagesToOpenAI(body));
   return checked.success ? { ok: true, chat: checked.data } : { ok: false, issue: checked.error.issues[0]! };
 }
 

@@ -20,6 +20,7 @@ import { openTurn, runResponsesCall } from "../core/responses-call.ts";
 import type { AttemptTrace } from "../engine/rotate.ts";
 import type { KeyStanding } from "../engine/types.ts";
 import { schemaIssueError } from "../errors/proxy-error.ts";
+import { checkBody } from "../formats/check-body.ts";
 import { messagesRequestSchema } from "../formats/anthropic/messages-schema.ts";
 import type { AnthropicRequest } from "../formats/anthropic/types.ts";
 import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
@@ -278,7 +279,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
 
 /** The request body checked like the proxy checks it; a bad one is the caller's, thrown as request_rejected. */
 function validated<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const checked = schema.safeParse(body);
+  const checked = checkBody(schema, body);
   if (checked.success) return checked.data;
   throw RotationError.rejected(schemaIssueError(checked.error.issues[0]!));
 }

@@ -15,6 +15,7 @@ import { convertCompletionToGemini } from "../formats/gemini/convert-completion-
 import { convertGeminiEmbedToOpenAI, vectorsOfOpenAIEmbeddings } from "../formats/gemini/convert-gemini-embeddings.ts";
 import { convertGeminiToChat, UntranslatableGeminiRequest } from "../formats/gemini/convert-gemini-to-chat.ts";
 import type { GeminiEmbedRequest, GeminiGenerateRequest } from "../formats/gemini/types.ts";
+import { checkBody } from "../formats/check-body.ts";
 import { chatRequestSchema, embeddingsRequestSchema, type ChatRequest } from "../formats/openai-requests.ts";
 import type { AppEnv } from "./app-env.ts";
 import { geminiFailureText, toGeminiEventStream } from "./gemini-event-stream.ts";
@@ -38,7 +39,7 @@ function canonicalRequest(call: GeminiCall, body: GeminiGenerateRequest, stream:
     if (error instanceof UntranslatableGeminiRequest) return { ok: false, response: googleErrorResponse(invalidRequest(error.message, error.param)) };
     throw error;
   }
-  const checked = chatRequestSchema.safeParse(converted);
+  const checked = checkBody(chatRequestSchema, converted);
   if (!checked.success) return { ok: false, response: googleErrorResponse(schemaIssueError(checked.error.issues[0]!)) };
   return { ok: true, chat: checked.data };
 }
@@ -69,7 +70,7 @@ export async function translatedCountTokens(c: Context<AppEnv>, ctx: ProxyContex
 
 /** `single`: answer as `:embedContent` does (one `embedding`), else as `:batchEmbedContents`. */
 export async function translatedEmbed(c: Context<AppEnv>, ctx: ProxyContext, call: GeminiCall, requests: GeminiEmbedRequest[], single: boolean): Promise<Response> {
-  const checked = embeddingsRequestSchema.safeParse(convertGeminiEmbedToOpenAI(requests, call.requested));
+  const checked = checkBody(embeddingsRequestSchema, convertGeminiEmbedToOpenAI(requests, call.requested));
   if (!checked.success) return googleErrorResponse(invalidRequest(`requests: ${checked.error.issues[0]!.message}`));
   const answer = await runEmbeddingsCall(call.target, checked.data, callFace(c, ctx, call.target), (list) => {
     const vectors = vectorsOfOpenAIEmbeddings(JSON.parse(list));

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { invalidRequest, schemaIssueError } from "../errors/proxy-error.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
+import { checkBody } from "../formats/check-body.ts";
 
 /**
  * Most arrays and objects a body may nest. Real requests (tool schemas included) stay far below it;
@@ -34,7 +35,7 @@ export async function readJsonRequest<S extends z.ZodType>(c: Context, schema: S
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return { ok: false, error: invalidRequest("The request body must be a JSON object.") };
   }
-  const result = schema.safeParse(body);
+  const result = checkBody(schema, body);
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, error: schemaIssueError(result.error.issues[0]!) };
 }

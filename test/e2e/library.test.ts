@@ -109,6 +109,17 @@ describe("createRotatingClient", () => {
     expect(keys.every((key) => key.inFlight === 0)).toBe(true);
   });
 
+  test("the caller's request object is read, never changed (it passes the check as it is)", async () => {
+    const { mock, client } = await openaiClient();
+    const request = { model: "mine/gpt-4o-mini", messages: [{ role: "user", content: "Say hello." }], stream: true as const, api_key: "sk-smuggled" };
+    const before = structuredClone(request);
+    for await (const chunk of await client.chat(request)) void chunk;
+    expect(request).toEqual(before);
+    // The proxy's own changes went upstream only: usage asked for, the bare model, no smuggled key.
+    expect(mock.calls[0]!.body).toMatchObject({ model: "gpt-4o-mini", stream_options: { include_usage: true } });
+    expect(mock.calls[0]!.body.api_key).toBeUndefined();
+  });
+
   test("toReadableStream gives one JSON chunk per line", async () => {
     const { client } = await openaiClient();
     const stream = await client.chat({ model: "mine/gpt-4o-mini", messages: MESSAGES, stream: true });
