@@ -7,6 +7,8 @@
  * decision trace arrives as `onAttempt` events.
  */
 
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { runChat, type CallFace, type ChatAnswer, type FailureOf } from "../core/chat-call.ts";
 import { countCanonicalTokens } from "../core/count-tokens.ts";
@@ -294,9 +296,12 @@ function openSqliteState(path: string, responseLimits: { ttlMs: number; maxBytes
   }
   // A synchronous require keeps createRotatingClient synchronous. The specifiers are computed, so
   // no bundler follows them into bun:sqlite: Node callers never load it.
-  const load = (module: string): unknown => require(new URL(module, import.meta.url).pathname);
-  const { openSqliteStore } = load("../store/sqlite.ts") as { openSqliteStore(options: { dataDir: string; fileName?: string }): LocalStore };
-  const { openSqliteResponseStore } = load("../store/sqlite-responses.ts") as {
+  // From source this module is src/library/; in the package it is bundled into lib/, beside src/.
+  const storeDir = ["../store/", "../src/store/"].map((dir) => new URL(dir, import.meta.url)).find((dir) => existsSync(new URL("sqlite.ts", dir)));
+  if (storeDir === undefined) throw new TypeError("createRotatingClient: the SQLite state module (src/store/sqlite.ts) is missing from this installation.");
+  const load = (module: string): unknown => require(fileURLToPath(new URL(module, storeDir)));
+  const { openSqliteStore } = load("sqlite.ts") as { openSqliteStore(options: { dataDir: string; fileName?: string }): LocalStore };
+  const { openSqliteResponseStore } = load("sqlite-responses.ts") as {
     openSqliteResponseStore(options: { dataDir: string; ttlMs: number; maxBytes: number; onFlushError?: (error: unknown) => void }): ResponseStore;
   };
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));

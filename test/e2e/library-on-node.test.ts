@@ -4,7 +4,7 @@
  * uses it against the mock upstream — rotation past a rate-limited key, a stream, embeddings, the
  * Messages and Responses dialects, a RotationError of kind all_keys_failed, the clear error a Node
  * caller gets when asking for Bun's SQLite state — and `tsc` checks a consumer file against the
- * shipped declarations.
+ * shipped declarations. The same installed package then runs under Bun with the SQLite state.
  */
 
 import { afterAll, expect, test } from "bun:test";
@@ -27,7 +27,7 @@ async function run(argv: string[], cwd: string): Promise<string> {
   return out;
 }
 
-test("packed, installed with npm and run by node: rotation, a stream, embeddings, Messages, Responses, all_keys_failed, and the types", async () => {
+test("packed, installed with npm, run by node (rotation, a stream, embeddings, Messages, Responses, all_keys_failed) and by Bun (SQLite state), and the types", async () => {
   const node = Bun.which("node");
   const npm = Bun.which("npm");
   if (node === null || npm === null) throw new Error("node and npm must be on PATH: this test runs the library under Node (CI has Node 20).");
@@ -101,6 +101,24 @@ console.log(JSON.stringify({
     rejected: "request_rejected",
     runtime: "undefined",
   });
+
+  // The same tarball under Bun, where the SQLite state is there: a cooldown outlives its client.
+  mock.script("sk-bun-key-aaaa1111", { kind: "rate_limit", retryAfterSeconds: 60 });
+  const bunProgram = join(project, "use-bun.mjs");
+  writeFileSync(
+    bunProgram,
+    `import { createRotatingClient } from "llm-key-proxy";
+const options = { providers: { mine: { keys: ["sk-bun-key-aaaa1111", "sk-bun-key-bbbb2222"], baseUrl: ${JSON.stringify(mock.url)} } }, state: { kind: "sqlite", path: "state/usage.db" } };
+const first = createRotatingClient(options);
+const message = await first.messages({ model: "mine/gpt-4o-mini", max_tokens: 32, messages: [{ role: "user", content: "hi" }] });
+await first.close();
+const second = createRotatingClient(options);
+const standing = second.stats().mine;
+await second.close();
+console.log(JSON.stringify({ message: message.content[0].text, cooling: standing.cooling, healthy: standing.healthy, runtime: typeof Bun }));
+`,
+  );
+  expect(JSON.parse(await run([process.execPath, bunProgram], project))).toEqual({ message: DEFAULT_CONTENT, cooling: 1, healthy: 1, runtime: "object" });
 
   // A consumer file type-checks against the shipped declarations, and a wrong use does not.
   writeFileSync(
