@@ -120,9 +120,10 @@ export interface RotatingClient {
   countTokens<B extends ChatParams>(body: B, options?: CallOptions): Promise<{ tokens: number; method: "provider" | "estimate" }>;
   /**
    * Every model of every provider, as `provider/model` ids, filtered like the proxy's `/v1/models`
-   * (lists are cached `modelsCacheTtlMs`); a provider whose list cannot be had is left out.
+   * (lists are cached `modelsCacheTtlMs`); a provider whose list cannot be had is left out. An
+   * aborted `signal` stops the wait (kind aborted); the lists being fetched still fill the cache.
    */
-  listModels(): Promise<ListedModel[]>;
+  listModels(options?: CallOptions): Promise<ListedModel[]>;
   /** Every key's standing (cooldowns, circuits, disabled) and its usage, per provider. */
   stats(): Record<string, ProviderStats>;
   /** Clear cooldowns, circuits and disabled state: all keys, one provider's, or one key (by id). */
@@ -238,8 +239,8 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       if (!counted.ok) throw RotationError.fromFailure(counted.failure.failure, counted.failure.trace);
       return { tokens: counted.count, method: counted.exact ? "provider" : "estimate" };
     },
-    async listModels() {
-      const { models } = await catalog.list();
+    async listModels({ signal } = {}) {
+      const { models } = await untilAborted(catalog.list(), signal);
       return models.map(({ id, created, owned_by }) => ({ id, provider: id.slice(0, id.indexOf("/")), created, owned_by }));
     },
     stats() {
@@ -277,6 +278,18 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       responseStore.close();
     },
   };
+}
+
+/** `work`, unless `signal` aborts first: then a RotationError of kind aborted, and `work` runs on unobserved. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  const aborted = (): RotationError => RotationError.fromFailure({ kind: "aborted" }, []);
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const leave = (): void => reject(aborted());
+    signal.addEventListener("abort", leave, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", leave));
+  });
 }
 
 /** The request body checked like the proxy checks it; a bad one is the caller's, thrown as request_rejected. */

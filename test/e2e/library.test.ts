@@ -188,6 +188,19 @@ describe("createRotatingClient", () => {
     expect((await counting.listModels()).some((model) => model.id === "gemini/gemini-2.5-flash")).toBe(true);
   });
 
+  test("listModels takes a signal too: an aborted wait is kind aborted", async () => {
+    const { mock, client } = await openaiClient();
+    mock.script(KEY_A, { kind: "hang" });
+    mock.script(KEY_B, { kind: "hang" });
+    const leave = new AbortController();
+    const pending = client.listModels({ signal: leave.signal }).catch((caught: unknown) => caught);
+    setTimeout(() => leave.abort(), 50);
+    const error = (await pending) as RotationError;
+    expect([error.name, error.kind]).toEqual(["RotationError", "aborted"]);
+    const already = (await client.listModels({ signal: AbortSignal.abort() }).catch((caught: unknown) => caught)) as RotationError;
+    expect(already.kind).toBe("aborted");
+  });
+
   test("an aborted call is kind aborted", async () => {
     const { mock, client } = await openaiClient();
     mock.script(KEY_A, { kind: "hang" });
