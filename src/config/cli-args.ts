@@ -1,6 +1,6 @@
 /**
  * Command-line parsing for `llm-key-proxy [setup] [--host H] [--port N]
- * [--enable-request-logging] [--env-file PATH] [--data-dir DIR] [--help|-h] [--version|-v]`.
+ * [--enable-request-logging] [--env-file PATH] [--data-dir DIR] [--redis-url URL] [--help|-h] [--version|-v]`.
  *
  * Unknown flags stop the program instead of being ignored: a mistyped `--prot 9000` that
  * silently serves on 8000 costs more time than the error does.
@@ -16,9 +16,10 @@ export interface CliArgs {
   enableRequestLogging?: boolean;
   envFile?: string;
   dataDir?: string;
+  redisUrl?: string;
 }
 
-type ValueFlag = "--host" | "--port" | "--env-file" | "--data-dir";
+type ValueFlag = "--host" | "--port" | "--env-file" | "--data-dir" | "--redis-url";
 const COMMANDS: Readonly<Record<string, CliArgs["command"]>> = {
   serve: "serve",
   setup: "setup",
@@ -31,6 +32,7 @@ const EXAMPLES: Readonly<Record<ValueFlag, string>> = {
   "--port": "--port 8000",
   "--env-file": "--env-file ./my.env",
   "--data-dir": "--data-dir ./data",
+  "--redis-url": "--redis-url redis://127.0.0.1:6379",
 };
 const VALUE_FLAGS: ReadonlySet<string> = new Set(Object.keys(EXAMPLES));
 
@@ -107,6 +109,9 @@ function applyValue(args: CliArgs, flag: ValueFlag, value: string): void {
     case "--data-dir":
       args.dataDir = value;
       return;
+    case "--redis-url":
+      args.redisUrl = value;
+      return;
   }
 }
 
@@ -130,6 +135,7 @@ Options:
   --enable-request-logging    write a log of every request and response under the log folder
   --env-file PATH             read settings from this file instead of ./.env
   --data-dir DIR              where usage.db lives (default: data/ beside the .env file)
+  --redis-url URL             share key state and usage with other instances through Redis (REDIS_URL)
   -h, --help                  show this help
   -v, --version               print the version
   Options also accept --option=value.
@@ -143,6 +149,7 @@ Configuration (.env file or environment variables; the environment wins):
   MAX_CONCURRENT_REQUESTS_PER_KEY_<NAME>  cap on in-flight requests per key and model
   HOST, PORT, GLOBAL_TIMEOUT, CONNECT_TIMEOUT, FIRST_BYTE_TIMEOUT, STREAM_IDLE_TIMEOUT,
   DAILY_RESET_TIME_UTC, REQUEST_LOGGING, LOG_LEVEL, DATA_DIR, LOG_DIR, MAX_BODY_SIZE_MB, MODELS_CACHE_TTL
+  REDIS_URL, REDIS_PREFIX                 cluster mode: several instances share key state and usage
   .env.example describes every variable.
 
 Known providers: ${Object.keys(PROVIDER_CATALOG).join(", ")}.

@@ -35,6 +35,10 @@ export interface Settings {
   dataDir: string;
   /** LOG_DIR, absolute; default `<base>/logs`. */
   logDir: string;
+  /** `--redis-url` / REDIS_URL: cluster mode, the key state and usage shared through Redis. */
+  redisUrl: string | undefined;
+  /** REDIS_PREFIX: namespaces every Redis key, so several deployments can share one Redis. */
+  redisPrefix: string;
   /** `--enable-request-logging` / REQUEST_LOGGING. */
   requestLogging: boolean;
   /** LOG_LEVEL, default info. */
@@ -126,6 +130,8 @@ const EnvSchema = z.object({
   DATA_DIR: optional(z.string()),
   LOG_DIR: optional(z.string()),
   REQUEST_LOGGING: optional(booleanFlag),
+  REDIS_URL: optional(z.string().regex(/^rediss?:\/\/\S+$/, { error: "a redis:// or rediss:// URL such as redis://127.0.0.1:6379" })),
+  REDIS_PREFIX: optional(z.string().regex(/^\S+$/, { error: "a prefix without spaces such as lkp:" })),
   METRICS_REQUIRE_AUTH: optional(booleanFlag),
   LOG_LEVEL: optional(
     z
@@ -219,6 +225,8 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
         : resolveDir(values.DATA_DIR ?? "data", location.baseDir, home),
     logDir: resolveDir(values.LOG_DIR ?? "logs", location.baseDir, home),
     requestLogging: cli.enableRequestLogging ?? values.REQUEST_LOGGING ?? false,
+    redisUrl: redisUrlOf(cli.redisUrl) ?? values.REDIS_URL,
+    redisPrefix: values.REDIS_PREFIX ?? "lkp:",
     logLevel: values.LOG_LEVEL ?? "info",
     globalTimeoutMs: toMs(globalTimeoutS),
     connectTimeoutMs: toMs(values.CONNECT_TIMEOUT ?? 10),
@@ -262,4 +270,11 @@ function parseEnvValues(vars: Readonly<Record<string, string>>): EnvValues {
 /** Rounded to whole milliseconds, at least 1, so a tiny positive value never becomes "no timeout". */
 function toMs(secondsValue: number): number {
   return Math.max(1, Math.round(secondsValue * 1000));
+}
+
+/** `--redis-url`, checked like REDIS_URL. */
+function redisUrlOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^rediss?:\/\/\S+$/.test(value)) throw new ConfigError(`--redis-url must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379 (got ${value.startsWith("redis") ? "a malformed URL" : `"${value}"`}).`);
+  return value;
 }

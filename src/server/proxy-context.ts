@@ -17,6 +17,7 @@ import { createModelCatalog, type ModelCatalog } from "../core/model-catalog.ts"
 import type { ProviderRuntime } from "../core/provider-runtime.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createRedactor, type Redactor } from "../logging/redact.ts";
+import { redisPassword } from "../store/redis.ts";
 import { createFailureLog, type FailureLog } from "../logging/failure-log.ts";
 import { createRequestLog, type RequestLog } from "../logging/request-log.ts";
 import { createWriteQueue } from "../logging/write-queue.ts";
@@ -54,7 +55,8 @@ export interface ProxyContextOptions {
 
 export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   const { settings, store } = options;
-  const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap((provider) => provider.keys)]);
+  const redisSecret = settings.redisUrl === undefined ? undefined : redisPassword(settings.redisUrl);
+  const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap((provider) => provider.keys), ...(redisSecret ? [redisSecret] : [])]);
   // Every console line of the server goes through the redactor: client text (models, paths, keys
   // named in an API call) and upstream text (error messages) may hold a secret.
   const log = redactingLogger(options.log, redactor.text);

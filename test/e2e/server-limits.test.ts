@@ -9,6 +9,7 @@ import { connect } from "node:net";
 import { createLogger } from "../../src/logging/logger.ts";
 import { startMockUpstream } from "../support/mock-upstream.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 let proxy: ProxyHarness | undefined;
 let upstream: ReturnType<typeof Bun.serve> | undefined;
@@ -113,14 +114,6 @@ describe("the console line", () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error("timed out waiting");
-    await Bun.sleep(10);
-  }
-}
 
 describe("/metrics timing", () => {
   test("time to first byte is observed for a stream, and the scrape is not in flight", async () => {

@@ -13,7 +13,7 @@ import { loadSettings, type Settings } from "../../src/config/settings.ts";
 import { silentLogger, type Logger } from "../../src/logging/logger.ts";
 import { createProxyContext, type ProxyContext } from "../../src/server/proxy-context.ts";
 import { startServer } from "../../src/server/serve.ts";
-import { openSqliteStore } from "../../src/store/sqlite.ts";
+import { openState } from "../../src/server/open-state.ts";
 
 export const TEST_PROXY_KEY = "test-proxy-key-0123456789";
 
@@ -51,9 +51,10 @@ export async function startProxy(options: StartProxyOptions): Promise<ProxyHarne
   const env = { PROXY_API_KEY: TEST_PROXY_KEY, ...options.env };
   const loaded = await loadSettings({ cli: { command: "serve", dataDir }, env, cwd, execPath: process.execPath, isCompiled: false });
   const settings: Settings = { ...loaded, host: "127.0.0.1", port: 0 };
-  const store = openSqliteStore({ dataDir: settings.dataDir });
+  const log = options.log ?? silentLogger;
+  const store = openState(settings, log);
   const backoff = options.transientBackoffMs ?? 20;
-  const ctx = createProxyContext({ settings, store, log: options.log ?? silentLogger, transientBackoffMs: () => backoff });
+  const ctx = createProxyContext({ settings, store, log, transientBackoffMs: () => backoff });
   await ctx.ready;
   const server = startServer(ctx);
   const harness: ProxyHarness = {

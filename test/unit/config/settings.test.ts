@@ -59,6 +59,8 @@ describe("loadSettings", () => {
       dataDir: join(cwd, "data"),
       logDir: join(cwd, "logs"),
       requestLogging: false,
+      redisUrl: undefined,
+      redisPrefix: "lkp:",
       logLevel: "info",
       globalTimeoutMs: 30_000,
       connectTimeoutMs: 10_000,

@@ -1,0 +1,111 @@
+/**
+ * Cluster mode, end to end: proxy instances with the same REDIS_URL in front of one mock upstream,
+ * a real redis-server started by the test. A key one instance sees rate-limited or revoked is
+ * passed over by the others without their trying it; usage from requests spread over the instances
+ * sums in every instance's /v1/stats; a key reset on one instance resets it everywhere.
+ */
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { ProxyHarness } from "../support/proxy-harness.ts";
+import { createLogger } from "../../src/logging/logger.ts";
+import { startProxy } from "../support/proxy-harness.ts";
+import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
+import { startRedis, type TestRedis } from "../support/redis-server.ts";
+import { waitFor } from "../support/wait-for.ts";
+
+/** A change reaches every instance well within this, or the test fails. */
+const until = (condition: () => boolean, ms = 2_000) => waitFor(condition, ms, 2);
+
+const KEYS = ["sk-cluster-key-aaaa1111", "sk-cluster-key-bbbb2222", "sk-cluster-key-cccc3333"];
+let redis: TestRedis;
+let mock: MockUpstream;
+let instances: ProxyHarness[] = [];
+
+beforeAll(async () => {
+  [redis, mock] = await Promise.all([startRedis(), startMockUpstream()]);
+  const env = { OPENAI_API_KEY_1: KEYS[0]!, OPENAI_API_KEY_2: KEYS[1]!, OPENAI_API_KEY_3: KEYS[2]!, OPENAI_API_BASE: mock.url, REDIS_URL: redis.url, REDIS_PREFIX: "cluster-test:" };
+  instances = await Promise.all([startProxy({ env }), startProxy({ env }), startProxy({ env })]);
+  // Each instance hears the others once its subscription is up.
+  await Promise.all(instances.map((instance) => (instance.ctx.store as { watching?: () => Promise<void> }).watching?.()));
+});
+afterAll(async () => {
+  await Promise.all(instances.map((instance) => instance.stop()));
+  await mock.stop();
+  await redis.dispose();
+});
+
+const chat = (instance: ProxyHarness) =>
+  instance.request("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) });
+
+const coolingEverywhere = (count: number) => () => instances.every((instance) => instance.ctx.providers.get("openai")!.pool.standing().cooling === count);
+
+test("a 429 seen through one instance makes the others skip that key for that model, without trying it", async () => {
+  const [a, b, c] = instances as [ProxyHarness, ProxyHarness, ProxyHarness];
+  for (const key of KEYS) mock.script(key, { kind: "success" });
+  mock.script(KEYS[0]!, { kind: "rate_limit", retryAfterSeconds: 120 });
+  mock.calls.length = 0;
+  // Through A until the first key has answered its 429 (A's rotation order is its own).
+  for (let i = 0; i < 3 && !mock.calls.some((call) => call.key === KEYS[0]); i++) expect((await chat(a)).status).toBe(200);
+  const propagation = await until(coolingEverywhere(1));
+  expect(propagation).toBeLessThan(1_000);
+  mock.calls.length = 0;
+  for (let i = 0; i < 6; i++) expect((await chat(i % 2 === 0 ? b : c)).status).toBe(200);
+  expect(mock.calls.map((call) => call.key)).not.toContain(KEYS[0]);
+  expect(b.ctx.providers.get("openai")!.pool.passedOver("gpt-4o-mini")).toEqual([expect.objectContaining({ masked: "…1111", why: "cooling" })]);
+
+  // A reset on C clears the cooldown on every instance.
+  const reset = await c.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai" }) });
+  expect(reset.status).toBe(200);
+  await until(coolingEverywhere(0));
+});
+
+test("a key revoked (401) through one instance is disabled on all of them", async () => {
+  const [a, b, c] = instances as [ProxyHarness, ProxyHarness, ProxyHarness];
+  for (const key of KEYS) mock.script(key, { kind: "success" });
+  mock.script(KEYS[1]!, { kind: "invalid_key" });
+  for (let i = 0; i < 3 && !b.ctx.providers.get("openai")!.pool.standing().disabled; i++) expect((await chat(b)).status).toBe(200);
+  await until(() => instances.every((instance) => instance.ctx.providers.get("openai")!.pool.standing().disabled === 1));
+  mock.calls.length = 0;
+  for (let i = 0; i < 6; i++) await chat(i % 2 === 0 ? a : c);
+  expect(mock.calls.map((call) => call.key)).not.toContain(KEYS[1]);
+  await a.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai" }) });
+  await until(() => instances.every((instance) => instance.ctx.providers.get("openai")!.pool.standing().disabled === 0));
+});
+
+test("usage from requests spread over every instance sums exactly in each instance's /v1/stats", async () => {
+  for (const key of KEYS) mock.script(key, { kind: "success" });
+  const total = async (instance: ProxyHarness): Promise<number> => {
+    const stats = (await (await instance.request("/v1/stats")).json()) as { providers: { keys: { usage: { all_time: { requests: number } } }[] }[] };
+    return stats.providers[0]!.keys.reduce((sum, key) => sum + key.usage.all_time.requests, 0);
+  };
+  await Promise.all(instances.map((instance) => instance.ctx.store.flush()));
+  const before = await total(instances[0]!);
+  const sent = [5, 7, 9];
+  for (const [index, count] of sent.entries()) for (let i = 0; i < count; i++) expect((await chat(instances[index]!)).status).toBe(200);
+  await Promise.all(instances.map((instance) => instance.ctx.store.flush()));
+  for (const instance of instances) expect(await total(instance)).toBe(before + 21);
+});
+
+test("with a password: the instance works, and neither the password nor the URL's secret reaches a log line when Redis goes away", async () => {
+  const password = "redis-s3cret-pass-7f3a";
+  const guarded = await startRedis({ password });
+  const lines: string[] = [];
+  const log = createLogger({ level: "debug", color: false, write: (line) => lines.push(line) });
+  const instance = await startProxy({ env: { OPENAI_API_KEY: KEYS[0]!, OPENAI_API_BASE: mock.url, REDIS_URL: guarded.url }, log });
+  try {
+    mock.script(KEYS[0]!, { kind: "success" });
+    const first = await chat(instance);
+    expect([first.status, lines.filter((line) => line.includes("ERROR"))]).toEqual([200, []]);
+    await instance.ctx.store.flush();
+    await guarded.stop();
+    // Redis away: requests are still answered, and one warning says so.
+    for (let i = 0; i < 5; i++) expect((await chat(instance)).status).toBe(200);
+    await instance.ctx.store.flush();
+    await until(() => lines.some((line) => line.includes("cannot be reached")), 5_000);
+    expect(lines.filter((line) => line.includes("cannot be reached"))).toHaveLength(1);
+    expect(lines.join("\n")).not.toContain(password);
+  } finally {
+    await instance.stop();
+    await guarded.dispose();
+  }
+});

@@ -1,0 +1,135 @@
+/**
+ * The Redis store against a real redis-server (started by the test): two instances sharing one
+ * Redis see each other's key-state changes (and not their own), usage from both sums exactly, a
+ * prefix keeps deployments apart, and Redis going away costs no exception and no usage.
+ */
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { openRedisStore, redactRedisUrl, redisPassword, type RedisStore } from "../../../src/store/redis.ts";
+import type { KeyStateChange, KeyStateRecord, UsageDelta } from "../../../src/store/types.ts";
+import { startRedis, type TestRedis } from "../../support/redis-server.ts";
+import { waitFor as until } from "../../support/wait-for.ts";
+
+let redis: TestRedis;
+let prefixCount = 0;
+const open: RedisStore[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close();
+});
+afterAll(async () => {
+  await redis.dispose();
+});
+
+/** Stores on one fresh prefix: instances of one deployment. */
+function deployment(count: number, extra: { warnings?: string[]; flushIntervalMs?: number } = {}): RedisStore[] {
+  const prefix = `t${++prefixCount}:`;
+  return Array.from({ length: count }, (_, index) => {
+    const store = openRedisStore({ url: redis.url, prefix, instanceId: `instance-${index}`, flushIntervalMs: extra.flushIntervalMs ?? 20, onWarning: (message) => extra.warnings?.push(message) });
+    open.push(store);
+    return store;
+  });
+}
+
+const record = (keyId: string, model: string, extra: Partial<KeyStateRecord> = {}): KeyStateRecord => ({ provider: "openai", keyId, model, until: Date.now() + 60_000, strikes: 1, reason: "rate limited (HTTP 429)", pinned: false, ...extra });
+const delta = (keyId: string, extra: Partial<UsageDelta> = {}): UsageDelta => ({ day: "2026-12-02", provider: "openai", keyId, model: "gpt-4o", requests: 1, successes: 1, failures: 0, promptTokens: 10, completionTokens: 5, cachedTokens: 0, reasoningTokens: 0, ...extra });
+
+describe("key state shared between instances", () => {
+  test("a change on one instance reaches the others' watchers, not its own, and is in the shared state", async () => {
+    const [a, b, c] = deployment(3);
+    const heard: Record<string, KeyStateChange[]> = { a: [], b: [], c: [] };
+    a!.watchKeyState!((change) => heard.a!.push(change));
+    b!.watchKeyState!((change) => heard.b!.push(change));
+    c!.watchKeyState!((change) => heard.c!.push(change));
+    await Promise.all([a!.watching(), b!.watching(), c!.watching()]);
+
+    const cooled = record("key0001", "gpt-4o");
+    a!.saveKeyState(cooled);
+    await until(() => heard.b!.length === 1 && heard.c!.length === 1);
+    expect(heard.b).toEqual([{ kind: "saved", record: cooled }]);
+    expect(await b!.loadKeyState()).toEqual([cooled]);
+
+    b!.saveKeyState(record("key0002", "", { reason: "invalid key (HTTP 401)" }));
+    b!.clearKeyState("openai", "key0001", "gpt-4o");
+    await until(() => heard.a!.length === 2 && heard.c!.length === 3);
+    expect(heard.c!.map((change) => change.kind)).toEqual(["saved", "saved", "cleared"]);
+    expect((await a!.loadKeyState()).map((r) => r.keyId)).toEqual(["key0002"]);
+
+    c!.saveKeyState({ ...record("key0003", "m"), provider: "groq" });
+    c!.clearAllKeyState("openai");
+    await until(() => heard.a!.length === 4);
+    expect(heard.a!.at(-1)).toEqual({ kind: "cleared_all", provider: "openai" });
+    expect((await a!.loadKeyState()).map((r) => r.provider)).toEqual(["groq"]);
+    // Nobody heard itself.
+    expect(heard.a!.some((change) => change.kind === "saved" && change.record.keyId === "key0001")).toBe(false);
+  });
+
+  test("another prefix is another deployment: it sees nothing of this one", async () => {
+    const [a] = deployment(1);
+    const [other] = deployment(1);
+    a!.saveKeyState(record("key0001", "gpt-4o"));
+    a!.setMeta("last_daily_reset", "123");
+    await until(() => true);
+    await Bun.sleep(50);
+    expect(await other!.loadKeyState()).toEqual([]);
+    expect(await other!.getMeta("last_daily_reset")).toBeUndefined();
+    expect(await a!.getMeta("last_daily_reset")).toBe("123");
+  });
+});
+
+describe("usage", () => {
+  test("deltas from every instance sum exactly, pending ones included, filtered by day, provider and key", async () => {
+    const [a, b] = deployment(2, { flushIntervalMs: 60_000 });
+    for (let i = 0; i < 50; i++) a!.addUsage(delta("key0001"));
+    for (let i = 0; i < 30; i++) b!.addUsage(delta("key0001", { successes: 0, failures: 1, promptTokens: 3, completionTokens: 0 }));
+    b!.addUsage(delta("key0002", { day: "2026-12-01" }));
+    // A's deltas are still pending: A counts them, B does not see them yet.
+    expect((await a!.usage({ keyId: "key0001" }))[0]).toMatchObject({ requests: 50, successes: 50 });
+    await Promise.all([a!.flush(), b!.flush()]);
+    const rows = await a!.usage({ provider: "openai" });
+    expect(rows.find((row) => row.keyId === "key0001")).toMatchObject({ requests: 80, successes: 50, failures: 30, promptTokens: 590, completionTokens: 250 });
+    expect(await b!.usage({ day: "2026-12-01" })).toEqual([delta("key0002", { day: "2026-12-01" })]);
+    expect(await b!.usage({ provider: "groq" })).toEqual([]);
+  });
+});
+
+describe("Redis away", () => {
+  test("no call throws, one warning per outage, and the usage buffered meanwhile lands once it is back", async () => {
+    const warnings: string[] = [];
+    const [a] = deployment(1, { warnings, flushIntervalMs: 10 });
+    a!.addUsage(delta("key0001"));
+    await a!.flush();
+    await redis.stop();
+    try {
+      for (let i = 0; i < 20; i++) {
+        a!.addUsage(delta("key0001"));
+        a!.saveKeyState(record("key0001", "gpt-4o"));
+        await a!.flush();
+      }
+      await until(() => warnings.length === 1);
+      expect(warnings[0]).toContain("cannot be reached");
+      expect(a!.reachable()).toBe(false);
+      await expect(Promise.resolve(a!.loadKeyState())).rejects.toBeDefined();
+    } finally {
+      await redis.start();
+    }
+    // Redis came back empty (no persistence): what lands now is what was buffered while it was away.
+    await until(() => a!.reachable() || warnings.length > 1, 5_000).catch(() => {});
+    await until(() => {
+      void a!.flush();
+      return warnings.length === 2;
+    }, 10_000);
+    expect(warnings[1]).toContain("reachable again");
+    await a!.flush();
+    const [row] = await a!.usage({ keyId: "key0001" });
+    expect(row!.requests + a!.droppedUsage()).toBe(20);
+  });
+
+  test("the URL in a warning shows neither user nor password", () => {
+    expect(redactRedisUrl("rediss://user:s3cret-pass@redis.example:6380/0")).toBe("rediss://redis.example:6380/0");
+    expect(redactRedisUrl("redis://:only-pass@127.0.0.1:6379")).toBe("redis://127.0.0.1:6379");
+    expect([redisPassword("rediss://user:s3cret%40pass@h:6380"), redisPassword("redis://:only-pass@h"), redisPassword("redis://h:6379")]).toEqual(["s3cret@pass", "only-pass", undefined]);
+  });
+});
