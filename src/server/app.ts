@@ -33,7 +33,13 @@ function keyGauges(ctx: ProxyContext) {
     const standing = pool.standing();
     return (["healthy", "cooling", "disabled", "failing"] as const).map((state) => ({ labels: { provider: settings.name, state }, value: standing[state] }));
   });
-  return { llm_proxy_keys: { help: "Configured keys per provider by state.", samples } };
+  const gauges: Record<string, { help: string; samples: { labels: Record<string, string>; value: number }[] }> = { llm_proxy_keys: { help: "Configured keys per provider by state.", samples } };
+  const shared = ctx.store.health?.();
+  if (shared?.shared) {
+    gauges.llm_proxy_cluster_connected = { help: "1 while the shared state (Redis) is reachable, 0 while this instance serves on its own view.", samples: [{ labels: {}, value: shared.reachable ? 1 : 0 }] };
+    gauges.llm_proxy_cluster_usage_dropped = { help: "Requests whose usage was dropped while the shared state could not be reached.", samples: [{ labels: {}, value: shared.droppedUsage }] };
+  }
+  return gauges;
 }
 
 /** Errors raised outside a route (auth, size, unknown path) in the envelope the route's clients read. */
@@ -70,9 +76,15 @@ export function createApp(ctx: ProxyContext): Hono<AppEnv> {
   // that copy on every request.
   app.use("*", (c, next) => (c.req.method === "OPTIONS" || c.req.raw.headers.has("origin") ? browserAccess(c, next) : next()));
 
-  const health = { status: "ok", service: "llm-key-proxy", version: VERSION };
-  app.get("/", (c) => c.json(health));
-  app.get("/healthz", (c) => c.json(health));
+  const identity = { status: "ok", service: "llm-key-proxy", version: VERSION };
+  // In cluster mode the answer also says whether the shared state is reachable; the proxy serves
+  // either way (on its own view while Redis is away), so the status stays ok.
+  const health = () => {
+    const shared = ctx.store.health?.();
+    return shared?.shared ? { ...identity, cluster: shared.reachable ? "ok" : "degraded" } : identity;
+  };
+  app.get("/", (c) => c.json(health()));
+  app.get("/healthz", (c) => c.json(health()));
   app.get("/metrics", (c) => {
     if (ctx.settings.metricsRequireAuth && !keyMatches(c.req.raw.headers)) {
       return openAIErrorResponse({ status: 401, type: "authentication_error", code: "invalid_proxy_key", param: null, message: "GET /metrics needs the proxy key (or METRICS_REQUIRE_AUTH=false)." });

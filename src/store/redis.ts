@@ -12,12 +12,15 @@
  * - Meta: one hash (`<prefix>meta`).
  *
  * Redis down never fails a request: writes are fire-and-forget, usage deltas wait in a bounded
- * buffer (beyond it they are dropped and counted), key-state writes made while apart are lost
- * (the cluster reconcile repairs them), and one warning is given per outage, not per write.
+ * buffer (beyond it they are dropped and counted), key-state writes made while apart wait too (the
+ * last one per key and model), and one warning is given per outage, not per write. Every
+ * `reconcileMs` an instance that watches pushes what it could not write and reads the whole shared
+ * key state back, telling its pools what changed since it last looked: that repairs a message
+ * missed while the subscription was down, and merges two instances that were apart.
  */
 
 import { RedisClient } from "bun";
-import type { KeyStateChange, KeyStateRecord, Store, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
+import type { KeyStateChange, KeyStateRecord, Store, StoreHealth, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://`, with user and password when Redis needs them. */
@@ -28,6 +31,8 @@ export interface RedisStoreOptions {
   instanceId?: string;
   /** Longest time a usage delta waits before reaching Redis. Default 1000. */
   flushIntervalMs?: number;
+  /** How often a watching instance reconciles its view with the shared key state. Default 5000. */
+  reconcileMs?: number;
   /** Usage buckets kept while Redis cannot be reached; beyond, deltas are dropped and counted. Default 100,000. */
   maxPendingUsage?: number;
   /** One sentence per outage (and one when it ends); never holds the URL's password. */
@@ -35,18 +40,20 @@ export interface RedisStoreOptions {
 }
 
 export interface RedisStore extends Store {
-  /** Requests whose usage was dropped because Redis stayed unreachable past the buffer. */
-  droppedUsage(): number;
   /** Settles once the change channel is subscribed (after the first `watchKeyState`). */
   watching(): Promise<void>;
-  /** Whether the last exchange with Redis succeeded. */
-  reachable(): boolean;
+  /** Push what waits, read the shared key state and tell the watchers what changed (also on a timer). */
+  reconcile(): Promise<void>;
+  health(): StoreHealth;
 }
 
 const COUNTERS = ["requests", "successes", "failures", "promptTokens", "completionTokens", "cachedTokens", "reasoningTokens"] as const;
 const SEPARATOR = "\u0000";
 const DEFAULT_FLUSH_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_PENDING_USAGE = 100_000;
+const DEFAULT_RECONCILE_MS = 5_000;
+/** How long the first commands wait for the first connection before failing as an outage. */
+const FIRST_CONNECTION_WAIT_MS = 2_000;
 /** The client's largest retry count: an instance keeps trying for as long as it runs. */
 const RECONNECT_FOREVER = 4_294_967_295;
 
@@ -91,16 +98,22 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
   // Commands fail at once while disconnected instead of queueing without bound; the client
   // reconnects by itself.
   const client = new RedisClient(options.url, { enableOfflineQueue: false, autoReconnect: true, maxRetries: RECONNECT_FOREVER });
-  // Commands wait for the first connection only; after that a lost connection fails them at once.
+  // Commands wait for the first connection only, and that for a bounded time (Redis may be down at
+  // start); after that a lost connection fails them at once.
   let firstConnection: Promise<void> | undefined;
   const send = async (command: string, args: string[]): Promise<unknown> => {
-    firstConnection ??= client.connect().catch(() => {});
+    firstConnection ??= Promise.race([client.connect().catch(() => {}), Bun.sleep(FIRST_CONNECTION_WAIT_MS)]);
     await firstConnection;
     return client.send(command, args);
   };
   let subscriber: RedisClient | undefined;
   let subscribed: Promise<void> = Promise.resolve();
   const listeners = new Set<(change: KeyStateChange) => void>();
+  /** The shared key state as this instance last saw it (field → JSON), to tell what a reconcile changed. */
+  let mirror = new Map<string, string>();
+  /** Key-state writes Redis did not take (it was away), the last per field; null clears the field. */
+  const unsent = new Map<string, KeyStateRecord | null>();
+  let reconcileTimer: ReturnType<typeof setInterval> | undefined;
 
   let reachable = true;
   let dropped = 0;
@@ -118,10 +131,7 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
     reachable = true;
     warn(`Redis at ${redactRedisUrl(options.url)} is reachable again.`);
   };
-  /** A command whose failure is an outage, never an exception in a request. */
-  const quietly = (work: Promise<unknown>): void => {
-    work.then(healthy, outage);
-  };
+
 
   const publish = (change: KeyStateChange): Promise<unknown> => send("PUBLISH", [keys.channel, JSON.stringify({ from: instanceId, change } satisfies ChangeMessage)]);
 
@@ -169,6 +179,56 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
     }
   };
 
+  const tell = (change: KeyStateChange): void => {
+    for (const listener of listeners) listener(change);
+  };
+
+  const noteInMirror = (change: KeyStateChange): void => {
+    if (change.kind === "saved") mirror.set(stateField(change.record.provider, change.record.keyId, change.record.model), JSON.stringify(change.record));
+    else if (change.kind === "cleared") mirror.delete(stateField(change.provider, change.keyId, change.model));
+    else for (const field of [...mirror.keys()]) if (change.provider === undefined || field.startsWith(`${change.provider}${SEPARATOR}`)) mirror.delete(field);
+  };
+
+  const writeState = async (field: string, record: KeyStateRecord | null): Promise<void> => {
+    if (record) {
+      await send("HSET", [keys.state, field, JSON.stringify(record)]);
+      await publish({ kind: "saved", record });
+    } else {
+      await send("HDEL", [keys.state, field]);
+      const [provider, keyId, model] = field.split(SEPARATOR) as [string, string, string];
+      await publish({ kind: "cleared", provider, keyId, model });
+    }
+  };
+
+  /** A key-state write of this instance: in its view at once, in Redis now or once it is back. */
+  const putState = (field: string, record: KeyStateRecord | null): void => {
+    if (record) mirror.set(field, JSON.stringify(record));
+    else mirror.delete(field);
+    unsent.delete(field);
+    writeState(field, record).then(healthy, (error: unknown) => {
+      outage(error);
+      if (!unsent.has(field)) unsent.set(field, record);
+    });
+  };
+
+  const reconcile = async (): Promise<void> => {
+    for (const [field, record] of [...unsent]) {
+      await writeState(field, record);
+      if (unsent.get(field) === record) unsent.delete(field);
+    }
+    const fresh = new Map(Object.entries(((await send("HGETALL", [keys.state])) ?? {}) as Record<string, string>));
+    const changes: KeyStateChange[] = [];
+    for (const [field, json] of fresh) if (mirror.get(field) !== json) changes.push({ kind: "saved", record: JSON.parse(json) as KeyStateRecord });
+    for (const field of mirror.keys()) {
+      if (fresh.has(field)) continue;
+      const [provider, keyId, model] = field.split(SEPARATOR) as [string, string, string];
+      changes.push({ kind: "cleared", provider, keyId, model });
+    }
+    mirror = fresh;
+    healthy();
+    changes.forEach(tell);
+  };
+
   const watch = (): void => {
     if (subscriber || closed) return;
     subscriber = new RedisClient(options.url, { autoReconnect: true, maxRetries: RECONNECT_FOREVER });
@@ -181,9 +241,12 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
           return;
         }
         if (message.from === instanceId) return;
-        for (const listener of listeners) listener(message.change);
+        noteInMirror(message.change);
+        tell(message.change);
       })
       .then(() => undefined, outage);
+    reconcileTimer = setInterval(() => void reconcile().catch(outage), options.reconcileMs ?? DEFAULT_RECONCILE_MS);
+    reconcileTimer.unref?.();
   };
 
   return {
@@ -193,14 +256,17 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
     },
 
     saveKeyState(record) {
-      quietly(send("HSET", [keys.state, stateField(record.provider, record.keyId, record.model), JSON.stringify(record)]).then(() => publish({ kind: "saved", record })));
+      putState(stateField(record.provider, record.keyId, record.model), record);
     },
 
     clearKeyState(provider, keyId, model) {
-      quietly(send("HDEL", [keys.state, stateField(provider, keyId, model)]).then(() => publish({ kind: "cleared", provider, keyId, model })));
+      putState(stateField(provider, keyId, model), null);
     },
 
     clearAllKeyState(provider) {
+      const ours = [...mirror.keys()].filter((field) => provider === undefined || field.startsWith(`${provider}${SEPARATOR}`));
+      noteInMirror({ kind: "cleared_all", ...(provider === undefined ? {} : { provider }) });
+      for (const field of [...unsent.keys()]) if (provider === undefined || field.startsWith(`${provider}${SEPARATOR}`)) unsent.delete(field);
       const cleared = async (): Promise<void> => {
         if (provider === undefined) await send("DEL", [keys.state]);
         else {
@@ -209,12 +275,17 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
         }
         await publish({ kind: "cleared_all", ...(provider === undefined ? {} : { provider }) });
       };
-      quietly(cleared());
+      cleared().then(healthy, (error: unknown) => {
+        outage(error);
+        // What this instance knew of is cleared once Redis is back.
+        for (const field of ours) if (!unsent.has(field)) unsent.set(field, null);
+      });
     },
 
     async loadKeyState() {
       const all = ((await send("HGETALL", [keys.state])) ?? {}) as Record<string, string>;
       healthy();
+      mirror = new Map(Object.entries(all));
       return Object.values(all).map((json) => JSON.parse(json) as KeyStateRecord);
     },
 
@@ -256,6 +327,7 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       if (closed) return;
       await flush().catch(() => {});
       closed = true;
+      if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
       client.close();
       subscriber?.close();
     },
@@ -266,8 +338,8 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       return () => listeners.delete(listener);
     },
 
-    droppedUsage: () => dropped,
     watching: () => subscribed,
-    reachable: () => reachable,
+    reconcile,
+    health: () => ({ shared: true, reachable, droppedUsage: dropped }),
   };
 }

@@ -87,6 +87,18 @@ export interface Store {
    * make (never this process's own), so every key pool applies it; returns the unsubscribe.
    */
   watchKeyState?(listener: (change: KeyStateChange) => void): () => void;
+  /** Present on a shared store: whether it is reachable, and what was lost while it was not. */
+  health?(): StoreHealth;
+}
+
+/** How a shared store is doing, for `/healthz` and `/metrics`. */
+export interface StoreHealth {
+  /** Other processes share it (cluster mode). */
+  shared: boolean;
+  /** The last exchange with it succeeded. */
+  reachable: boolean;
+  /** Requests whose usage was dropped while it could not be reached. */
+  droppedUsage: number;
 }
 
 /** A store that answers at once (SQLite, memory): the same contract, every call synchronous. */

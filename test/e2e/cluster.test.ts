@@ -96,6 +96,7 @@ test("with a password: the instance works, and neither the password nor the URL'
     mock.script(KEYS[0]!, { kind: "success" });
     const first = await chat(instance);
     expect([first.status, lines.filter((line) => line.includes("ERROR"))]).toEqual([200, []]);
+    expect(await (await instance.request("/healthz", { auth: false })).json()).toMatchObject({ status: "ok", cluster: "ok" });
     await instance.ctx.store.flush();
     await guarded.stop();
     // Redis away: requests are still answered, and one warning says so.
@@ -103,6 +104,10 @@ test("with a password: the instance works, and neither the password nor the URL'
     await instance.ctx.store.flush();
     await until(() => lines.some((line) => line.includes("cannot be reached")), 5_000);
     expect(lines.filter((line) => line.includes("cannot be reached"))).toHaveLength(1);
+    expect(await (await instance.request("/healthz", { auth: false })).json()).toMatchObject({ status: "ok", cluster: "degraded" });
+    const metrics = await (await instance.request("/metrics")).text();
+    expect(metrics).toContain("llm_proxy_cluster_connected 0");
+    expect(metrics).toContain("llm_proxy_cluster_usage_dropped 0");
     expect(lines.join("\n")).not.toContain(password);
   } finally {
     await instance.stop();

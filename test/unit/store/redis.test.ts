@@ -79,6 +79,40 @@ describe("key state shared between instances", () => {
   });
 });
 
+describe("reconcile", () => {
+  test("what an instance wrote while Redis was away is pushed when it is back, and a missed message is repaired", async () => {
+    const [a, b] = deployment(2);
+    const heardByB: KeyStateChange[] = [];
+    b!.watchKeyState!((change) => heardByB.push(change));
+    a!.watchKeyState!(() => {});
+    await Promise.all([a!.watching(), b!.watching()]);
+    await b!.loadKeyState();
+
+    await redis.stop();
+    a!.saveKeyState(record("key0009", "gpt-4o", { reason: "learned while apart" }));
+    await until(() => !a!.health().reachable);
+    await redis.start();
+    // Redis came back empty; A pushes what it learned while apart, B reads it back.
+    await until(() => {
+      void a!.reconcile().catch(() => {});
+      return a!.health().reachable;
+    }, 10_000);
+    await a!.reconcile();
+    await until(() => {
+      void b!.reconcile().catch(() => {});
+      return heardByB.some((change) => change.kind === "saved" && change.record.reason === "learned while apart");
+    }, 10_000);
+    expect((await b!.loadKeyState()).map((r) => r.reason)).toEqual(["learned while apart"]);
+
+    // A change B never hears of (written straight into Redis) reaches it at its next reconcile.
+    const client = new (await import("bun")).RedisClient(redis.url);
+    await client.send("HDEL", [`t${prefixCount}:keystate`, ["openai", "key0009", "gpt-4o"].join("\u0000")]);
+    client.close();
+    await b!.reconcile();
+    expect(heardByB.at(-1)).toEqual({ kind: "cleared", provider: "openai", keyId: "key0009", model: "gpt-4o" });
+  }, 30_000);
+});
+
 describe("usage", () => {
   test("deltas from every instance sum exactly, pending ones included, filtered by day, provider and key", async () => {
     const [a, b] = deployment(2, { flushIntervalMs: 60_000 });
@@ -110,13 +144,13 @@ describe("Redis away", () => {
       }
       await until(() => warnings.length === 1);
       expect(warnings[0]).toContain("cannot be reached");
-      expect(a!.reachable()).toBe(false);
+      expect(a!.health().reachable).toBe(false);
       await expect(Promise.resolve(a!.loadKeyState())).rejects.toBeDefined();
     } finally {
       await redis.start();
     }
     // Redis came back empty (no persistence): what lands now is what was buffered while it was away.
-    await until(() => a!.reachable() || warnings.length > 1, 5_000).catch(() => {});
+    await until(() => a!.health().reachable || warnings.length > 1, 5_000).catch(() => {});
     await until(() => {
       void a!.flush();
       return warnings.length === 2;
@@ -124,7 +158,7 @@ describe("Redis away", () => {
     expect(warnings[1]).toContain("reachable again");
     await a!.flush();
     const [row] = await a!.usage({ keyId: "key0001" });
-    expect(row!.requests + a!.droppedUsage()).toBe(20);
+    expect(row!.requests + a!.health().droppedUsage).toBe(20);
   });
 
   test("the URL in a warning shows neither user nor password", () => {
