@@ -37,7 +37,13 @@ export const clientOptionsSchema = z.object({
     .string()
     .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'dailyResetUtc is "HH:MM" in UTC')
     .default("03:00"),
-  state: z.discriminatedUnion("kind", [z.object({ kind: z.literal("memory") }), z.object({ kind: z.literal("sqlite"), path: z.string().min(1) })]).default({ kind: "memory" }),
+  state: z
+    .discriminatedUnion("kind", [
+      z.object({ kind: z.literal("memory") }),
+      z.object({ kind: z.literal("sqlite"), path: z.string().min(1) }),
+      z.object({ kind: z.literal("redis"), url: z.string().regex(/^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL"), prefix: z.string().min(1).optional() }),
+    ])
+    .default({ kind: "memory" }),
 });
 
 export type ParsedClientOptions = z.output<typeof clientOptionsSchema>;

@@ -7,8 +7,6 @@
  * decision trace arrives as `onAttempt` events.
  */
 
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { runChat, type CallFace, type ChatAnswer, type FailureOf } from "../core/chat-call.ts";
 import { countCanonicalTokens } from "../core/count-tokens.ts";
@@ -30,10 +28,7 @@ import { responsesRequestSchema } from "../formats/responses/responses-schema.ts
 import type { ResponsesRequest } from "../formats/responses/types.ts";
 import type { FailureClass } from "../outcome.ts";
 import type { AttemptTimeouts } from "../providers/attempts.ts";
-import { createMemoryResponseStore } from "../store/memory-responses.ts";
-import { createMemoryStore } from "../store/memory.ts";
-import type { ResponseStore } from "../store/response-store.ts";
-import type { LocalStore } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -49,7 +44,9 @@ import type {
 } from "./api-types.ts";
 import { chatStreamError, chunkStream, messagesStreamError, responsesStreamError, type ChunkStream, type StreamErrorReader } from "./chunk-stream.ts";
 import { clientOptionsSchema, providerSettings, type ProviderOptions } from "./client-options.ts";
+import { openClientState, type ClientState } from "./open-client-state.ts";
 import { RotationError } from "./rotation-error.ts";
+import { createUsageTally } from "./usage-tally.ts";
 
 /** One attempt of a call, as it happened: the decision trace, event by event. */
 export interface AttemptEvent extends AttemptTrace {
@@ -80,9 +77,10 @@ export interface RotatingClientOptions {
   dailyResetUtc?: string;
   /**
    * Default memory (forgotten at exit); SQLite on Bun keeps cooldowns, usage and stored responses
-   * across restarts (`path` is the state file; responses go to `responses.db` beside it).
+   * across restarts (`path` is the state file; responses go to `responses.db` beside it); Redis on
+   * Bun shares them with every proxy instance and client on the same Redis and prefix.
    */
-  state?: { kind: "memory" } | { kind: "sqlite"; path: string };
+  state?: ClientState;
   onAttempt?: (event: AttemptEvent) => void;
 }
 
@@ -141,16 +139,28 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
   const settings = parsed.data;
   const providers = Object.entries(settings.providers).map(([name, provider]) => providerSettings(name, provider));
   const responseLimits = { ttlMs: settings.responsesTtlMs, maxBytes: settings.responsesStoreMaxBytes };
-  const { store, responses: responseStore } =
-    settings.state.kind === "memory" ? { store: createMemoryStore(), responses: createMemoryResponseStore(responseLimits) } : openSqliteState(settings.state.path, responseLimits);
+  const { store, responses: responseStore } = openClientState(settings.state, responseLimits);
+  // stats() answers at once, from a tally seeded from the state and fed by every delta added.
+  const tally = createUsageTally();
+  const state: Store = { ...store, addUsage: (delta) => (tally.add(delta), store.addUsage(delta)) };
+  let seeded: Promise<void> = Promise.resolve();
+  try {
+    const rows = store.usage({});
+    if (rows instanceof Promise) seeded = rows.then((list) => list.forEach(tally.add), () => {});
+    else rows.forEach(tally.add);
+  } catch {
+    // A state that cannot be read starts the tally at zero, as the engine starts its keys fresh.
+  }
   const conversation = { store: responseStore, onStoreError: (id: string, error: unknown) => console.warn(`llm-key-proxy: could not store response ${id}: ${String(error)}`) };
   const [hour, minute] = settings.dailyResetUtc.split(":").map(Number) as [number, number];
   const engine = createEngine({
     providers,
-    state: store,
+    state,
     resetMinuteUtc: hour * 60 + minute,
     attemptShare: settings.firstByteTimeoutMs === undefined ? DEFAULT_ATTEMPT_SHARE : undefined,
   });
+  /** Every call starts once the state is in the pools and the tally. */
+  const ready = Promise.all([engine.ready, seeded]);
   const catalog = createModelCatalog({ providers: engine.providers, ttlMs: settings.modelsCacheTtlMs });
   const timeouts: AttemptTimeouts = {
     connectMs: settings.connectTimeoutMs,
@@ -201,21 +211,21 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
   const chat = async (body: ChatParams, callOptions: CallOptions = {}) => {
     const request = validated(chatRequestSchema, body) as ChatRequest;
     const chosen = target(request.model);
-    await engine.ready;
+    await ready;
     return delivered<ChatCompletion, ChatCompletionChunk>(await runChat(chosen, request, face(chosen, callOptions.signal)), chatStreamError);
   };
 
   const messages = async (body: MessagesParams, callOptions: CallOptions = {}) => {
     const request = validated(messagesRequestSchema, body) as AnthropicRequest;
     const chosen = target(request.model);
-    await engine.ready;
+    await ready;
     return delivered<Message, MessageStreamEvent>(await runMessagesCall(chosen, request, face(chosen, callOptions.signal)), messagesStreamError);
   };
 
   const responses = async (body: ResponsesParams, callOptions: CallOptions = {}) => {
     const request = validated(responsesRequestSchema, body) as ResponsesRequest;
     const chosen = target(request.model);
-    await engine.ready;
+    await ready;
     const opened = await openTurn(chosen, request, conversation);
     if (!opened.ok) throw RotationError.rejected(opened.error);
     return delivered<ResponseObject, ResponseStreamEvent>(await runResponsesCall(opened.turn, face(chosen, callOptions.signal)), responsesStreamError);
@@ -228,13 +238,13 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     async embeddings(body, callOptions = {}) {
       const request = validated(embeddingsRequestSchema, body);
       const chosen = target(request.model);
-      await engine.ready;
+      await ready;
       return delivered<EmbeddingsResult, never>(await runEmbeddingsCall(chosen, request, face(chosen, callOptions.signal)), chatStreamError) as EmbeddingsResult;
     },
     async countTokens(body, callOptions = {}) {
       const request = validated(chatRequestSchema, body) as ChatRequest;
       const chosen = target(request.model);
-      await engine.ready;
+      await ready;
       const counted = await countCanonicalTokens({ ...face(chosen, callOptions.signal), runtime: chosen.runtime, model: chosen.model, chat: request });
       if (!counted.ok) throw RotationError.fromFailure(counted.failure.failure, counted.failure.trace);
       return { tokens: counted.count, method: counted.exact ? "provider" : "estimate" };
@@ -247,23 +257,18 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       const stats: Record<string, ProviderStats> = {};
       for (const [name, runtime] of engine.providers) {
         const standing = runtime.pool.standing();
-        const rows = store.usage({ provider: name });
         stats[name] = {
           healthy: standing.healthy,
           cooling: standing.cooling,
           disabled: standing.disabled,
           failing: standing.failing,
-          keys: standing.keys.map((key) => {
-            const mine = rows.filter((row) => row.keyId === key.id);
-            const sum = (field: "requests" | "successes" | "failures" | "promptTokens" | "completionTokens") => mine.reduce((total, row) => total + row[field], 0);
-            return { ...key, usage: { requests: sum("requests"), successes: sum("successes"), failures: sum("failures"), promptTokens: sum("promptTokens"), completionTokens: sum("completionTokens") } };
-          }),
+          keys: standing.keys.map((key) => ({ ...key, usage: tally.of(name, key.id) })),
         };
       }
       return stats;
     },
     async resetKeys({ provider, keyId } = {}) {
-      await engine.ready;
+      await ready;
       let reset = 0;
       for (const [name, runtime] of engine.providers) {
         if (provider === undefined || provider === name) reset += runtime.pool.reset(keyId === undefined ? {} : { keyId });
@@ -274,7 +279,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     },
     async close() {
       engine.stop();
-      store.close();
+      await store.close();
       responseStore.close();
     },
   };
@@ -297,30 +302,4 @@ function validated<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const checked = checkBody(schema, body);
   if (checked.success) return checked.data;
   throw RotationError.rejected(schemaIssueError(checked.error.issues[0]!));
-}
-
-/**
- * SQLite state is Bun's (`bun:sqlite`): loaded only when asked for, so the library's module graph
- * stays free of Bun for Node callers, who get a sentence naming the alternatives.
- */
-function openSqliteState(path: string, responseLimits: { ttlMs: number; maxBytes: number }): { store: LocalStore; responses: ResponseStore } {
-  if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") {
-    throw new TypeError('createRotatingClient: state { kind: "sqlite" } needs Bun (bun:sqlite); on Node use { kind: "memory" }.');
-  }
-  // A synchronous require keeps createRotatingClient synchronous. The specifiers are computed, so
-  // no bundler follows them into bun:sqlite: Node callers never load it.
-  // From source this module is src/library/; in the package it is bundled into lib/, beside src/.
-  const storeDir = ["../store/", "../src/store/"].map((dir) => new URL(dir, import.meta.url)).find((dir) => existsSync(new URL("sqlite.ts", dir)));
-  if (storeDir === undefined) throw new TypeError("createRotatingClient: the SQLite state module (src/store/sqlite.ts) is missing from this installation.");
-  const load = (module: string): unknown => require(fileURLToPath(new URL(module, storeDir)));
-  const { openSqliteStore } = load("sqlite.ts") as { openSqliteStore(options: { dataDir: string; fileName?: string }): LocalStore };
-  const { openSqliteResponseStore } = load("sqlite-responses.ts") as {
-    openSqliteResponseStore(options: { dataDir: string; ttlMs: number; maxBytes: number; onFlushError?: (error: unknown) => void }): ResponseStore;
-  };
-  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  const dataDir = slash === -1 ? "." : path.slice(0, slash) || "/";
-  return {
-    store: openSqliteStore({ dataDir, fileName: path.slice(slash + 1) }),
-    responses: openSqliteResponseStore({ dataDir, ...responseLimits, onFlushError: (error) => console.warn(`llm-key-proxy: could not store responses: ${String(error)}`) }),
-  };
 }

@@ -12,12 +12,12 @@ import type { Rotator } from "../engine/rotate.ts";
 import { redactingLogger, type Logger } from "../logging/logger.ts";
 import type { Store } from "../store/types.ts";
 import type { ResponseStore } from "../store/response-store.ts";
-import { openSqliteResponseStore } from "../store/sqlite-responses.ts";
+import { openResponseStore } from "./open-state.ts";
 import { createModelCatalog, type ModelCatalog } from "../core/model-catalog.ts";
 import type { ProviderRuntime } from "../core/provider-runtime.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createRedactor, type Redactor } from "../logging/redact.ts";
-import { redisPassword } from "../store/redis.ts";
+import { redisPassword } from "../store/redis-connection.ts";
 import { createFailureLog, type FailureLog } from "../logging/failure-log.ts";
 import { createRequestLog, type RequestLog } from "../logging/request-log.ts";
 import { createWriteQueue } from "../logging/write-queue.ts";
@@ -47,7 +47,7 @@ export interface ProxyContextOptions {
   settings: Settings;
   store: Store;
   log: Logger;
-  /** Default: SQLite beside the usage database, with the settings' TTL and size cap. */
+  /** Default: the one the settings pick (open-state.ts). */
   responseStore?: ResponseStore;
   /** Shorter same-key retry waits for tests. */
   transientBackoffMs?: () => number;
@@ -76,14 +76,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
 
   const writes = createWriteQueue({ maxPending: 10_000, onError: (error) => log.warn(`Could not write a log file: ${String(error)}`) });
   const failureLog = createFailureLog({ dir: settings.logDir, redactor, queue: writes });
-  const responses =
-    options.responseStore ??
-    openSqliteResponseStore({
-      dataDir: settings.dataDir,
-      ttlMs: settings.responsesTtlMs,
-      maxBytes: settings.responsesStoreMaxBytes,
-      onFlushError: (error) => log.warn(`Could not store Responses API responses: ${String(error)}`),
-    });
+  const responses = options.responseStore ?? openResponseStore(settings, log);
 
   return {
     settings,

@@ -19,7 +19,7 @@
  * missed while the subscription was down, and merges two instances that were apart.
  */
 
-import { RedisClient } from "bun";
+import { connectRedis, redactRedisUrl, type RedisConnection } from "./redis-connection.ts";
 import type { KeyStateChange, KeyStateRecord, Store, StoreHealth, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
 
 export interface RedisStoreOptions {
@@ -52,10 +52,6 @@ const SEPARATOR = "\u0000";
 const DEFAULT_FLUSH_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_PENDING_USAGE = 100_000;
 const DEFAULT_RECONCILE_MS = 5_000;
-/** How long the first commands wait for the first connection before failing as an outage. */
-const FIRST_CONNECTION_WAIT_MS = 2_000;
-/** The client's largest retry count: an instance keeps trying for as long as it runs. */
-const RECONNECT_FOREVER = 4_294_967_295;
 
 interface ChangeMessage {
   from: string;
@@ -77,16 +73,7 @@ function addCounters(into: UsageRow, delta: UsageDelta): void {
   for (const counter of COUNTERS) into[counter] += delta[counter];
 }
 
-/** The password in a Redis URL, for the redactor that masks every secret in console lines. */
-export function redisPassword(url: string): string | undefined {
-  const match = /^rediss?:\/\/[^@/]*:([^@/]+)@/.exec(url);
-  return match ? decodeURIComponent(match[1]!) : undefined;
-}
 
-/** The URL as a log line may show it: no user, no password. */
-export function redactRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)[^@/]*@/, "$1");
-}
 
 export function openRedisStore(options: RedisStoreOptions): RedisStore {
   const prefix = options.prefix ?? "lkp:";
@@ -97,16 +84,9 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
   const keys = { state: `${prefix}keystate`, days: `${prefix}usage:days`, meta: `${prefix}meta`, channel: `${prefix}changes`, usage: (day: string) => `${prefix}usage:${day}` };
   // Commands fail at once while disconnected instead of queueing without bound; the client
   // reconnects by itself.
-  const client = new RedisClient(options.url, { enableOfflineQueue: false, autoReconnect: true, maxRetries: RECONNECT_FOREVER });
-  // Commands wait for the first connection only, and that for a bounded time (Redis may be down at
-  // start); after that a lost connection fails them at once.
-  let firstConnection: Promise<void> | undefined;
-  const send = async (command: string, args: string[]): Promise<unknown> => {
-    firstConnection ??= Promise.race([client.connect().catch(() => {}), Bun.sleep(FIRST_CONNECTION_WAIT_MS)]);
-    await firstConnection;
-    return client.send(command, args);
-  };
-  let subscriber: RedisClient | undefined;
+  const connection = connectRedis(options.url);
+  const send = connection.send;
+  let subscriber: ReturnType<RedisConnection["subscriber"]> | undefined;
   let subscribed: Promise<void> = Promise.resolve();
   const listeners = new Set<(change: KeyStateChange) => void>();
   /** The shared key state as this instance last saw it (field → JSON), to tell what a reconcile changed. */
@@ -231,7 +211,7 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
 
   const watch = (): void => {
     if (subscriber || closed) return;
-    subscriber = new RedisClient(options.url, { autoReconnect: true, maxRetries: RECONNECT_FOREVER });
+    subscriber = connection.subscriber();
     subscribed = subscriber
       .subscribe(keys.channel, (text) => {
         let message: ChangeMessage;
@@ -328,7 +308,7 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       await flush().catch(() => {});
       closed = true;
       if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
-      client.close();
+      connection.close();
       subscriber?.close();
     },
 

@@ -7,6 +7,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { ProxyHarness } from "../support/proxy-harness.ts";
+import { createRotatingClient } from "../../src/library/index.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { startProxy } from "../support/proxy-harness.ts";
 import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.ts";
@@ -23,7 +24,7 @@ let instances: ProxyHarness[] = [];
 
 beforeAll(async () => {
   [redis, mock] = await Promise.all([startRedis(), startMockUpstream()]);
-  const env = { OPENAI_API_KEY_1: KEYS[0]!, OPENAI_API_KEY_2: KEYS[1]!, OPENAI_API_KEY_3: KEYS[2]!, OPENAI_API_BASE: mock.url, REDIS_URL: redis.url, REDIS_PREFIX: "cluster-test:" };
+  const env = { OPENAI_API_KEY_1: KEYS[0]!, OPENAI_API_KEY_2: KEYS[1]!, OPENAI_API_KEY_3: KEYS[2]!, OPENAI_API_BASE: mock.url, OPENAI_RESPONSES: "translate", REDIS_URL: redis.url, REDIS_PREFIX: "cluster-test:" };
   instances = await Promise.all([startProxy({ env }), startProxy({ env }), startProxy({ env })]);
   // Each instance hears the others once its subscription is up.
   await Promise.all(instances.map((instance) => (instance.ctx.store as { watching?: () => Promise<void> }).watching?.()));
@@ -70,6 +71,43 @@ test("a key revoked (401) through one instance is disabled on all of them", asyn
   expect(mock.calls.map((call) => call.key)).not.toContain(KEYS[1]);
   await a.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai" }) });
   await until(() => instances.every((instance) => instance.ctx.providers.get("openai")!.pool.standing().disabled === 0));
+});
+
+test("a Responses API conversation started on one instance continues on another (previous_response_id)", async () => {
+  const [a, b] = instances as [ProxyHarness, ProxyHarness];
+  for (const key of KEYS) mock.script(key, { kind: "success" });
+  const first = await a.request("/v1/responses", { method: "POST", body: JSON.stringify({ model: "openai/gpt-4o-mini", input: "Remember the word kiwi." }) });
+  expect(first.status).toBe(200);
+  const { id } = (await first.json()) as { id: string };
+  mock.calls.length = 0;
+  const second = await b.request("/v1/responses", { method: "POST", body: JSON.stringify({ model: "openai/gpt-4o-mini", input: "Which word?", previous_response_id: id }) });
+  expect(second.status).toBe(200);
+  const sent = mock.calls[0]!.body.messages as { role: string; content: unknown }[];
+  expect(sent.map((message) => message.role)).toEqual(["user", "assistant", "user"]);
+  expect(JSON.stringify(sent[0]!.content)).toContain("kiwi");
+  // And it is gone everywhere once deleted on a third.
+  expect((await instances[2]!.request(`/v1/responses/${id}`, { method: "DELETE" })).status).toBe(200);
+  expect((await a.request(`/v1/responses/${id}`)).status).toBe(404);
+});
+
+test("the library with state { kind: \"redis\" } shares state with the running proxies", async () => {
+  const [a] = instances as [ProxyHarness];
+  for (const key of KEYS) mock.script(key, { kind: "success" });
+  const client = createRotatingClient({ providers: { openai: { keys: KEYS, baseUrl: mock.url } }, state: { kind: "redis", url: redis.url, prefix: "cluster-test:" } });
+  try {
+    // A cooldown the library meets reaches the proxies...
+    mock.script(KEYS[2]!, { kind: "rate_limit", retryAfterSeconds: 120 });
+    mock.calls.length = 0;
+    for (let i = 0; i < 3 && !mock.calls.some((call) => call.key === KEYS[2]); i++) {
+      await client.chat({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+    }
+    await until(coolingEverywhere(1));
+    // ...and a reset on a proxy reaches the library.
+    await a.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai" }) });
+    await until(() => client.stats().openai!.cooling === 0 && coolingEverywhere(0)());
+  } finally {
+    await client.close();
+  }
 });
 
 test("usage from requests spread over every instance sums exactly in each instance's /v1/stats", async () => {

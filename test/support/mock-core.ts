@@ -287,6 +287,9 @@ export function serveMock<B, C extends { key: string; path: string }>(
   };
 }
 
+/** How long a stream that ends in a reset waits after its last frame. */
+const RESET_AFTER_MS = 25;
+
 export interface FramedOptions {
   chunkDelayMs?: number;
   /** "reset" destroys the connection after the last frame instead of ending the body. */
@@ -314,8 +317,12 @@ export function framedResponse(frames: string[], headers: Record<string, string>
         return;
       }
       lifecycle.done();
-      if (options.ending === "reset") controller.error(undefined);
-      else controller.close();
+      if (options.ending !== "reset") return controller.close();
+      // A reset right behind the last frame can reach the client first: the kernel then drops the
+      // frames still unread, and a test meant to cut a stream after its content would see it cut
+      // before. A moment lets them be read, as on a real connection that fails mid-answer.
+      await sleep(RESET_AFTER_MS, lifecycle.signal);
+      if (!cancelled) controller.error(undefined);
     },
     cancel() {
       cancelled = true;

@@ -5,7 +5,8 @@
  */
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { openRedisStore, redactRedisUrl, redisPassword, type RedisStore } from "../../../src/store/redis.ts";
+import { openRedisStore, type RedisStore } from "../../../src/store/redis.ts";
+import { redactRedisUrl, redisPassword } from "../../../src/store/redis-connection.ts";
 import type { KeyStateChange, KeyStateRecord, UsageDelta } from "../../../src/store/types.ts";
 import { startRedis, type TestRedis } from "../../support/redis-server.ts";
 import { waitFor as until } from "../../support/wait-for.ts";
