@@ -7,8 +7,8 @@
  *   JSON. Each change is written at once and published on `<prefix>changes`, so the other
  *   instances' pools take it in (`watchKeyState`); an instance ignores its own messages.
  * - Usage: a hash per usage day (`<prefix>usage:<day>`), a field per (provider, key id, model,
- *   counter), merged with HINCRBY in batches at most `flushIntervalMs` behind; `<prefix>usage:days`
- *   lists the days.
+ *   counter), merged with HINCRBY in batches at most `flushIntervalMs` behind, each batch one
+ *   atomic script; `<prefix>usage:days` lists the days.
  * - Meta: one hash (`<prefix>meta`).
  *
  * Redis down never fails a request: writes are fire-and-forget, usage deltas wait in a bounded
@@ -52,6 +52,15 @@ const SEPARATOR = "\u0000";
 const DEFAULT_FLUSH_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_PENDING_USAGE = 100_000;
 const DEFAULT_RECONCILE_MS = 5_000;
+/**
+ * ARGV: the count n of the day-list arguments, the days key and the days, then (hash, field,
+ * increment) triples. Runs atomically: every increment of a flush lands, or none does.
+ */
+const APPLY_USAGE = `
+local n = tonumber(ARGV[1])
+redis.call('SADD', unpack(ARGV, 2, n + 1))
+for i = n + 2, #ARGV, 3 do redis.call('HINCRBY', ARGV[i], ARGV[i + 1], ARGV[i + 2]) end
+return 1`;
 
 interface ChangeMessage {
   from: string;
@@ -141,18 +150,18 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
     const batch = [...pending.values()];
     pending.clear();
     try {
-      const days = new Set(batch.map((row) => row.day));
-      const commands: Promise<unknown>[] = [send("SADD", [keys.days, ...days])];
+      // One script for the whole batch, so Redis applies all of it or none: a batch that fails is
+      // retried whole without counting any of it twice.
+      const args: string[] = [keys.days, ...new Set(batch.map((row) => row.day))].map(String);
+      const increments: string[] = [];
       for (const row of batch) {
         for (const counter of COUNTERS) {
-          if (row[counter] !== 0) commands.push(send("HINCRBY", [keys.usage(row.day), [row.provider, row.keyId, row.model, counter].join(SEPARATOR), String(row[counter])]));
+          if (row[counter] !== 0) increments.push(keys.usage(row.day), [row.provider, row.keyId, row.model, counter].join(SEPARATOR), String(row[counter]));
         }
       }
-      await Promise.all(commands);
+      await send("EVAL", [APPLY_USAGE, "0", String(args.length), ...args, ...increments]);
       healthy();
     } catch (error) {
-      // Some increments may have landed; the rest wait for the next flush. A batch is retried
-      // whole, so a partial failure can count a delta twice: rare, and bounded by one batch.
       outage(error);
       for (const row of batch) merge(row);
       scheduleFlush();

@@ -152,3 +152,55 @@ test("with a password: the instance works, and neither the password nor the URL'
     await guarded.dispose();
   }
 });
+
+test("Redis stopped mid-load: no request fails, degraded is reported, and after it is back the state converges and usage sums exactly", async () => {
+  const durable = await startRedis({ persist: true });
+  const env = { OPENAI_API_KEY_1: KEYS[0]!, OPENAI_API_KEY_2: KEYS[1]!, OPENAI_API_BASE: mock.url, REDIS_URL: durable.url, REDIS_PREFIX: "outage:" };
+  const pair = await Promise.all([startProxy({ env }), startProxy({ env })]);
+  try {
+    await Promise.all(pair.map((instance) => (instance.ctx.store as { watching?: () => Promise<void> }).watching?.()));
+    for (const key of KEYS) mock.script(key, { kind: "success" });
+    mock.calls.length = 0;
+    const statuses: number[] = [];
+    let degradedSeen = false;
+    let running = true;
+    const workers = Array.from({ length: 4 }, async (_, worker) => {
+      for (let i = 0; running; i++) statuses.push((await chat(pair[(worker + i) % 2]!)).status);
+    });
+    await Bun.sleep(300);
+    await durable.stop();
+    // While Redis is away, a cooldown learned by one instance...
+    mock.script(KEYS[0]!, { kind: "rate_limit", retryAfterSeconds: 300 });
+    await waitFor(() => pair.some((instance) => instance.ctx.providers.get("openai")!.pool.standing().cooling === 1), 5_000);
+    for (let i = 0; i < 50 && !degradedSeen; i++) {
+      degradedSeen = ((await (await pair[0]!.request("/healthz", { auth: false })).json()) as { cluster?: string }).cluster === "degraded";
+      await Bun.sleep(20);
+    }
+    await Bun.sleep(300);
+    await durable.start();
+    await Bun.sleep(300);
+    running = false;
+    await Promise.all(workers);
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect(degradedSeen).toBe(true);
+
+    // ...reaches the other once Redis is back (pushed, then read at the reconcile), and usage lands.
+    await waitFor(() => {
+      for (const instance of pair) void (instance.ctx.store as { reconcile?: () => Promise<void> }).reconcile?.().catch(() => {});
+      return pair.every((instance) => instance.ctx.providers.get("openai")!.pool.standing().cooling === 1 && instance.ctx.store.health?.().reachable === true);
+    }, 10_000, 50);
+    await Promise.all(pair.map((instance) => instance.ctx.store.flush()));
+    const stats = (await (await pair[1]!.request("/v1/stats")).json()) as { providers: { keys: { usage: { all_time: { requests: number } } }[] }[] };
+    const counted = stats.providers[0]!.keys.reduce((sum, key) => sum + key.usage.all_time.requests, 0);
+    const dropped = pair.reduce((sum, instance) => sum + (instance.ctx.store.health?.().droppedUsage ?? 0), 0);
+    // Every attempt counts (the 429s among them): at least one per answered request.
+    const attempts = mock.calls.filter((call) => call.path === "/v1/chat/completions").length;
+    expect(counted + dropped).toBeGreaterThanOrEqual(statuses.length);
+    expect(counted + dropped).toBe(attempts);
+    expect(await (await pair[0]!.request("/healthz", { auth: false })).json()).toMatchObject({ cluster: "ok" });
+  } finally {
+    await Promise.all(pair.map((instance) => instance.stop()));
+    await durable.dispose();
+  }
+}, 30_000);

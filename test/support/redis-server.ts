@@ -37,8 +37,12 @@ function answersPing(port: number, password: string | undefined): boolean {
   return ping.stdout.toString().trim() === "PONG";
 }
 
-/** `password`: Redis refuses clients without it (`requirepass`), and `url` carries it. */
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+/**
+ * `password`: Redis refuses clients without it (`requirepass`), and `url` carries it. `persist`:
+ * `stop()` shuts Redis down gracefully, writing its data, and `start()` loads it again (without
+ * it, a stopped Redis comes back empty, as after a crash).
+ */
+export async function startRedis(options: { password?: string; persist?: boolean } = {}): Promise<TestRedis> {
   if (Bun.which("redis-server") === null) throw new Error("redis-server is not installed (apt-get install -y redis-server); .ci/run installs it.");
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "lkp-redis-"));
@@ -46,7 +50,8 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
 
   const start = async (): Promise<void> => {
     const auth = options.password === undefined ? [] : ["--requirepass", options.password];
-    proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--loglevel", "warning", ...auth], { stdout: "ignore", stderr: "pipe" });
+    const save = options.persist ? ["3600", "1"] : [""];
+    proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ...save, "--appendonly", "no", "--loglevel", "warning", ...auth], { stdout: "ignore", stderr: "pipe" });
     const deadline = Date.now() + 10_000;
     while (!answersPing(port, options.password)) {
       if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port} within 10 s`);
@@ -55,7 +60,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
   };
   const stop = async (): Promise<void> => {
     if (!proc) return;
-    proc.kill("SIGKILL");
+    proc.kill(options.persist ? "SIGTERM" : "SIGKILL");
     await proc.exited;
     proc = undefined;
   };
