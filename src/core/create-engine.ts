@@ -22,7 +22,7 @@ import { whenReady } from "../store/when-ready.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
 /** What the engine keeps: usage rows, key state, and when the last daily reset ran. */
-export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState">;
+export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState" | "shareIncident">;
 
 export interface EngineOptions {
   providers: readonly ProviderSettings[];
@@ -66,7 +66,8 @@ export function createEngine(options: EngineOptions): Engine {
     providers.set(provider.name, { settings: provider, pool, adapter: adapterFor(provider.family) });
   }
 
-  const incidents = createIncidentTracker();
+  // A provider that is down is down for every instance sharing the keys.
+  const incidents = createIncidentTracker({ onChange: (provider, incident) => state.shareIncident?.(provider, incident) });
   const rotator = createRotator({ usage: state, incidents, resetMinuteUtc, transientBackoffMs: options.transientBackoffMs, attemptShare: options.attemptShare });
   const stopReset = scheduleDailyReset({
     resetMinuteUtc,
@@ -79,6 +80,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
   });
   const unwatch = state.watchKeyState?.((change) => {
+    if (change.kind === "incident") return incidents.apply(change.provider, change.until > Date.now() ? { until: change.until, message: change.message } : undefined);
     const provider = change.kind === "saved" ? change.record.provider : change.provider;
     if (provider === undefined) for (const { pool } of providers.values()) pool.apply(change);
     else providers.get(provider)?.pool.apply(change);

@@ -7,6 +7,9 @@
  * healthy keys keep serving — so an incident needs failures from more than half of the pool, and
  * any success both resets the count and ends an incident at once: a key that just answered is
  * proof the provider is up.
+ *
+ * `onChange` hears each incident this tracker declares and each it ends (a success, a clear), so
+ * other processes sharing the keys can pause too; `apply` takes theirs in without telling back.
  */
 
 export interface IncidentOptions {
@@ -15,6 +18,8 @@ export interface IncidentOptions {
   windowMs?: number;
   pauseMs?: number;
   now?: () => number;
+  /** An incident declared here (`incident`), or ended here before its time (undefined). */
+  onChange?: (provider: string, incident: Incident | undefined) => void;
 }
 
 export interface Incident {
@@ -30,6 +35,8 @@ export interface IncidentTracker {
   /** The incident pausing this provider right now, if any. */
   active(provider: string): Incident | undefined;
   clear(provider?: string): void;
+  /** An incident declared (or ended: undefined) elsewhere; `onChange` is not told. */
+  apply(provider: string, incident: Incident | undefined): void;
 }
 
 export function createIncidentTracker(options: IncidentOptions = {}): IncidentTracker {
@@ -62,12 +69,16 @@ export function createIncidentTracker(options: IncidentOptions = {}): IncidentTr
         message: `${provider} looks down: ${keys} of its ${poolSize} keys failed ${what} within ${windowMs / 1000} s and none succeeded, so the proxy pauses ${provider} for ${pauseMs / 1000} s instead of blaming the keys`,
       };
       incidents.set(provider, incident);
+      options.onChange?.(provider, incident);
       return incident;
     },
     noteSuccess(provider) {
       // On every successful answer: two lookups when nothing is pending.
       if (recent.has(provider)) recent.delete(provider);
-      if (incidents.has(provider)) incidents.delete(provider);
+      if (incidents.has(provider)) {
+        incidents.delete(provider);
+        options.onChange?.(provider, undefined);
+      }
     },
     active(provider) {
       const incident = incidents.get(provider);
@@ -77,6 +88,7 @@ export function createIncidentTracker(options: IncidentOptions = {}): IncidentTr
       return undefined;
     },
     clear(provider) {
+      for (const name of provider === undefined ? [...incidents.keys()] : incidents.has(provider) ? [provider] : []) options.onChange?.(name, undefined);
       if (provider === undefined) {
         incidents.clear();
         recent.clear();
@@ -84,6 +96,10 @@ export function createIncidentTracker(options: IncidentOptions = {}): IncidentTr
         incidents.delete(provider);
         recent.delete(provider);
       }
+    },
+    apply(provider, incident) {
+      if (incident === undefined) incidents.delete(provider);
+      else incidents.set(provider, incident);
     },
   };
 }

@@ -586,6 +586,8 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       } else if (change.kind === "cleared") {
         const slot = slotById.get(change.keyId);
         if (change.provider === provider && slot !== undefined) applyCleared(slot, change.model);
+      } else if (change.kind === "incident") {
+        return;
       } else if (change.provider === undefined || change.provider === provider) {
         for (let slot = 0; slot < count; slot++) {
           applyCleared(slot, "");

@@ -10,6 +10,7 @@
  *   counter), merged with HINCRBY in batches at most `flushIntervalMs` behind, each batch one
  *   atomic script; `<prefix>usage:days` lists the days.
  * - Meta: one hash (`<prefix>meta`).
+ * - Provider incidents: published on the same channel and kept by no one (a pause lasts seconds).
  *
  * Redis down never fails a request: writes are fire-and-forget, usage deltas wait in a bounded
  * buffer (beyond it they are dropped and counted), key-state writes made while apart wait too (the
@@ -175,7 +176,7 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
   const noteInMirror = (change: KeyStateChange): void => {
     if (change.kind === "saved") mirror.set(stateField(change.record.provider, change.record.keyId, change.record.model), JSON.stringify(change.record));
     else if (change.kind === "cleared") mirror.delete(stateField(change.provider, change.keyId, change.model));
-    else for (const field of [...mirror.keys()]) if (change.provider === undefined || field.startsWith(`${change.provider}${SEPARATOR}`)) mirror.delete(field);
+    else if (change.kind === "cleared_all") for (const field of [...mirror.keys()]) if (change.provider === undefined || field.startsWith(`${change.provider}${SEPARATOR}`)) mirror.delete(field);
   };
 
   const writeState = async (field: string, record: KeyStateRecord | null): Promise<void> => {
@@ -319,6 +320,10 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
       connection.close();
       subscriber?.close();
+    },
+
+    shareIncident(provider, incident) {
+      publish({ kind: "incident", provider, until: incident?.until ?? 0, message: incident?.message ?? "" }).then(healthy, outage);
     },
 
     watchKeyState(listener) {

@@ -56,7 +56,9 @@ export type KeyStateChange =
   | { kind: "saved"; record: KeyStateRecord }
   | { kind: "cleared"; provider: string; keyId: string; model: string }
   /** Every record of `provider` (of every provider when absent) was cleared. */
-  | { kind: "cleared_all"; provider?: string };
+  | { kind: "cleared_all"; provider?: string }
+  /** A provider incident declared elsewhere (pause until `until`), or ended there (`until` 0). */
+  | { kind: "incident"; provider: string; until: number; message: string };
 
 /**
  * Writes are fire-and-forget: the store buffers them and deals with its own failures (a store that
@@ -87,6 +89,8 @@ export interface Store {
    * make (never this process's own), so every key pool applies it; returns the unsubscribe.
    */
   watchKeyState?(listener: (change: KeyStateChange) => void): () => void;
+  /** Present on a shared store: tell the other processes of an incident declared or ended here (not kept). */
+  shareIncident?(provider: string, incident: { until: number; message: string } | undefined): void;
   /** Present on a shared store: whether it is reachable, and what was lost while it was not. */
   health?(): StoreHealth;
 }

@@ -24,7 +24,7 @@ let instances: ProxyHarness[] = [];
 
 beforeAll(async () => {
   [redis, mock] = await Promise.all([startRedis(), startMockUpstream()]);
-  const env = { OPENAI_API_KEY_1: KEYS[0]!, OPENAI_API_KEY_2: KEYS[1]!, OPENAI_API_KEY_3: KEYS[2]!, OPENAI_API_BASE: mock.url, OPENAI_RESPONSES: "translate", REDIS_URL: redis.url, REDIS_PREFIX: "cluster-test:" };
+  const env = { OPENAI_API_KEY_1: KEYS[0]!, OPENAI_API_KEY_2: KEYS[1]!, OPENAI_API_KEY_3: KEYS[2]!, OPENAI_API_BASE: mock.url, OPENAI_RESPONSES: "translate", GLOBAL_TIMEOUT: "3", REDIS_URL: redis.url, REDIS_PREFIX: "cluster-test:" };
   instances = await Promise.all([startProxy({ env }), startProxy({ env }), startProxy({ env })]);
   // Each instance hears the others once its subscription is up.
   await Promise.all(instances.map((instance) => (instance.ctx.store as { watching?: () => Promise<void> }).watching?.()));
@@ -71,6 +71,24 @@ test("a key revoked (401) through one instance is disabled on all of them", asyn
   expect(mock.calls.map((call) => call.key)).not.toContain(KEYS[1]);
   await a.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai" }) });
   await until(() => instances.every((instance) => instance.ctx.providers.get("openai")!.pool.standing().disabled === 0));
+});
+
+test("a provider incident declared by one instance pauses the provider on the others; a reset on one ends it everywhere", async () => {
+  const [a, b, c] = instances as [ProxyHarness, ProxyHarness, ProxyHarness];
+  for (const key of KEYS) mock.script(key, { kind: "server_error", status: 503 });
+  const first = await chat(a);
+  expect(first.status).toBe(503);
+  expect(((await first.json()) as { error: { type: string } }).error.type).toBe("provider_incident");
+  await until(() => [b, c].every((instance) => instance.ctx.incidents.active("openai") !== undefined));
+  mock.calls.length = 0;
+  const elsewhere = await chat(b);
+  expect(elsewhere.status).toBe(503);
+  expect(((await elsewhere.json()) as { error: { type: string } }).error.type).toBe("provider_incident");
+  expect(mock.calls).toHaveLength(0);
+  for (const key of KEYS) mock.script(key, { kind: "success" });
+  await c.request("/v1/keys/reset", { method: "POST", body: JSON.stringify({ provider: "openai" }) });
+  await until(() => instances.every((instance) => instance.ctx.incidents.active("openai") === undefined));
+  expect((await chat(a)).status).toBe(200);
 });
 
 test("a Responses API conversation started on one instance continues on another (previous_response_id)", async () => {
