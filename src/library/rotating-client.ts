@@ -15,6 +15,7 @@ import { runEmbeddingsCall } from "../core/embeddings-call.ts";
 import { beginKeyCall, type KeyCall } from "../core/key-call.ts";
 import { runMessagesCall } from "../core/messages-call.ts";
 import { createModelCatalog } from "../core/model-catalog.ts";
+import { countingUsage, createUsageTally } from "../core/usage-tally.ts";
 import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
 import { openTurn, runResponsesCall } from "../core/responses-call.ts";
 import type { AttemptTrace } from "../engine/rotate.ts";
@@ -28,7 +29,6 @@ import { responsesRequestSchema } from "../formats/responses/responses-schema.ts
 import type { ResponsesRequest } from "../formats/responses/types.ts";
 import type { FailureClass } from "../outcome.ts";
 import type { AttemptTimeouts } from "../providers/attempts.ts";
-import type { Store } from "../store/types.ts";
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -46,7 +46,7 @@ import { chatStreamError, chunkStream, messagesStreamError, responsesStreamError
 import { clientOptionsSchema, providerSettings, type ProviderOptions } from "./client-options.ts";
 import { openClientState, type ClientState } from "./open-client-state.ts";
 import { RotationError } from "./rotation-error.ts";
-import { createUsageTally } from "./usage-tally.ts";
+
 
 /** One attempt of a call, as it happened: the decision trace, event by event. */
 export interface AttemptEvent extends AttemptTrace {
@@ -142,7 +142,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
   const { store, responses: responseStore } = openClientState(settings.state, responseLimits);
   // stats() answers at once, from a tally seeded from the state and fed by every delta added.
   const tally = createUsageTally();
-  const state: Store = { ...store, addUsage: (delta) => (tally.add(delta), store.addUsage(delta)) };
+  const state = countingUsage(store, tally);
   let seeded: Promise<void> = Promise.resolve();
   try {
     const rows = store.usage({});

@@ -13,6 +13,7 @@ import { redactingLogger, type Logger } from "../logging/logger.ts";
 import type { Store } from "../store/types.ts";
 import type { ResponseStore } from "../store/response-store.ts";
 import { openResponseStore } from "./open-state.ts";
+import { countingUsage, createUsageTally, type UsageTally } from "../core/usage-tally.ts";
 import { createModelCatalog, type ModelCatalog } from "../core/model-catalog.ts";
 import type { ProviderRuntime } from "../core/provider-runtime.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
@@ -28,6 +29,8 @@ export interface ProxyContext {
   rotator: Rotator;
   incidents: IncidentTracker;
   store: Store;
+  /** Cluster mode: this instance's own usage since it started, beside the shared totals. */
+  instanceUsage?: UsageTally;
   /** Settles once the key state is restored from the store (at once for SQLite): serve after it. */
   ready: Promise<void>;
   /** Stored Responses API responses (`store` not false), for `previous_response_id` and GET. */
@@ -60,9 +63,11 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   // Every console line of the server goes through the redactor: client text (models, paths, keys
   // named in an API call) and upstream text (error messages) may hold a secret.
   const log = redactingLogger(options.log, redactor.text);
+  // In cluster mode /v1/stats shows the cluster's usage from the store and, beside it, this instance's.
+  const instanceUsage = store.health?.().shared ? createUsageTally() : undefined;
   const engine = createEngine({
     providers: settings.providers,
-    state: store,
+    state: instanceUsage ? countingUsage(store, instanceUsage) : store,
     resetMinuteUtc: settings.dailyResetMinuteUtc,
     transientBackoffMs: options.transientBackoffMs,
     // An explicit FIRST_BYTE_TIMEOUT is the user's per-attempt limit; without one, an attempt gets
@@ -84,6 +89,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     rotator,
     incidents,
     store,
+    instanceUsage,
     ready: engine.ready,
     responses,
     models: createModelCatalog({

@@ -136,10 +136,18 @@ test("usage from requests spread over every instance sums exactly in each instan
   };
   await Promise.all(instances.map((instance) => instance.ctx.store.flush()));
   const before = await total(instances[0]!);
+  // Beside the cluster's totals, each instance says what it served itself.
+  const own = async (instance: ProxyHarness): Promise<number> => {
+    const stats = (await (await instance.request("/v1/stats")).json()) as { providers: { keys: { usage: { this_instance: { requests: number } } }[] }[] };
+    return stats.providers[0]!.keys.reduce((sum, key) => sum + key.usage.this_instance.requests, 0);
+  };
+  const ownBefore = await Promise.all(instances.map(own));
   const sent = [5, 7, 9];
   for (const [index, count] of sent.entries()) for (let i = 0; i < count; i++) expect((await chat(instances[index]!)).status).toBe(200);
   await Promise.all(instances.map((instance) => instance.ctx.store.flush()));
   for (const instance of instances) expect(await total(instance)).toBe(before + 21);
+  const owns = await Promise.all(instances.map(own));
+  expect(owns.map((count, index) => count - ownBefore[index]!)).toEqual(sent);
 });
 
 test("with a password: the instance works, and neither the password nor the URL's secret reaches a log line when Redis goes away", async () => {

@@ -15,6 +15,7 @@ import { invalidRequest, notFound } from "../../errors/proxy-error.ts";
 import type { ProxyContext } from "../proxy-context.ts";
 import type { ProviderRuntime } from "../../core/provider-runtime.ts";
 import { readJsonRequest } from "../read-request.ts";
+import type { KeyUsage } from "../../core/usage-tally.ts";
 
 interface Totals {
   requests: number;
@@ -108,7 +109,12 @@ async function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today:
       failures: circuit.failures,
       reason: circuit.reason,
     })),
-    usage: { today: byKey.get(key.id)?.today ?? zero(), all_time: byKey.get(key.id)?.all_time ?? zero(), today_by_model: byKey.get(key.id)?.models ?? {} },
+    usage: {
+      today: byKey.get(key.id)?.today ?? zero(),
+      all_time: byKey.get(key.id)?.all_time ?? zero(),
+      today_by_model: byKey.get(key.id)?.models ?? {},
+      ...(ctx.instanceUsage ? { this_instance: thisInstance(ctx.instanceUsage.of(name, key.id)) } : {}),
+    },
   }));
   const totals = { today: zero(), all_time: zero() };
   for (const row of rows) {
@@ -156,4 +162,9 @@ function iso(ms: number): string {
 
 function resetTime(minute: number): string {
   return `${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
+}
+
+/** Cluster mode: what this instance itself served through the key since it started. */
+function thisInstance(usage: KeyUsage) {
+  return { requests: usage.requests, successes: usage.successes, failures: usage.failures, prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens };
 }

@@ -1,11 +1,11 @@
 /**
- * Per-key usage totals in memory, for the library's synchronous `stats()`: seeded once from the
- * state (all days, all models) and then counting every delta this client adds. With a local state
- * that is the whole story; with Redis it is what was there at start plus this client's own use
- * (the proxy's /v1/stats shows the cluster's running totals).
+ * Per-key usage totals in memory, fed by every delta this process adds to its state. The library
+ * seeds one from the state for its synchronous `stats()` (with a local state that is the whole
+ * story; with Redis, what was there at start plus this client's own use); the server keeps one
+ * unseeded, for the "this instance" figures beside the cluster's totals in `/v1/stats`.
  */
 
-import type { UsageDelta, UsageRow } from "../store/types.ts";
+import type { Store, UsageDelta, UsageRow } from "../store/types.ts";
 
 export type KeyUsage = { requests: number; successes: number; failures: number; promptTokens: number; completionTokens: number };
 
@@ -29,4 +29,9 @@ export function createUsageTally(): UsageTally {
       return { ...(totals.get(`${provider}\u0000${keyId}`) ?? { requests: 0, successes: 0, failures: 0, promptTokens: 0, completionTokens: 0 }) };
     },
   };
+}
+
+/** `store`, with every usage delta also counted in `tally`. */
+export function countingUsage(store: Store, tally: UsageTally): Store {
+  return { ...store, addUsage: (delta) => (tally.add(delta), store.addUsage(delta)) };
 }
