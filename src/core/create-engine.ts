@@ -22,7 +22,7 @@ import { whenReady } from "../store/when-ready.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
 /** What the engine keeps: usage rows, key state, and when the last daily reset ran. */
-export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState" | "shareIncident">;
+export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState" | "shareIncident" | "acquireSlot">;
 
 export interface EngineOptions {
   providers: readonly ProviderSettings[];
@@ -68,7 +68,15 @@ export function createEngine(options: EngineOptions): Engine {
 
   // A provider that is down is down for every instance sharing the keys.
   const incidents = createIncidentTracker({ onChange: (provider, incident) => state.shareIncident?.(provider, incident) });
-  const rotator = createRotator({ usage: state, incidents, resetMinuteUtc, transientBackoffMs: options.transientBackoffMs, attemptShare: options.attemptShare });
+  const rotator = createRotator({
+    usage: state,
+    incidents,
+    resetMinuteUtc,
+    transientBackoffMs: options.transientBackoffMs,
+    attemptShare: options.attemptShare,
+    // A shared store makes MAX_CONCURRENT_REQUESTS_PER_KEY a cap for the cluster, not per instance.
+    slots: state.acquireSlot ? (scope, cap) => state.acquireSlot!(scope, cap) : undefined,
+  });
   const stopReset = scheduleDailyReset({
     resetMinuteUtc,
     onReset: () => {

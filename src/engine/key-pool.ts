@@ -109,6 +109,8 @@ export interface PoolStanding {
 export interface KeyPool {
   readonly provider: string;
   readonly size: number;
+  /** MAX_CONCURRENT_REQUESTS_PER_KEY: in-flight requests per (key, model), when capped. */
+  readonly cap: number | undefined;
   acquire(model: string, options: AcquireOptions): Promise<Acquisition>;
   /**
    * Take (key, model) out until `until`, remembering its current strikes. `pinned`: the provider
@@ -454,6 +456,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
   return {
     provider,
     size: count,
+    cap,
 
     async acquire(model, { exclude, deadline, signal, fallback = false }) {
       const lane = laneFor(model);

@@ -76,8 +76,17 @@ export interface RotatorOptions {
    * Unset: every attempt may run to the deadline.
    */
   attemptShare?: number;
+  /**
+   * Cluster mode with MAX_CONCURRENT_REQUESTS_PER_KEY: a cluster-wide slot of (key, model) taken
+   * for each lease (false while all are taken elsewhere), released with it. Unset: the cap is this
+   * process's alone.
+   */
+  slots?: (scope: { provider: string; keyId: string; model: string }, cap: number) => Promise<{ release(): void } | false>;
   now?: () => number;
 }
+
+/** How long a request waits before trying keys again whose cluster-wide slots were all taken. */
+const SLOT_RETRY_MS = 20;
 
 export interface Rotator {
   run<T>(request: RotationRequest<T>): Promise<RotationResult<T>>;
@@ -178,6 +187,8 @@ export function createRotator(options: RotatorOptions): Rotator {
     let lastFailure: Failure | undefined;
     // One key with an open circuit per request, when nothing better is left: a trial, not a sweep.
     let fallbackUsed = false;
+    // Keys whose cluster-wide slots were all taken when this request asked (cluster mode, capped).
+    const busyElsewhere = new Set<number>();
     const fail = (failure: RotationFailure): RotationResult<T> => ({ ok: false, failure, trace });
 
     for (;;) {
@@ -192,7 +203,15 @@ export function createRotator(options: RotatorOptions): Rotator {
       if (signal?.aborted) return fail(CLIENT_CLOSED);
       if (clock() >= deadline) return fail({ kind: "deadline", provider, last: lastFailure });
 
-      const acquisition = await pool.acquire(model, { exclude: spent, deadline, signal, fallback: !fallbackUsed });
+      const exclude = busyElsewhere.size === 0 ? spent : new Set([...spent, ...busyElsewhere]);
+      const acquisition = await pool.acquire(model, { exclude, deadline, signal, fallback: !fallbackUsed });
+      if (busyElsewhere.size > 0 && (acquisition.kind === "exhausted" || acquisition.kind === "cooling")) {
+        // Every key left is at its cap somewhere in the cluster: wait a moment and ask again.
+        if (clock() + SLOT_RETRY_MS >= deadline) return fail({ kind: "at_capacity", provider, model });
+        await sleep(SLOT_RETRY_MS, signal);
+        busyElsewhere.clear();
+        continue;
+      }
       switch (acquisition.kind) {
         case "aborted":
           return fail(CLIENT_CLOSED);
@@ -205,7 +224,17 @@ export function createRotator(options: RotatorOptions): Rotator {
       }
       if (acquisition.fallback) fallbackUsed = true;
 
-      const lease = acquisition.lease;
+      let lease = acquisition.lease;
+      if (options.slots && pool.cap !== undefined) {
+        const slot = await options.slots({ provider, keyId: lease.keyId, model }, pool.cap);
+        if (slot === false) {
+          lease.release();
+          busyElsewhere.add(lease.slot);
+          continue;
+        }
+        const local = lease;
+        lease = { ...local, release: () => (slot.release(), local.release()) };
+      }
       // Until a success hands it to the caller, this request owns the lease: every other way out of
       // the loop — a settlement, a return, an attempt or bookkeeping that throws — gives it back
       // (release is idempotent, so the paths that already settled it lose nothing).

@@ -11,6 +11,9 @@
  *   atomic script; `<prefix>usage:days` lists the days.
  * - Meta: one hash (`<prefix>meta`).
  * - Provider incidents: published on the same channel and kept by no one (a pause lasts seconds).
+ * - Concurrency slots (MAX_CONCURRENT_REQUESTS_PER_KEY across the cluster): a sorted set per
+ *   (provider, key id, model) of holders by expiry, taken by an atomic script, renewed while held
+ *   and removed on release; a holder that dies is gone within SLOT_TTL_MS.
  *
  * Redis down never fails a request: writes are fire-and-forget, usage deltas wait in a bounded
  * buffer (beyond it they are dropped and counted), key-state writes made while apart wait too (the
@@ -53,6 +56,22 @@ const SEPARATOR = "\u0000";
 const DEFAULT_FLUSH_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_PENDING_USAGE = 100_000;
 const DEFAULT_RECONCILE_MS = 5_000;
+/** A concurrency slot lives this long unless its holder renews it: a killed instance frees its slots within it. */
+const SLOT_TTL_MS = 10_000;
+const SLOT_RENEW_MS = 3_000;
+/** An idle set of slots is removed by Redis after this (holders renew it while they hold). */
+const SLOTS_IDLE_MS = 60_000;
+/**
+ * KEYS[1]: the slots of one (provider, key, model), a sorted set of holders by expiry. ARGV: now,
+ * cap, this holder's expiry, this holder's id, how long the set outlives its last use. Expired
+ * holders go first; a free slot is taken.
+ */
+const TAKE_SLOT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
 /**
  * ARGV: the count n of the day-list arguments, the days key and the days, then (hash, field,
  * increment) triples. Runs atomically: every increment of a flush lands, or none does.
@@ -104,6 +123,7 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
   /** Key-state writes Redis did not take (it was away), the last per field; null clears the field. */
   const unsent = new Map<string, KeyStateRecord | null>();
   let reconcileTimer: ReturnType<typeof setInterval> | undefined;
+  let slotCount = 0;
 
   let reachable = true;
   let dropped = 0;
@@ -324,6 +344,34 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
 
     shareIncident(provider, incident) {
       publish({ kind: "incident", provider, until: incident?.until ?? 0, message: incident?.message ?? "" }).then(healthy, outage);
+    },
+
+    async acquireSlot({ provider, keyId, model }, cap) {
+      const key = `${prefix}slots:${[provider, keyId, model].join(SEPARATOR)}`;
+      const holder = `${instanceId}:${++slotCount}`;
+      try {
+        const taken = await send("EVAL", [TAKE_SLOT, "1", key, String(Date.now()), String(cap), String(Date.now() + SLOT_TTL_MS), holder, String(SLOTS_IDLE_MS)]);
+        healthy();
+        if (Number(taken) !== 1) return false;
+      } catch (error) {
+        // Redis away: the slot is granted, and this instance's own cap still holds.
+        outage(error);
+        return { release() {} };
+      }
+      const renew = setInterval(() => {
+        send("ZADD", [key, "XX", String(Date.now() + SLOT_TTL_MS), holder]).catch(outage);
+        send("PEXPIRE", [key, String(SLOTS_IDLE_MS)]).catch(outage);
+      }, SLOT_RENEW_MS);
+      renew.unref?.();
+      let held = true;
+      return {
+        release() {
+          if (!held) return;
+          held = false;
+          clearInterval(renew);
+          send("ZREM", [key, holder]).then(healthy, outage);
+        },
+      };
     },
 
     watchKeyState(listener) {

@@ -91,6 +91,13 @@ export interface Store {
   watchKeyState?(listener: (change: KeyStateChange) => void): () => void;
   /** Present on a shared store: tell the other processes of an incident declared or ended here (not kept). */
   shareIncident?(provider: string, incident: { until: number; message: string } | undefined): void;
+  /**
+   * Present on a shared store: one of the `cap` cluster-wide slots of (provider, key id, model), or
+   * false while all are taken elsewhere. A slot expires by itself unless its holder keeps it (so a
+   * process killed while holding one frees it within seconds); a store that cannot be reached
+   * grants it (the per-instance cap still holds).
+   */
+  acquireSlot?(scope: { provider: string; keyId: string; model: string }, cap: number): Promise<{ release(): void } | false>;
   /** Present on a shared store: whether it is reachable, and what was lost while it was not. */
   health?(): StoreHealth;
 }

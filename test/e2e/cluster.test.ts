@@ -6,6 +6,9 @@
  */
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ProxyHarness } from "../support/proxy-harness.ts";
 import { createRotatingClient } from "../../src/library/index.ts";
 import { createLogger } from "../../src/logging/logger.ts";
@@ -228,5 +231,66 @@ test("Redis stopped mid-load: no request fails, degraded is reported, and after 
   } finally {
     await Promise.all(pair.map((instance) => instance.stop()));
     await durable.dispose();
+  }
+}, 30_000);
+
+test("MAX_CONCURRENT_REQUESTS_PER_KEY holds across the cluster: cap 1, one key, two instances, parallel load", async () => {
+  const env = { OPENAI_API_KEY: KEYS[0]!, OPENAI_API_BASE: mock.url, MAX_CONCURRENT_REQUESTS_PER_KEY_OPENAI: "1", REDIS_URL: redis.url, REDIS_PREFIX: "capped:" };
+  const pair = await Promise.all([startProxy({ env }), startProxy({ env })]);
+  try {
+    mock.script(KEYS[0]!, { kind: "success", delayMs: 150 });
+    mock.setDefault({ kind: "success", delayMs: 150 });
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, mock.openConnections())), 2);
+    const statuses = await Promise.all(Array.from({ length: 6 }, (_, i) => chat(pair[i % 2]!).then((response) => response.status)));
+    clearInterval(sampler);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+    // Six requests of 150 ms each through one slot: served one after another, never two at once.
+    expect(peak).toBe(1);
+  } finally {
+    mock.setDefault({ kind: "success" });
+    await Promise.all(pair.map((instance) => instance.stop()));
+  }
+}, 20_000);
+
+test("an instance killed (kill -9) while holding a key's only slot frees it within the slot's lifetime", async () => {
+  const env = { PROXY_API_KEY: "sk-proxy-killed-instance-0001", OPENAI_API_KEY: KEYS[1]!, OPENAI_API_BASE: mock.url, MAX_CONCURRENT_REQUESTS_PER_KEY_OPENAI: "1", REDIS_URL: redis.url, REDIS_PREFIX: "killed:", LOG_LEVEL: "error" };
+  const dir = mkdtempSync(join(tmpdir(), "lkp-killed-"));
+  writeFileSync(join(dir, ".env"), Object.entries({ ...env, DATA_DIR: join(dir, "data"), LOG_DIR: join(dir, "logs") }).map(([name, value]) => `${name}=${value}`).join("\n"));
+  const port = await new Promise<number>((resolve) => {
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const free = probe.port;
+    probe.stop(true);
+    resolve(free);
+  });
+  const doomed = Bun.spawn([process.execPath, "--no-env-file", "src/main.ts", "--env-file", join(dir, ".env"), "--port", String(port)], { cwd: join(import.meta.dir, "../.."), stdout: "ignore", stderr: "ignore" });
+  const survivor = await startProxy({ env });
+  try {
+    for (let tries = 0; !(await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false)); tries++) {
+      if (tries > 200) throw new Error("the doomed instance did not start");
+      await Bun.sleep(50);
+    }
+    // The doomed instance takes the only slot with a stream that would hold it for a minute.
+    mock.script(KEYS[1]!, { kind: "success", chunks: 200, chunkDelayMs: 300 });
+    const holding = fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.PROXY_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "hold" }], stream: true }),
+    }).catch(() => undefined);
+    await waitFor(() => mock.openConnections() === 1, 5_000);
+    doomed.kill("SIGKILL");
+    await doomed.exited;
+    await holding;
+    mock.script(KEYS[1]!, { kind: "success" });
+    const started = Date.now();
+    const answered = await chat(survivor);
+    const waited = Date.now() - started;
+    expect(answered.status).toBe(200);
+    // Freed by expiry, not at once (the killed instance never released it), and within its lifetime.
+    expect(waited).toBeGreaterThan(1_000);
+    expect(waited).toBeLessThan(12_000);
+  } finally {
+    doomed.kill("SIGKILL");
+    await survivor.stop();
   }
 }, 30_000);
