@@ -188,7 +188,7 @@ export function createRotator(options: RotatorOptions): Rotator {
     // One key with an open circuit per request, when nothing better is left: a trial, not a sweep.
     let fallbackUsed = false;
     // Keys whose cluster-wide slots were all taken when this request asked (cluster mode, capped).
-    const busyElsewhere = new Set<number>();
+    let busyElsewhere: Set<number> | undefined;
     const fail = (failure: RotationFailure): RotationResult<T> => ({ ok: false, failure, trace });
 
     for (;;) {
@@ -203,13 +203,13 @@ export function createRotator(options: RotatorOptions): Rotator {
       if (signal?.aborted) return fail(CLIENT_CLOSED);
       if (clock() >= deadline) return fail({ kind: "deadline", provider, last: lastFailure });
 
-      const exclude = busyElsewhere.size === 0 ? spent : new Set([...spent, ...busyElsewhere]);
+      const exclude = busyElsewhere === undefined ? spent : new Set([...spent, ...busyElsewhere]);
       const acquisition = await pool.acquire(model, { exclude, deadline, signal, fallback: !fallbackUsed });
-      if (busyElsewhere.size > 0 && (acquisition.kind === "exhausted" || acquisition.kind === "cooling")) {
+      if (busyElsewhere !== undefined && (acquisition.kind === "exhausted" || acquisition.kind === "cooling")) {
         // Every key left is at its cap somewhere in the cluster: wait a moment and ask again.
         if (clock() + SLOT_RETRY_MS >= deadline) return fail({ kind: "at_capacity", provider, model });
         await sleep(SLOT_RETRY_MS, signal);
-        busyElsewhere.clear();
+        busyElsewhere = undefined;
         continue;
       }
       switch (acquisition.kind) {
@@ -229,7 +229,7 @@ export function createRotator(options: RotatorOptions): Rotator {
         const slot = await options.slots({ provider, keyId: lease.keyId, model }, pool.cap);
         if (slot === false) {
           lease.release();
-          busyElsewhere.add(lease.slot);
+          (busyElsewhere ??= new Set()).add(lease.slot);
           continue;
         }
         const local = lease;
