@@ -22,7 +22,7 @@ import { whenReady } from "../store/when-ready.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
 /** What the engine keeps: usage rows, key state, and when the last daily reset ran. */
-export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState" | "shareIncident" | "acquireSlot">;
+export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState" | "shareIncident" | "acquireSlot" | "claim">;
 
 export interface EngineOptions {
   providers: readonly ProviderSettings[];
@@ -44,11 +44,19 @@ export interface Engine {
   incidents: IncidentTracker;
   /** Settles once the state is restored into the pools (at once for a local store); never rejects. */
   ready: Promise<void>;
+  /**
+   * The daily reset, as its timer runs it at DAILY_RESET_TIME_UTC: every pool forgets cooldowns,
+   * strikes and disabled keys (cooldowns whose end the provider stated stay). With a shared state
+   * one process claims the reset and writes it; the others reset their memory only.
+   */
+  runDailyReset(): Promise<void>;
   /** Stops the daily reset timer and the watch of the state. */
   stop(): void;
 }
 
 const LAST_RESET_META = "last_daily_reset";
+/** Longer than any spread between instances' clocks at the reset time, shorter than a day. */
+const RESET_CLAIM_MS = 60 * 60 * 1000;
 
 /** FIRST_BYTE_TIMEOUT's default, as the share of GLOBAL_TIMEOUT one attempt may use. */
 export const DEFAULT_ATTEMPT_SHARE = 0.5;
@@ -77,16 +85,16 @@ export function createEngine(options: EngineOptions): Engine {
     // A shared store makes MAX_CONCURRENT_REQUESTS_PER_KEY a cap for the cluster, not per instance.
     slots: state.acquireSlot ? (scope, cap) => state.acquireSlot!(scope, cap) : undefined,
   });
-  const stopReset = scheduleDailyReset({
-    resetMinuteUtc,
-    onReset: () => {
-      for (const { pool } of providers.values()) pool.reset({ keepPinned: true });
-      incidents.clear();
-      // A failed write costs only a repeated catch-up at the next start.
-      void Promise.resolve(state.setMeta(LAST_RESET_META, String(Date.now()))).catch(() => {});
-      options.onReset?.({ caughtUp: false });
-    },
-  });
+  const runDailyReset = async (): Promise<void> => {
+    const boundary = lastDailyReset(Date.now(), resetMinuteUtc);
+    const ours = state.claim ? await state.claim(`daily-reset:${boundary}`, RESET_CLAIM_MS) : true;
+    for (const { pool } of providers.values()) pool.reset({ keepPinned: true, writeThrough: ours });
+    incidents.clear();
+    // A failed write costs only a repeated catch-up at the next start.
+    if (ours) await Promise.resolve(state.setMeta(LAST_RESET_META, String(Date.now()))).catch(() => {});
+    options.onReset?.({ caughtUp: false });
+  };
+  const stopReset = scheduleDailyReset({ resetMinuteUtc, onReset: () => void runDailyReset() });
   const unwatch = state.watchKeyState?.((change) => {
     if (change.kind === "incident") return incidents.apply(change.provider, change.until > Date.now() ? { until: change.until, message: change.message } : undefined);
     const provider = change.kind === "saved" ? change.record.provider : change.provider;
@@ -111,6 +119,7 @@ export function createEngine(options: EngineOptions): Engine {
     rotator,
     incidents,
     ready,
+    runDailyReset,
     stop() {
       stopReset();
       unwatch?.();

@@ -136,7 +136,7 @@ export interface KeyPool {
    * Clear cooldowns, strikes and disabled state of one key (by id) or of all keys; returns how many
    * keys it touched. `keepPinned` (the daily reset) spares cooldowns whose end the provider stated.
    */
-  reset(options?: { keyId?: string; keepPinned?: boolean }): number;
+  reset(options?: { keyId?: string; keepPinned?: boolean; writeThrough?: boolean }): number;
   /** The earliest time any key could serve `model` again (now when one is ready). */
   earliestAvailable(model: string): number;
   /** Up to `limit` enabled keys in configured order, for side calls such as model listing. */
@@ -548,17 +548,19 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model: "", until, strikes: 0, reason, pinned: false });
     },
 
-    reset({ keyId, keepPinned = false } = {}) {
+    reset({ keyId, keepPinned = false, writeThrough = true } = {}) {
       const slots = keyId === undefined ? keys.map((_, slot) => slot) : [slotById.get(keyId)].filter((s) => s !== undefined);
+      // writeThrough false: this process's memory only (another process writes the shared state).
+      const out = writeThrough ? sink : undefined;
       for (const slot of slots) {
         if (disabledUntil[slot] !== 0) enable(slot);
-        sink?.clearKeyState(provider, keys[slot]!.id, "");
+        out?.clearKeyState(provider, keys[slot]!.id, "");
         for (const lane of lanes.values()) {
           const kept = keepPinned && lane.pinned.has(slot) && lane.cooling.has(slot);
           if (!kept && lane.cooling.has(slot)) endCooling(lane, slot);
           if (!kept) {
             setStrikes(lane, slot, 0);
-            sink?.clearKeyState(provider, keys[slot]!.id, lane.model);
+            out?.clearKeyState(provider, keys[slot]!.id, lane.model);
           }
           closeCircuit(lane, slot);
         }

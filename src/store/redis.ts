@@ -346,6 +346,17 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       publish({ kind: "incident", provider, until: incident?.until ?? 0, message: incident?.message ?? "" }).then(healthy, outage);
     },
 
+    async claim(name, ttlMs) {
+      try {
+        const answer = await send("SET", [`${prefix}claim:${name}`, instanceId, "NX", "PX", String(ttlMs)]);
+        healthy();
+        return answer === "OK";
+      } catch (error) {
+        outage(error);
+        return true;
+      }
+    },
+
     async acquireSlot({ provider, keyId, model }, cap) {
       const key = `${prefix}slots:${[provider, keyId, model].join(SEPARATOR)}`;
       const holder = `${instanceId}:${++slotCount}`;

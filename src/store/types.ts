@@ -98,6 +98,11 @@ export interface Store {
    * grants it (the per-instance cap still holds).
    */
   acquireSlot?(scope: { provider: string; keyId: string; model: string }, cap: number): Promise<{ release(): void } | false>;
+  /**
+   * Present on a shared store: true for exactly one of the processes that claim `name` within
+   * `ttlMs` (a store that cannot be reached says true: doing the work twice beats not at all).
+   */
+  claim?(name: string, ttlMs: number): Promise<boolean>;
   /** Present on a shared store: whether it is reachable, and what was lost while it was not. */
   health?(): StoreHealth;
 }

@@ -168,3 +168,31 @@ describe("Redis away", () => {
     expect([redisPassword("rediss://user:s3cret%40pass@h:6380"), redisPassword("redis://:only-pass@h"), redisPassword("redis://h:6379")]).toEqual(["s3cret@pass", "only-pass", undefined]);
   });
 });
+
+describe("the daily reset in a cluster", () => {
+  test("every instance resets its pools, but only the one that claims the reset writes it", async () => {
+    const { createEngine } = await import("../../../src/core/create-engine.ts");
+    const { keyId } = await import("../../../src/key-identity.ts");
+    const stores = deployment(2);
+    const writes = [0, 0];
+    const counted = stores.map((store, index) => ({ ...store, clearKeyState: (...args: Parameters<typeof store.clearKeyState>) => ((writes[index]! += 1), store.clearKeyState(...args)) }));
+    const provider = { name: "openai", displayName: "OpenAI", family: "openai" as const, baseUrl: "http://127.0.0.1:9/v1", keys: ["sk-reset-key-0001", "sk-reset-key-0002"], custom: false, ignoreModels: [], whitelistModels: [], responsesApi: "translate" as const };
+    const engines = counted.map((state) => createEngine({ providers: [provider], state, resetMinuteUtc: 180 }));
+    try {
+      await Promise.all(engines.map((engine) => engine.ready));
+      await Promise.all(stores.map((store) => store.watching()));
+      const [here, there] = engines.map((engine) => engine.providers.get("openai")!.pool);
+      here!.coolDown(0, "gpt-4o", Date.now() + 3_600_000, "rate limited (HTTP 429)");
+      await until(() => there!.standing().cooling === 1);
+      expect(keyId("sk-reset-key-0001")).toBe(here!.standing().keys[0]!.id);
+
+      await Promise.all(engines.map((engine) => engine.runDailyReset()));
+      expect([here!.standing().cooling, there!.standing().cooling]).toEqual([0, 0]);
+      // One engine's worth of clears (2 keys × the whole key and its one model), not two.
+      expect(writes.toSorted()).toEqual([0, 4]);
+      expect(await stores[0]!.loadKeyState()).toEqual([]);
+    } finally {
+      for (const engine of engines) engine.stop();
+    }
+  });
+});
