@@ -32,6 +32,14 @@ export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   cerebras: { displayName: "Cerebras", family: "openai", baseUrl: "https://api.cerebras.ai/v1", exampleModel: "llama-3.3-70b" },
   perplexity: { displayName: "Perplexity", family: "openai", baseUrl: "https://api.perplexity.ai", exampleModel: "sonar" },
   sambanova: { displayName: "SambaNova", family: "openai", baseUrl: "https://api.sambanova.ai/v1", exampleModel: "Meta-Llama-3.3-70B-Instruct" },
+  // huggingface.co/changelog/inference-providers-openai-compatible: "point to router.huggingface.co/v1".
+  huggingface: { displayName: "Hugging Face", family: "openai", baseUrl: "https://router.huggingface.co/v1", exampleModel: "openai/gpt-oss-120b" },
+  // docs.github.com/en/github-models/quickstart: POST https://models.github.ai/inference/chat/completions; models are publisher/name.
+  github_models: { displayName: "GitHub Models", family: "openai", baseUrl: "https://models.github.ai/inference", exampleModel: "openai/gpt-4.1-mini" },
+  // platform.kimi.ai/docs/api/overview: the global API at https://api.moonshot.ai/v1 (api.moonshot.cn/v1 in China).
+  moonshot: { displayName: "Moonshot AI (Kimi)", family: "openai", baseUrl: "https://api.moonshot.ai/v1", exampleModel: "moonshot-v1-8k" },
+  // deepinfra.com/docs/advanced/openai_api: "The api_base is https://api.deepinfra.com/v1/openai".
+  deepinfra: { displayName: "DeepInfra", family: "openai", baseUrl: "https://api.deepinfra.com/v1/openai", exampleModel: "meta-llama/Meta-Llama-3.1-8B-Instruct" },
 };
 
 export function catalogEntry(provider: string): CatalogEntry | undefined {

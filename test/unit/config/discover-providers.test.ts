@@ -67,6 +67,16 @@ describe("discoverProviders", () => {
     });
   });
 
+  test("the hosts added from their own documentation: Hugging Face router, GitHub Models, Moonshot, DeepInfra", () => {
+    const { providers } = discoverProviders({ HUGGINGFACE_API_KEY: "hf_k", GITHUB_MODELS_API_KEY: "ghp_k", MOONSHOT_API_KEY: "sk-m", DEEPINFRA_API_KEY: "di-k" });
+    expect(providers.map(({ name, family, baseUrl, custom }) => [name, family, baseUrl, custom])).toEqual([
+      ["huggingface", "openai", "https://router.huggingface.co/v1", false],
+      ["github_models", "openai", "https://models.github.ai/inference", false],
+      ["moonshot", "openai", "https://api.moonshot.ai/v1", false],
+      ["deepinfra", "openai", "https://api.deepinfra.com/v1/openai", false],
+    ]);
+  });
+
   test("the Responses API is native for openai, translated elsewhere, and <P>_RESPONSES says otherwise", () => {
     const mode = (env: Record<string, string>) => Object.fromEntries(discoverProviders(env).providers.map((p) => [p.name, p.responsesApi]));
     expect(mode({ OPENAI_API_KEY: "o", GROQ_API_KEY: "g", GEMINI_API_KEY: "m" })).toEqual({ openai: "native", groq: "translate", gemini: "translate" });
