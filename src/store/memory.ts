@@ -4,8 +4,8 @@
  */
 
 import type { KeyStateRecord, LocalStore, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
+import { addCounters, matchesUsageQuery } from "./usage-rows.ts";
 
-const COUNTERS = ["requests", "successes", "failures", "promptTokens", "completionTokens", "cachedTokens", "reasoningTokens"] as const;
 
 export function createMemoryStore(): LocalStore {
   const usage = new Map<string, UsageRow>();
@@ -19,7 +19,7 @@ export function createMemoryStore(): LocalStore {
       const key = `${delta.day}\u0000${stateKey(delta.provider, delta.keyId, delta.model)}`;
       const row = usage.get(key);
       if (!row) usage.set(key, { ...delta });
-      else for (const counter of COUNTERS) row[counter] += delta[counter];
+      else addCounters(row, delta);
     },
     saveKeyState(record) {
       keyState.set(stateKey(record.provider, record.keyId, record.model), { ...record });
@@ -33,7 +33,7 @@ export function createMemoryStore(): LocalStore {
     loadKeyState: () => [...keyState.values()].map((record) => ({ ...record })),
     usage(query: UsageQuery) {
       return [...usage.values()]
-        .filter((row) => (query.day === undefined || row.day === query.day) && (query.provider === undefined || row.provider === query.provider) && (query.keyId === undefined || row.keyId === query.keyId))
+        .filter((row) => matchesUsageQuery(row, query))
         .map((row) => ({ ...row }));
     },
     getMeta: (name) => meta.get(name),

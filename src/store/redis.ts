@@ -23,8 +23,9 @@
  * missed while the subscription was down, and merges two instances that were apart.
  */
 
+import { addCounters, matchesUsageQuery, USAGE_COUNTERS, type UsageCounter } from "./usage-rows.ts";
 import { connectRedis, redactRedisUrl, type RedisConnection } from "./redis-connection.ts";
-import type { KeyStateChange, KeyStateRecord, Store, StoreHealth, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
+import type { KeyStateChange, KeyStateRecord, Store, StoreHealth, UsageDelta, UsageRow } from "./types.ts";
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://`, with user and password when Redis needs them. */
@@ -51,7 +52,6 @@ export interface RedisStore extends Store {
   health(): StoreHealth;
 }
 
-const COUNTERS = ["requests", "successes", "failures", "promptTokens", "completionTokens", "cachedTokens", "reasoningTokens"] as const;
 const SEPARATOR = "\u0000";
 const DEFAULT_FLUSH_INTERVAL_MS = 1_000;
 const DEFAULT_MAX_PENDING_USAGE = 100_000;
@@ -90,17 +90,11 @@ interface ChangeMessage {
 const stateField = (provider: string, keyId: string, model: string): string => [provider, keyId, model].join(SEPARATOR);
 const usageBucket = (delta: Pick<UsageDelta, "day" | "provider" | "keyId" | "model">): string => [delta.day, delta.provider, delta.keyId, delta.model].join(SEPARATOR);
 
-function matches(row: Pick<UsageDelta, "day" | "provider" | "keyId">, query: UsageQuery): boolean {
-  return (query.day === undefined || query.day === row.day) && (query.provider === undefined || query.provider === row.provider) && (query.keyId === undefined || query.keyId === row.keyId);
-}
 
 function emptyRow(day: string, provider: string, keyId: string, model: string): UsageRow {
   return { day, provider, keyId, model, requests: 0, successes: 0, failures: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, reasoningTokens: 0 };
 }
 
-function addCounters(into: UsageRow, delta: UsageDelta): void {
-  for (const counter of COUNTERS) into[counter] += delta[counter];
-}
 
 
 
@@ -176,7 +170,7 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       const args: string[] = [keys.days, ...new Set(batch.map((row) => row.day))].map(String);
       const increments: string[] = [];
       for (const row of batch) {
-        for (const counter of COUNTERS) {
+        for (const counter of USAGE_COUNTERS) {
           if (row[counter] !== 0) increments.push(keys.usage(row.day), [row.provider, row.keyId, row.model, counter].join(SEPARATOR), String(row[counter]));
         }
       }
@@ -305,8 +299,8 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       for (const day of days) {
         const fields = ((await send("HGETALL", [keys.usage(day)])) ?? {}) as Record<string, string>;
         for (const [field, value] of Object.entries(fields)) {
-          const [provider, keyId, model, counter] = field.split(SEPARATOR) as [string, string, string, (typeof COUNTERS)[number]];
-          if (!matches({ day, provider, keyId }, query) || !COUNTERS.includes(counter)) continue;
+          const [provider, keyId, model, counter] = field.split(SEPARATOR) as [string, string, string, UsageCounter];
+          if (!matchesUsageQuery({ day, provider, keyId }, query) || !USAGE_COUNTERS.includes(counter)) continue;
           const id = usageBucket({ day, provider, keyId, model });
           const row = rows.get(id) ?? emptyRow(day, provider, keyId, model);
           row[counter] += Number(value);
@@ -315,7 +309,7 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       }
       healthy();
       for (const [id, delta] of pending) {
-        if (!matches(delta, query)) continue;
+        if (!matchesUsageQuery(delta, query)) continue;
         const row = rows.get(id);
         if (row) addCounters(row, delta);
         else rows.set(id, { ...delta });

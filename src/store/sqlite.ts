@@ -11,7 +11,8 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { KeyStateRecord, LocalStore, UsageDelta, UsageQuery, UsageRow } from "./types.ts";
+import type { KeyStateRecord, LocalStore, UsageDelta, UsageRow } from "./types.ts";
+import { addCounters, matchesUsageQuery, USAGE_COUNTERS } from "./usage-rows.ts";
 
 export interface SqliteStoreOptions {
   /** Created (recursively) when missing. */
@@ -68,15 +69,6 @@ const DEFAULT_FILE_NAME = "usage.db";
 /** Long enough to ride out another process's checkpoint or migration. */
 const BUSY_TIMEOUT_MS = 5000;
 
-const COUNTER_FIELDS = [
-  "requests",
-  "successes",
-  "failures",
-  "promptTokens",
-  "completionTokens",
-  "cachedTokens",
-  "reasoningTokens",
-] as const satisfies readonly (keyof UsageDelta)[];
 
 // Mapped copies of the record types: bun:sqlite wants bindings with an index
 // signature, which interfaces lack but anonymous object types satisfy.
@@ -362,22 +354,8 @@ function copyKeyState(record: KeyStateRecord): KeyStateRecord {
 
 function copyUsage(delta: UsageDelta): UsageDelta {
   const copy = { day: delta.day, provider: delta.provider, keyId: delta.keyId, model: delta.model } as UsageDelta;
-  for (const field of COUNTER_FIELDS) copy[field] = delta[field];
+  for (const field of USAGE_COUNTERS) copy[field] = delta[field];
   return copy;
-}
-
-// Sums saturate at 2^53 - 1, in the buffer as in the table: past it a counter would stop being an
-// exact integer, and the next delta for the row would then fail validation for good.
-function addCounters(target: UsageDelta, delta: UsageDelta): void {
-  for (const field of COUNTER_FIELDS) target[field] = Math.min(target[field] + delta[field], Number.MAX_SAFE_INTEGER);
-}
-
-function matchesUsageQuery(delta: UsageDelta, query: UsageQuery): boolean {
-  return (
-    (query.day === undefined || query.day === delta.day) &&
-    (query.provider === undefined || query.provider === delta.provider) &&
-    (query.keyId === undefined || query.keyId === delta.keyId)
-  );
 }
 
 function compareUsageRows(a: UsageRow, b: UsageRow): number {
@@ -396,7 +374,7 @@ function compareStrings(a: string, b: string): number {
 // A bad value would otherwise surface only at flush time, where it would fail
 // the whole batch (NaN binds as NULL) and keep failing on every retry.
 function assertUsageCounters(delta: UsageDelta): void {
-  for (const field of COUNTER_FIELDS) {
+  for (const field of USAGE_COUNTERS) {
     const value = delta[field];
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new TypeError(`usage ${field} must be a non-negative integer, got ${String(value)}`);
