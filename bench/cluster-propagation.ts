@@ -28,7 +28,7 @@ const provider: ProviderSettings = {
   displayName: "OpenAI",
   family: "openai",
   baseUrl: "http://127.0.0.1:9/v1",
-  keys: ["sk-bench-cluster-0001", "sk-bench-cluster-0002"],
+  keys: [{ secret: "sk-bench-cluster-0001" }, { secret: "sk-bench-cluster-0002" }],
   custom: false,
   ignoreModels: [],
   whitelistModels: [],

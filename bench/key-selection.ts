@@ -11,7 +11,7 @@ const ROUNDS = 200_000;
 
 /** Acquire+release pairs per second with `keyCount` keys, after a warm-up. */
 export async function opsPerSecond(keyCount: number, rounds = ROUNDS): Promise<number> {
-  const keys = Array.from({ length: keyCount }, (_, i) => ({ secret: `sk-${i}`, id: `id${i}`, masked: `…${i}` }));
+  const keys = Array.from({ length: keyCount }, (_, i) => ({ secret: `sk-${i}`, id: `id${i}`, masked: `…${i}`, baseUrl: "http://127.0.0.1:9/v1", options: {} }));
   const pool = createKeyPool({ provider: "bench", keys });
   const none = new Set<number>();
   const deadline = Date.now() + 3_600_000;

@@ -7,6 +7,7 @@
  * the key unless the user says otherwise.
  */
 
+import { createCredential } from "../src/credential.ts";
 import { maskKey } from "../src/key-identity.ts";
 import { adapterFor } from "../src/providers/adapter-for-family.ts";
 import { catalogEntry, type WireFamily } from "../src/providers/catalog.ts";
@@ -52,7 +53,7 @@ export function checkTarget(vars: ReadonlyMap<string, string>, provider: string)
 /** Asks the provider's model list with the key; see the module comment. */
 export async function checkKey(options: CheckKeyOptions): Promise<KeyCheckResult> {
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
-  const { url, headers } = adapterFor(options.family).keyCheckRequest(normaliseBaseUrl(options.baseUrl), options.key);
+  const { url, headers } = await adapterFor(options.family).keyCheckRequest(createCredential({ secret: options.key, baseUrl: normaliseBaseUrl(options.baseUrl) }));
   const host = hostOf(options.baseUrl);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);

@@ -14,6 +14,7 @@ import { HELP_TEXT, parseCliArgs, type CliArgs } from "./config/cli-args.ts";
 import { curlLine, exampleModel } from "./config/client-examples.ts";
 import { envFileTarget, resolveEnvFile } from "./config/paths.ts";
 import { maskKey } from "./key-identity.ts";
+import { providerCredentials } from "./core/provider-credentials.ts";
 import { ConfigError, loadSettings, type Settings } from "./config/settings.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
 import { createProxyContext } from "./server/proxy-context.ts";
@@ -123,7 +124,7 @@ function printBanner(log: Logger, settings: Settings, server: RunningServer): vo
     "  providers:",
     ...settings.providers.map(
       (provider) =>
-        `    ${provider.name.padEnd(12)} ${String(provider.keys.length).padStart(3)} key${provider.keys.length === 1 ? " " : "s"}  ${provider.keys.map(maskKey).slice(0, 4).join(" ")}${provider.keys.length > 4 ? " …" : ""}  ${provider.baseUrl}${provider.custom ? "  (custom)" : ""}`,
+        `    ${provider.name.padEnd(12)} ${String(provider.keys.length).padStart(3)} key${provider.keys.length === 1 ? " " : "s"}  ${providerCredentials(provider).map((key) => key.masked).slice(0, 4).join(" ")}${provider.keys.length > 4 ? " …" : ""}  ${provider.baseUrl}${provider.custom ? "  (custom)" : ""}`,
     ),
     "",
     // The key stays out of the console (it may be a log); the line reads it from the shell.

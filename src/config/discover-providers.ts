@@ -7,6 +7,11 @@
  *   itself is excluded). Trimmed, blanks dropped, duplicates dropped (first wins).
  * - `<P>_API_BASE`: base URL override for a catalog provider, or the definition of a
  *   custom OpenAI-compatible provider.
+ * - `<P>_API_BASE_<N>`: the endpoint of key `<P>_API_KEY_<N>` alone (an Azure resource, one of
+ *   several self-hosted servers); with no such key, a keyless server of its own. A provider with
+ *   base URLs and no key at all (a local Ollama) is keyless: one slot per server.
+ * - `<P>_<OPTION>`, `<P>_<OPTION>_<N>`: a family's settings (`BEDROCK_REGION`, `VERTEX_PROJECT`,
+ *   …), provider-wide or for key `<N>`.
  * - `IGNORE_MODELS_<P>`, `WHITELIST_MODELS_<P>`: comma-separated `*` globs.
  * - `MAX_CONCURRENT_REQUESTS_PER_KEY_<P>`: positive whole number.
  * - `<P>_RESPONSES`: `native` (the host serves `/responses` itself: pass through) or
@@ -19,7 +24,7 @@
  * of stopping start-up; the same mistake inside the .env file is an error.
  */
 
-import { catalogEntry, type WireFamily } from "../providers/catalog.ts";
+import { catalogEntry, PROVIDER_CATALOG, type WireFamily } from "../providers/catalog.ts";
 import { ConfigError } from "./paths.ts";
 
 export interface ProviderSettings {
@@ -29,8 +34,8 @@ export interface ProviderSettings {
   family: WireFamily;
   /** Base URL including the API version path, without a trailing slash. */
   baseUrl: string;
-  /** Distinct keys in variable order; never empty. */
-  keys: string[];
+  /** Distinct keys in variable order (keyless servers after them); never empty. */
+  keys: ProviderKey[];
   /** True when defined by `<P>_API_BASE` rather than the catalog. */
   custom: boolean;
   ignoreModels: string[];
@@ -42,6 +47,16 @@ export interface ProviderSettings {
 }
 
 export type ResponsesApiMode = "native" | "translate";
+
+/** One configured key: its secret, and where it differs from the provider, its endpoint and settings. */
+export interface ProviderKey {
+  /** "" for a keyless server. */
+  secret: string;
+  /** `<P>_API_BASE_<N>`: this key's own endpoint; absent: the provider's base URL. */
+  baseUrl?: string;
+  /** The family's settings for this key (`region`, `project`, …), provider-wide ones included; absent when none is set. */
+  options?: Record<string, string>;
+}
 
 export interface DiscoveryResult {
   /** In the order the first key of each provider appears. */
@@ -83,6 +98,38 @@ export function providerOfKeyVar(name: string): string | null {
   return name.slice(0, name.indexOf(KEY_MARKER)).toLowerCase();
 }
 
+/** `<P>_API_BASE` (suffix "") or `<P>_API_BASE_<N>` → provider and suffix; null for any other name. */
+function baseVarParts(name: string): { provider: string; suffix: string } | null {
+  const at = name.indexOf(BASE_SUFFIX);
+  if (at <= 0) return null;
+  const rest = name.slice(at + BASE_SUFFIX.length);
+  if (rest !== "" && !(rest.startsWith("_") && rest.length > 1)) return null;
+  return { provider: name.slice(0, at).toLowerCase(), suffix: rest.slice(1) };
+}
+
+/** The suffix that pairs a key variable with its endpoint and settings: `OPENAI_API_KEY_2` → "2". */
+function keySuffix(name: string): string {
+  return name.slice(name.indexOf(KEY_MARKER) + KEY_MARKER.length + 1);
+}
+
+interface Named {
+  name: string;
+  value: string;
+}
+
+/** The family settings a catalog provider takes per key, as variable prefixes (`BEDROCK_REGION`). */
+const OPTION_VARS = Object.entries(PROVIDER_CATALOG).flatMap(([provider, entry]) =>
+  (entry.keyOptions ?? []).map((option) => ({ provider, option: option.name, prefix: `${provider.toUpperCase()}_${option.env}` })),
+);
+
+function optionVarParts(name: string): { provider: string; option: string; suffix: string } | null {
+  for (const { provider, option, prefix } of OPTION_VARS) {
+    if (name === prefix) return { provider, option, suffix: "" };
+    if (name.startsWith(prefix + "_") && name.length > prefix.length + 1) return { provider, option, suffix: name.slice(prefix.length + 1) };
+  }
+  return null;
+}
+
 /** Finds the configured providers. Throws ConfigError on the first problem the user must fix. */
 export function discoverProviders(
   env: Readonly<Record<string, string | undefined>>,
@@ -91,20 +138,38 @@ export function discoverProviders(
   const fromFile = (name: string) => options.fileVars === undefined || options.fileVars.has(name);
   const warnings: string[] = [];
   const skipped: string[] = [];
-  const keyVars = new Map<string, { name: string; value: string }[]>();
-  const bases = new Map<string, { name: string; value: string }>();
-  const ignore = new Map<string, { name: string; value: string }>();
-  const whitelist = new Map<string, { name: string; value: string }>();
-  const maxConcurrent = new Map<string, { name: string; value: string }>();
-  const responsesModes = new Map<string, { name: string; value: string }>();
+  /** Providers in the order their first key or endpoint appears. */
+  const seen = new Set<string>();
+  const keyVars = new Map<string, Named[]>();
+  /** Per provider: the provider-wide base under "", each key's own under its suffix. */
+  const bases = new Map<string, Map<string, Named>>();
+  const optionVars = new Map<string, Map<string, Map<string, Named>>>();
+  const ignore = new Map<string, Named>();
+  const whitelist = new Map<string, Named>();
+  const maxConcurrent = new Map<string, Named>();
+  const responsesModes = new Map<string, Named>();
 
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined) continue;
     const keyProvider = providerOfKeyVar(name);
+    const base = keyProvider === null ? baseVarParts(name) : null;
+    const option = keyProvider === null && base === null ? optionVarParts(name) : null;
     if (keyProvider !== null) {
       push(keyVars, keyProvider, { name, value: raw });
-    } else if (name.endsWith(BASE_SUFFIX) && raw.trim() !== "") {
-      bases.set(name.slice(0, -BASE_SUFFIX.length).toLowerCase(), { name, value: raw });
+      if (raw.trim() !== "") seen.add(keyProvider);
+    } else if (base !== null) {
+      if (raw.trim() === "") continue;
+      let own = bases.get(base.provider);
+      if (!own) bases.set(base.provider, (own = new Map()));
+      own.set(base.suffix, { name, value: raw });
+      seen.add(base.provider);
+    } else if (option !== null) {
+      if (raw.trim() === "") continue;
+      let byOption = optionVars.get(option.provider);
+      if (!byOption) optionVars.set(option.provider, (byOption = new Map()));
+      let bySuffix = byOption.get(option.option);
+      if (!bySuffix) byOption.set(option.option, (bySuffix = new Map()));
+      bySuffix.set(option.suffix, { name, value: raw.trim() });
     } else if (name.startsWith(PREFIXES.ignore)) {
       ignore.set(name.slice(PREFIXES.ignore.length).toLowerCase(), { name, value: raw });
     } else if (name.startsWith(PREFIXES.whitelist)) {
@@ -117,45 +182,68 @@ export function discoverProviders(
   }
 
   const providers: ProviderSettings[] = [];
-  for (const [provider, vars] of keyVars) {
-    const keys = distinctKeys(vars);
-    const base = bases.get(provider);
-    const deliberate = vars.some((v) => fromFile(v.name)) || (base !== undefined && fromFile(base.name));
-    if (keys.length === 0) continue; // blank template lines, e.g. `GROQ_API_KEY=`
+  for (const provider of seen) {
+    const vars = (keyVars.get(provider) ?? []).filter((v) => v.value.trim() !== "");
+    const ownBases = bases.get(provider) ?? new Map<string, Named>();
+    const wideBase = ownBases.get("");
+    const baseVars = [...ownBases.values()];
+    const first = vars[0] ?? baseVars[0]!;
+    const deliberate = vars.some((v) => fromFile(v.name)) || baseVars.some((v) => fromFile(v.name));
 
     if (!PROVIDER_NAME.test(provider)) {
+      const marker = vars.length > 0 ? KEY_MARKER : BASE_SUFFIX;
       const sentence =
-        `${vars[0]!.name} does not give a usable provider name: the part before ${KEY_MARKER} must be ` +
+        `${first.name} does not give a usable provider name: the part before ${marker} must be ` +
         `letters, digits and underscores, starting with a letter or digit`;
       if (deliberate) throw new ConfigError(`${sentence}.`);
-      warnings.push(`Ignoring ${vars[0]!.name} from the environment: ${sentence.slice(sentence.indexOf(":") + 2)}.`);
-      skipped.push(...vars.map((v) => v.name));
+      warnings.push(`Ignoring ${first.name} from the environment: ${sentence.slice(sentence.indexOf(":") + 2)}.`);
+      skipped.push(...vars.map((v) => v.name), ...baseVars.map((v) => v.name));
       continue;
     }
 
     const entry = catalogEntry(provider);
-    if (entry === undefined && base === undefined) {
+    if (vars.length > 0 && entry === undefined && baseVars.length === 0) {
       const baseVar = provider.toUpperCase() + BASE_SUFFIX;
       if (deliberate) {
         throw new ConfigError(
-          `${vars[0]!.name} is set but "${provider}" is not a known provider: to use it as a custom ` +
+          `${first.name} is set but "${provider}" is not a known provider: to use it as a custom ` +
             `OpenAI-compatible provider, set ${baseVar} to its base URL (for example http://localhost:11434/v1).`,
         );
       }
-      warnings.push(
-        `Ignoring ${vars[0]!.name} from the environment: "${provider}" is not a known provider (set ${baseVar} to use it).`,
-      );
+      warnings.push(`Ignoring ${first.name} from the environment: "${provider}" is not a known provider (set ${baseVar} to use it).`);
       skipped.push(...vars.map((v) => v.name));
+      continue;
+    }
+    // Endpoints without a key make a keyless provider, which only a deliberate setting may do: a
+    // shell's stray OPENAI_API_BASE (other tools read that name) must not turn into a provider
+    // nobody asked for. A per-key endpoint is a name only this proxy reads, and a local server of
+    // the catalog (Ollama) is meant to be keyless, so those count from the environment too.
+    const meantKeyless = entry?.keyless === true || baseVars.some((v) => v !== wideBase) || baseVars.some((v) => fromFile(v.name));
+    if (vars.length === 0 && !meantKeyless) {
+      const upper = provider.toUpperCase();
+      warnings.push(`Ignoring ${first.name} from the environment: no ${upper}${KEY_MARKER} is set (name a keyless server ${upper}${BASE_SUFFIX}_1 to use it).`);
+      skipped.push(...baseVars.map((v) => v.name));
       continue;
     }
     checkKeysAreSingle(vars, provider);
     const family = entry?.family ?? "openai";
+    const defaultBase = wideBase !== undefined ? parseBaseUrl(wideBase.name, wideBase.value) : entry?.baseUrl;
+    const keys = providerKeys(vars, ownBases, optionVars.get(provider));
+    if (defaultBase === undefined) {
+      // A custom provider defined by per-key endpoints only: a key without one has nowhere to go.
+      const stray = vars.find((v) => !ownBases.has(keySuffix(v.name)));
+      if (stray !== undefined) {
+        const upper = provider.toUpperCase();
+        throw new ConfigError(`${stray.name} has no endpoint: set ${upper}${BASE_SUFFIX}${keySuffix(stray.name) ? "_" + keySuffix(stray.name) : ""} for it, or ${upper}${BASE_SUFFIX} for every key.`);
+      }
+    }
+    const baseUrl = defaultBase ?? keys[0]!.baseUrl!;
 
     providers.push({
       name: provider,
       displayName: entry?.displayName ?? provider,
       family,
-      baseUrl: base === undefined ? entry!.baseUrl : parseBaseUrl(base.name, base.value),
+      baseUrl,
       keys,
       custom: entry === undefined,
       ignoreModels: parseGlobList(ignore.get(provider)?.value),
@@ -166,20 +254,9 @@ export function discoverProviders(
   }
 
   const configured = new Set(providers.map((p) => p.name));
-  // A custom base whose provider has no key cannot serve anything; say so rather than start
-  // with a silent gap. (With a key it would have been configured above.)
-  for (const [provider, base] of bases) {
-    if (configured.has(provider) || catalogEntry(provider) !== undefined || !PROVIDER_NAME.test(provider)) continue;
-    const keyVar = provider.toUpperCase() + KEY_MARKER;
-    if (!fromFile(base.name)) {
-      warnings.push(`Ignoring ${base.name} from the environment: no ${keyVar} is set.`);
-      skipped.push(base.name);
-      continue;
-    }
-    throw new ConfigError(
-      `${base.name} defines the custom provider "${provider}" but no ${keyVar} is set: add ${keyVar}=<key> ` +
-        `(a placeholder such as ${keyVar}=none works for a local server that ignores keys).`,
-    );
+  for (const [provider, byOption] of optionVars) {
+    if (configured.has(provider)) continue;
+    for (const bySuffix of byOption.values()) for (const v of bySuffix.values()) warnings.push(noEffect(v.name, provider));
   }
 
   // Validate every concurrency cap, even an orphan one: a bad value is a typo worth fixing now.
@@ -317,13 +394,47 @@ function parseBaseUrl(name: string, raw: string): string {
   return value;
 }
 
-function distinctKeys(vars: readonly { name: string; value: string }[]): string[] {
+/**
+ * The keys in variable order, then the keyless servers (`<P>_API_BASE_<N>` with no key `<N>`), and
+ * with no key nor server of its own a provider-wide base alone is one keyless server. A key is
+ * distinct by its secret and endpoint (the first duplicate wins): one placeholder key on three
+ * servers is three keys, the same key pasted twice is one.
+ */
+function providerKeys(vars: readonly Named[], ownBases: ReadonlyMap<string, Named>, optionVars: ReadonlyMap<string, ReadonlyMap<string, Named>> | undefined): ProviderKey[] {
+  const keys: ProviderKey[] = [];
   const seen = new Set<string>();
+  const add = (secret: string, suffix: string | undefined): void => {
+    const own = suffix === undefined || suffix === "" ? undefined : ownBases.get(suffix);
+    const baseUrl = own === undefined ? (secret === "" ? parseBaseUrl(ownBases.get("")!.name, ownBases.get("")!.value) : undefined) : parseBaseUrl(own.name, own.value);
+    const identity = `${secret}\n${baseUrl ?? ""}`;
+    if (seen.has(identity)) return;
+    seen.add(identity);
+    const key: ProviderKey = { secret };
+    if (baseUrl !== undefined) key.baseUrl = baseUrl;
+    const options = keyOptions(optionVars, suffix ?? "");
+    if (options !== undefined) key.options = options;
+    keys.push(key);
+  };
+  const keySuffixes = new Set<string>();
   for (const v of vars) {
-    const key = v.value.trim();
-    if (key !== "") seen.add(key); // Set keeps first-insertion order, so the first duplicate wins.
+    const suffix = keySuffix(v.name);
+    keySuffixes.add(suffix);
+    add(v.value.trim(), suffix);
   }
-  return [...seen];
+  for (const suffix of ownBases.keys()) if (suffix !== "" && !keySuffixes.has(suffix)) add("", suffix);
+  if (keys.length === 0) add("", undefined);
+  return keys;
+}
+
+/** A key's family settings: the provider-wide value of each, overridden by the key's own. */
+function keyOptions(optionVars: ReadonlyMap<string, ReadonlyMap<string, Named>> | undefined, suffix: string): Record<string, string> | undefined {
+  if (optionVars === undefined) return undefined;
+  const options: Record<string, string> = {};
+  for (const [option, bySuffix] of optionVars) {
+    const value = (suffix !== "" ? bySuffix.get(suffix) : undefined) ?? bySuffix.get("");
+    if (value !== undefined) options[option] = value.value;
+  }
+  return Object.keys(options).length === 0 ? undefined : options;
 }
 
 /** A space inside a key is almost always two keys pasted into one variable. */

@@ -13,8 +13,8 @@ import type { ProxyError } from "../errors/proxy-error.ts";
 import type { AttemptResult, Failure, Settlement, TokenUsage } from "../outcome.ts";
 import { invalidRequest } from "../errors/proxy-error.ts";
 import type { ChatRequest } from "../formats/openai-requests.ts";
-import { UnsupportedRequestError, type ChatPlan, type PassthroughPlan } from "../providers/adapter.ts";
-import { attemptJson, attemptStream, type AttemptTimeouts, type DecodeAnswers, type EventInspector, type StreamTranslator, type UpstreamRequest } from "../providers/attempts.ts";
+import { UnsupportedRequestError, type ChatPlan, type PassthroughPlan, type RequestFor } from "../providers/adapter.ts";
+import { attemptJson, attemptStream, type AttemptTimeouts, type DecodeAnswers, type StreamOptions } from "../providers/attempts.ts";
 import { openAIRelayDialect } from "../providers/openai/openai-relay-dialect.ts";
 import { relayStream, type RelayDialect } from "../providers/relay-stream.ts";
 import type { ModelTarget } from "./resolve-model.ts";
@@ -69,9 +69,9 @@ export type ChatAnswer =
 
 interface PlannedCall<D extends RelayDialect> {
   stream: boolean;
-  request(key: string): UpstreamRequest;
+  request: RequestFor;
   decode: DecodeAnswers;
-  streamOptions: { translate?: StreamTranslator; inspect?: EventInspector };
+  streamOptions: StreamOptions;
   relayDialect(): D;
 }
 
@@ -82,12 +82,12 @@ async function runPlanned<C extends ChatRunner<{ ok: false }>, D extends RelayDi
 ): Promise<ChatAnswer | FailureOf<C>> {
   const { timeouts } = options;
   if (!plan.stream) {
-    const result = await call.run((lease, controller) => attemptJson([plan.request(lease.secret)], plan.decode, controller, timeouts));
+    const result = await call.run((lease, controller) => attemptJson([plan.request(lease.credential)], plan.decode, controller, timeouts));
     if (!result.ok) return result as FailureOf<C>;
     call.succeed(result.lease, result.value.usage);
     return { ok: true, kind: "json", status: result.value.status, text: result.value.text, trace: result.trace };
   }
-  const result = await call.run((lease, controller) => attemptStream(plan.request(lease.secret), controller, timeouts, plan.streamOptions));
+  const result = await call.run((lease, controller) => attemptStream(plan.request(lease.credential), controller, timeouts, plan.streamOptions));
   if (!result.ok) return result as FailureOf<C>;
   const { lease } = result;
   const dialect = plan.relayDialect();
@@ -112,7 +112,7 @@ export function runChatCall<C extends ChatRunner<{ ok: false }>>(call: C, plan: 
     call,
     {
       ...plan,
-      streamOptions: { translate: plan.translateStream },
+      streamOptions: { translate: plan.translateStream, streamType: plan.streamType },
       relayDialect: () => {
         const dialect = openAIRelayDialect({ stripUsageChunk });
         return options.failureText ? { ...dialect, failureText: options.failureText } : dialect;
@@ -134,7 +134,7 @@ export function runPassthroughCall<C extends ChatRunner<{ ok: false }>, D extend
 /** A client's chat request for the model's provider: planned for its family, then run. */
 export async function runChat<C extends ChatRunner<{ ok: false }>>(target: ModelTarget, body: ChatRequest, face: CallFace<C>): Promise<ChatAnswer | FailureOf<C>> {
   const { runtime, model } = target;
-  const planned = planOrReject(face, () => runtime.adapter.planChat(body, model, runtime.settings.baseUrl));
+  const planned = planOrReject(face, () => runtime.adapter.planChat(body, model));
   if (!planned.ok) return planned.failure;
   return runChatCall(face.open(), planned.plan, face);
 }

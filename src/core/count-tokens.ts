@@ -24,12 +24,12 @@ export type TokenCount<F> = { ok: true; count: number; exact: boolean } | { ok: 
 
 export async function countCanonicalTokens<C extends ChatRunner<{ ok: false }>>(options: CountTokensOptions<C>): Promise<TokenCount<FailureOf<C>>> {
   const { runtime, model, chat } = options;
-  const plan = runtime.adapter.planCountTokens?.(canonicalForProvider(chat, runtime), model, runtime.settings.baseUrl);
+  const plan = runtime.adapter.planCountTokens?.(canonicalForProvider(chat, runtime), model);
   if (plan) {
     const call = options.open();
     const result = await call.run((lease, controller) =>
       attemptJson(
-        [plan.request(lease.secret)],
+        [plan.request(lease.credential)],
         ([reply]) => {
           const count = plan.read(reply!.body);
           return count === undefined ? { ok: false, failure: { class: "transient", status: 200, message: "the provider's token count answer had no count" } } : { ok: true, text: String(count) };

@@ -11,7 +11,7 @@
  */
 
 import type { ProviderSettings } from "../config/discover-providers.ts";
-import { keyId, maskKey } from "../key-identity.ts";
+import { providerCredentials } from "./provider-credentials.ts";
 import { lastDailyReset, scheduleDailyReset } from "../engine/daily-reset.ts";
 import { createIncidentTracker, type IncidentTracker } from "../engine/incidents.ts";
 import { createKeyPool } from "../engine/key-pool.ts";
@@ -67,7 +67,7 @@ export function createEngine(options: EngineOptions): Engine {
   for (const provider of options.providers) {
     const pool = createKeyPool({
       provider: provider.name,
-      keys: provider.keys.map((secret) => ({ secret, id: keyId(secret), masked: maskKey(secret) })),
+      keys: providerCredentials(provider),
       maxConcurrentPerKey: provider.maxConcurrentPerKey,
       sink: state,
     });

@@ -19,7 +19,7 @@ export async function runEmbeddingsCall<C extends ChatRunner<{ ok: false }>>(
   reshape?: (list: string) => string | undefined,
 ): Promise<Extract<ChatAnswer, { kind: "json" }> | FailureOf<C>> {
   const { runtime, model } = target;
-  const planned = planOrReject(face, () => runtime.adapter.planEmbeddings(body, model, runtime.settings.baseUrl));
+  const planned = planOrReject(face, () => runtime.adapter.planEmbeddings(body, model));
   if (!planned.ok) return planned.failure;
   const { plan } = planned;
   const decode: DecodeAnswers = !reshape
@@ -32,7 +32,7 @@ export async function runEmbeddingsCall<C extends ChatRunner<{ ok: false }>>(
         return { ok: true, text, usage: decoded.usage };
       };
   const call = face.open();
-  const result = await call.run((lease, controller) => attemptJson(plan.requests(lease.secret), decode, controller, face.timeouts));
+  const result = await call.run((lease, controller) => attemptJson(plan.requests(lease.credential), decode, controller, face.timeouts));
   if (!result.ok) return result as FailureOf<C>;
   call.succeed(result.lease, result.value.usage);
   return { ok: true, kind: "json", status: result.value.status, text: result.value.text, trace: result.trace };

@@ -53,7 +53,7 @@ export async function runMessagesCall<C extends ChatRunner<{ ok: false }>>(
   extras: MessagesCallExtras = {},
 ): Promise<ChatAnswer | FailureOf<C>> {
   const { runtime, model } = target;
-  const native = runtime.adapter.planNativeMessages?.({ body: passthroughBody(body, model), stream: body.stream === true, ...extras }, runtime.settings.baseUrl);
+  const native = runtime.adapter.planNativeMessages?.({ body: passthroughBody(body, model), stream: body.stream === true, ...extras });
   if (native) return runPassthroughCall(face.open(), native, face);
 
   const canonical = canonicalRequest(body);
@@ -83,7 +83,7 @@ export async function countMessageTokens<C extends ChatRunner<{ ok: false }>>(
 ): Promise<{ ok: true; count: number; exact: boolean; text?: string } | FailureOf<C>> {
   const { runtime, model } = target;
   const { max_tokens: _maxTokens, stream: _stream, ...countable } = body;
-  const native = runtime.adapter.planNativeMessageCount?.({ body: passthroughBody(countable, model), stream: false, ...extras }, runtime.settings.baseUrl);
+  const native = runtime.adapter.planNativeMessageCount?.({ body: passthroughBody(countable, model), stream: false, ...extras });
   if (native) {
     const answer = await runPassthroughCall(face.open(), native, face);
     if (answer.ok && answer.kind === "json") {

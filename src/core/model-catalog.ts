@@ -48,8 +48,7 @@ export function createModelCatalog(options: {
     let lastMessage = "no usable key";
     for (const key of pool.healthyKeys(KEYS_TO_TRY)) {
       const result = await adapter.listModels({
-        baseUrl: settings.baseUrl,
-        key: key.secret,
+        key,
         timeoutMs: LIST_TIMEOUT_MS,
         signal: AbortSignal.timeout(LIST_TIMEOUT_MS * 2),
       });
@@ -64,7 +63,7 @@ export function createModelCatalog(options: {
             owned_by: model.owned_by ?? settings.name,
           }));
       }
-      lastMessage = result.failure.message.split(key.secret).join(key.masked);
+      lastMessage = key.secret === "" ? result.failure.message : result.failure.message.split(key.secret).join(key.masked);
     }
     throw new Error(lastMessage);
   };

@@ -127,7 +127,7 @@ function withoutId(item: unknown): unknown {
 
 async function nativeResponse<C extends ChatRunner<{ ok: false }>>(turn: Turn, face: CallFace<C>): Promise<ResponsesAnswer | FailureOf<C>> {
   const { runtime } = turn.target;
-  const plan = runtime.adapter.planNativeResponses!({ body: nativeBody(turn), stream: turn.request.stream === true }, runtime.settings.baseUrl);
+  const plan = runtime.adapter.planNativeResponses!({ body: nativeBody(turn), stream: turn.request.stream === true });
   const answer = await runPassthroughCall(face.open(), plan, { ...face, onStreamEnd: (dialect) => void remember(turn, dialect.finalResponse()) });
   if (!answer.ok) return answer;
   // Parsed only to be kept: the client gets the host's bytes as they came.

@@ -21,13 +21,10 @@ import { circuitBackoffMs, failuresToOpenCircuit } from "./cooldown-policy.ts";
 import { createIndexedHeap, type IndexedHeap } from "./indexed-heap.ts";
 import type { KeyStateChange, KeyStateRecord, Store } from "../store/types.ts";
 import type { KeyStanding } from "./types.ts";
+import type { Credential } from "../credential.ts";
 
-/** One configured key, already hashed and masked by the caller. */
-export interface PoolKey {
-  secret: string;
-  id: string;
-  masked: string;
-}
+/** One configured key (its endpoint and settings with it), already hashed and masked by the caller. */
+export type PoolKey = Credential;
 
 /** Where the pool writes state changes so a restart remembers them. */
 export type KeyStateSink = Pick<Store, "saveKeyState" | "clearKeyState" | "clearAllKeyState">;
@@ -46,6 +43,8 @@ export interface Lease {
   readonly secret: string;
   readonly keyId: string;
   readonly masked: string;
+  /** The key as the upstream request needs it: secret, endpoint, settings. */
+  readonly credential: Credential;
   readonly model: string;
   /**
    * The key's circuit for this model was open or half-open: this lease is its trial, and its
@@ -371,6 +370,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       secret: key.secret,
       keyId: key.id,
       masked: key.masked,
+      credential: key,
       model: lane.model,
       trial,
       release() {

@@ -370,7 +370,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 /** Upstream messages sometimes echo the key; the client and the logs get its masked form only. */
 export function redactFailure(failure: Failure, lease: Lease): Failure {
-  if (!failure.message.includes(lease.secret)) return failure;
+  // A keyless server has no secret to hide (and "" is inside every text).
+  if (lease.secret === "" || !failure.message.includes(lease.secret)) return failure;
   return { ...failure, message: failure.message.split(lease.secret).join(lease.masked) };
 }
 

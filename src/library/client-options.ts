@@ -5,12 +5,22 @@
  */
 
 import { z } from "zod";
-import { defaultResponsesMode, discoverProviders, type ProviderSettings } from "../config/discover-providers.ts";
+import { defaultResponsesMode, discoverProviders, type ProviderKey, type ProviderSettings } from "../config/discover-providers.ts";
 import { ConfigError } from "../config/paths.ts";
 import { catalogEntry } from "../providers/catalog.ts";
 
+/** A key with its own endpoint or settings; no `key` at all is a keyless server. */
+const keyWithEndpoint = z.object({
+  key: z.string().trim().min(1).optional(),
+  baseUrl: z.url().optional(),
+  /** The family's settings for this key (`region`, `project`, `location`, `api_version`). */
+  options: z.record(z.string(), z.string()).optional(),
+});
+
 const providerSchema = z.object({
-  keys: z.array(z.string().trim().min(1)).min(1, "needs at least one key"),
+  keys: z.array(z.union([z.string().trim().min(1), keyWithEndpoint])).min(1, "needs at least one key"),
+  /** The family's settings for every key (a key's own `options` win). */
+  options: z.record(z.string(), z.string()).optional(),
   /** Required for a provider the catalog does not know (any OpenAI-compatible host). */
   baseUrl: z.url().optional(),
   maxConcurrentPerKey: z.int().positive().optional(),
@@ -60,7 +70,7 @@ export function providerSettings(name: string, options: z.output<typeof provider
     displayName: entry?.displayName ?? name,
     family,
     baseUrl,
-    keys: [...new Set(options.keys)],
+    keys: distinctKeys(options.keys, options.options),
     custom: entry === undefined || options.baseUrl !== undefined,
     ignoreModels: options.ignoreModels ?? [],
     whitelistModels: options.whitelistModels ?? [],
@@ -74,7 +84,7 @@ export function providersFromEnv(env: Readonly<Record<string, string | undefined
   const found: Record<string, ProviderOptions> = {};
   for (const provider of discoverProviders(env).providers) {
     found[provider.name] = {
-      keys: provider.keys,
+      keys: provider.keys.map(keyOption),
       ...(provider.custom ? { baseUrl: provider.baseUrl } : {}),
       ...(provider.maxConcurrentPerKey !== undefined ? { maxConcurrentPerKey: provider.maxConcurrentPerKey } : {}),
       ...(provider.ignoreModels.length > 0 ? { ignoreModels: provider.ignoreModels } : {}),
@@ -83,4 +93,26 @@ export function providersFromEnv(env: Readonly<Record<string, string | undefined
     };
   }
   return found;
+}
+
+/** A discovered key as the options spell it: a plain string unless it has an endpoint or settings of its own. */
+function keyOption(key: ProviderKey): string | z.input<typeof keyWithEndpoint> {
+  if (key.baseUrl === undefined && key.options === undefined) return key.secret;
+  return { ...(key.secret !== "" ? { key: key.secret } : {}), ...(key.baseUrl ? { baseUrl: key.baseUrl } : {}), ...(key.options ? { options: key.options } : {}) };
+}
+
+/** The keys as the engine takes them, the first of two same keys on the same endpoint kept. */
+function distinctKeys(keys: z.output<typeof providerSchema>["keys"], shared: Record<string, string> | undefined): ProviderKey[] {
+  const seen = new Set<string>();
+  const out: ProviderKey[] = [];
+  for (const item of keys) {
+    const key: ProviderKey = typeof item === "string" ? { secret: item } : { secret: item.key ?? "", ...(item.baseUrl ? { baseUrl: item.baseUrl.replace(/\/+$/, "") } : {}) };
+    const options = { ...shared, ...(typeof item === "string" ? {} : item.options) };
+    if (Object.keys(options).length > 0) key.options = options;
+    const identity = `${key.secret}\n${key.baseUrl ?? ""}\n${JSON.stringify(key.options ?? {})}`;
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    out.push(key);
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
  * as OpenAI, and how to list models. The routes and the engine never look inside a wire format.
  */
 
+import type { Credential } from "../credential.ts";
 import type { ChatRequest, EmbeddingsRequest } from "../formats/openai-requests.ts";
 import type { Failure } from "../outcome.ts";
 import type { DecodeAnswers, EventInspector, StreamTranslator, UpstreamRequest } from "./attempts.ts";
@@ -21,15 +22,24 @@ export class UnsupportedRequestError extends Error {
   }
 }
 
+/**
+ * The upstream request for one key. Most families build it at once; one that signs requests
+ * (SigV4) or exchanges a credential for a token answers later, and throws `CredentialFailure` when
+ * the key cannot be made to authenticate.
+ */
+export type RequestFor = (key: Credential) => UpstreamRequest | Promise<UpstreamRequest>;
+
 export interface ChatPlan {
   stream: boolean;
   /** The proxy asked for usage the client did not: drop the usage-only chunk on the way out. */
   stripUsageChunk: boolean;
-  request(key: string): UpstreamRequest;
+  request: RequestFor;
   /** Non-stream: the parsed upstream body → OpenAI `chat.completion` text. */
   decode: DecodeAnswers;
   /** Stream: upstream events → OpenAI SSE; absent when the upstream already speaks it. */
   translateStream?: StreamTranslator;
+  /** Stream: the content type of the upstream's stream when it is not SSE (Bedrock's event stream). */
+  streamType?: string;
 }
 
 /**
@@ -48,7 +58,7 @@ export interface PassthroughRequest {
 
 export interface PassthroughPlan<D extends RelayDialect = RelayDialect> {
   stream: boolean;
-  request(key: string): UpstreamRequest;
+  request: RequestFor;
   /** Non-stream: the answer's usage, or the failure an embedded error means; the text passes as it came. */
   decode: DecodeAnswers;
   /** Stream, before commit: which events are preamble, content or a failure to rotate on. */
@@ -62,13 +72,13 @@ export type GeminiNativeMethod = "generateContent" | "streamGenerateContent" | "
 
 export interface EmbeddingsPlan {
   /** One or more requests for one key (a family may split a large batch). */
-  requests(key: string): UpstreamRequest[];
+  requests(key: Credential): (UpstreamRequest | Promise<UpstreamRequest>)[];
   decode: DecodeAnswers;
 }
 
 /** Exact prompt token counting by the provider itself, through a rotated key. */
 export interface CountTokensPlan {
-  request(key: string): UpstreamRequest;
+  request: RequestFor;
   /** The count from the parsed answer, or undefined when the answer has none. */
   read(body: unknown): number | undefined;
 }
@@ -81,21 +91,27 @@ export interface ListedModel {
 
 export type ModelListResult = { ok: true; models: ListedModel[] } | { ok: false; failure: Failure };
 
+export interface ModelListOptions {
+  key: Credential;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
 export interface ProviderAdapter {
   /** Throws `UnsupportedRequestError` for a request the family cannot express. */
-  planChat(body: ChatRequest, model: string, baseUrl: string): ChatPlan;
-  planEmbeddings(body: EmbeddingsRequest, model: string, baseUrl: string): EmbeddingsPlan;
-  listModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult>;
+  planChat(body: ChatRequest, model: string): ChatPlan;
+  planEmbeddings(body: EmbeddingsRequest, model: string): EmbeddingsPlan;
+  listModels(options: ModelListOptions): Promise<ModelListResult>;
   /** The cheapest GET the provider authenticates (its model list, one entry where it pages): the setup's live key check. */
-  keyCheckRequest(baseUrl: string, key: string): { url: string; headers: Record<string, string> };
+  keyCheckRequest(key: Credential): UpstreamRequest | Promise<UpstreamRequest>;
   /** Present when the provider can count tokens exactly; otherwise the proxy estimates locally. */
-  planCountTokens?(body: ChatRequest, model: string, baseUrl: string): CountTokensPlan;
+  planCountTokens?(body: ChatRequest, model: string): CountTokensPlan;
   /** Present when the family speaks the Messages API itself (Anthropic): no double translation. */
-  planNativeMessages?(request: PassthroughRequest, baseUrl: string): PassthroughPlan;
+  planNativeMessages?(request: PassthroughRequest): PassthroughPlan;
   /** The Messages API's own `count_tokens`, beside `planNativeMessages`. */
-  planNativeMessageCount?(request: PassthroughRequest, baseUrl: string): PassthroughPlan;
+  planNativeMessageCount?(request: PassthroughRequest): PassthroughPlan;
   /** Present when the family is Google's own: Gemini-native routes pass through to the same method. */
-  planNativeGemini?(method: GeminiNativeMethod, model: string, request: PassthroughRequest, baseUrl: string): PassthroughPlan;
+  planNativeGemini?(method: GeminiNativeMethod, model: string, request: PassthroughRequest): PassthroughPlan;
   /** Present when the family can serve `/responses` itself (used where the provider is configured native). */
-  planNativeResponses?(request: PassthroughRequest, baseUrl: string): PassthroughPlan<ResponsesRelayDialect>;
+  planNativeResponses?(request: PassthroughRequest): PassthroughPlan<ResponsesRelayDialect>;
 }

@@ -29,6 +29,31 @@ export interface UpstreamRequest {
   body?: string;
 }
 
+/**
+ * Thrown while building a key's request when the key cannot be made to authenticate (a token
+ * exchange the identity provider refused, a credential that does not parse): the attempt fails
+ * with this classified failure, as if the upstream had refused the key itself.
+ */
+export class CredentialFailure extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+    this.name = "CredentialFailure";
+  }
+}
+
+/** A request that may still be being built (signed, its token fetched). */
+export type PendingRequest = UpstreamRequest | Promise<UpstreamRequest>;
+
+async function built(request: PendingRequest): Promise<AttemptResult<UpstreamRequest>> {
+  if (!(request instanceof Promise)) return { ok: true, value: request };
+  try {
+    return { ok: true, value: await request };
+  } catch (error) {
+    if (error instanceof CredentialFailure) return { ok: false, failure: error.failure };
+    throw error;
+  }
+}
+
 /** An OpenAI-shaped answer ready for the client: JSON text, status and token usage. */
 export interface JsonAnswer {
   status: number;
@@ -69,7 +94,7 @@ export interface StreamStart {
  * split a large batch), and `decode` turns their answers into the client's answer.
  */
 export async function attemptJson(
-  requests: UpstreamRequest[],
+  requests: readonly PendingRequest[],
   decode: DecodeAnswers,
   controller: AbortController,
   timeouts: AttemptTimeouts,
@@ -78,9 +103,11 @@ export async function attemptJson(
   const answers: UpstreamAnswer[] = [];
   let headers: Headers | undefined;
   let status = 200;
-  for (const request of requests) {
+  for (const pending of requests) {
+    const request = await built(pending);
+    if (!request.ok) return request;
     const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
-    const reply = await callUpstream({ ...request, controller, headersTimeoutMs: remaining() });
+    const reply = await callUpstream({ ...request.value, controller, headersTimeoutMs: remaining() });
     if (!reply.ok) return reply;
     const body = await readBodyText(reply.response, controller, remaining(), timeouts.maxResponseBytes);
     if (!body.ok) return body;
@@ -132,24 +159,34 @@ export function embeddedErrorOf(body: unknown, headers: Headers): Failure | unde
   return classifyEmbeddedError(answer, headers, Date.now());
 }
 
+export interface StreamOptions {
+  /** Upstream events → OpenAI SSE, for a family that streams in its own framing. */
+  translate?: StreamTranslator;
+  inspect?: EventInspector;
+  /** The content type a stream answer has (Bedrock's binary event stream); default `text/event-stream`. */
+  streamType?: string;
+}
+
 /**
  * A streaming call. Commits only at the first event that carries content, a finish reason or usage:
  * role-only preambles and keep-alive comments are held back, so an error right after them still
  * rotates to the next key without the client noticing.
  */
 export async function attemptStream(
-  request: UpstreamRequest,
+  pending: PendingRequest,
   controller: AbortController,
   timeouts: AttemptTimeouts,
-  options: { translate?: StreamTranslator; inspect?: EventInspector } = {},
+  options: StreamOptions = {},
 ): Promise<AttemptResult<StreamStart>> {
-  const { translate, inspect = inspectOpenAIEvent } = options;
+  const { translate, inspect = inspectOpenAIEvent, streamType = "text/event-stream" } = options;
   const started = Date.now();
-  const reply = await callUpstream({ ...request, controller, headersTimeoutMs: Math.min(timeouts.connectMs, timeouts.firstByteMs) });
+  const request = await built(pending);
+  if (!request.ok) return request;
+  const reply = await callUpstream({ ...request.value, controller, headersTimeoutMs: Math.min(timeouts.connectMs, timeouts.firstByteMs) });
   if (!reply.ok) return reply;
   const { response } = reply;
   const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
-  if (response.status < 200 || response.status >= 300 || !isEventStream(response)) {
+  if (response.status < 200 || response.status >= 300 || !(response.headers.get("content-type") ?? "").includes(streamType)) {
     const body = await readBodyText(response, controller, remaining(), timeouts.maxResponseBytes);
     if (!body.ok) return body;
     return { ok: false, failure: classifyNonStreamAnswer(response, body.text) };
@@ -222,10 +259,6 @@ function hasSubstance(chunk: Record<string, unknown>): boolean {
     if (delta.function_call !== undefined && delta.function_call !== null) return true;
   }
   return false;
-}
-
-function isEventStream(response: Response): boolean {
-  return (response.headers.get("content-type") ?? "").includes("text/event-stream");
 }
 
 /** A stream request answered with an error status or with plain JSON instead of events. */

@@ -13,6 +13,19 @@ export interface CatalogEntry {
   baseUrl: string;
   /** A model the provider serves, for the ready-to-paste examples the banner and setup print. */
   exampleModel: string;
+  /** A local server that needs no key: its base URL alone configures it, from the environment too. */
+  keyless?: boolean;
+  /** Settings the family reads per key, each from `<P>_<env>` and `<P>_<env>_<N>`. */
+  keyOptions?: readonly KeyOptionSpec[];
+}
+
+export interface KeyOptionSpec {
+  /** The name the family reads in `Credential.options`. */
+  name: string;
+  /** The variable name after the provider's prefix: `REGION` for `BEDROCK_REGION`. */
+  env: string;
+  /** A key with another value is another key (a region or project has its own quotas). */
+  identity?: boolean;
 }
 
 export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
@@ -40,6 +53,10 @@ export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   moonshot: { displayName: "Moonshot AI (Kimi)", family: "openai", baseUrl: "https://api.moonshot.ai/v1", exampleModel: "moonshot-v1-8k" },
   // deepinfra.com/docs/advanced/openai_api: "The api_base is https://api.deepinfra.com/v1/openai".
   deepinfra: { displayName: "DeepInfra", family: "openai", baseUrl: "https://api.deepinfra.com/v1/openai", exampleModel: "meta-llama/Meta-Llama-3.1-8B-Instruct" },
+  // docs.ollama.com/api/openai-compatibility: base_url "http://localhost:11434/v1/", api_key "required but ignored"; Ollama's cloud is https://ollama.com/v1 with a key.
+  ollama: { displayName: "Ollama", family: "openai", baseUrl: "http://localhost:11434/v1", exampleModel: "qwen3:8b", keyless: true },
+  // lmstudio.ai/docs/api/openai-api: base_url "http://localhost:1234/v1" (the server's default port).
+  lmstudio: { displayName: "LM Studio", family: "openai", baseUrl: "http://localhost:1234/v1", exampleModel: "openai/gpt-oss-20b", keyless: true },
 };
 
 export function catalogEntry(provider: string): CatalogEntry | undefined {

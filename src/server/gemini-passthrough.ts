@@ -20,7 +20,7 @@ export function speaksGemini(target: ModelTarget): boolean {
 
 export async function passThroughGemini(c: Context<AppEnv>, ctx: ProxyContext, target: ModelTarget, method: GeminiNativeMethod, body: unknown): Promise<Response> {
   const { runtime, model } = target;
-  const plan = runtime.adapter.planNativeGemini!(method, model, { body: JSON.stringify(body), stream: method === "streamGenerateContent" }, runtime.settings.baseUrl);
+  const plan = runtime.adapter.planNativeGemini!(method, model, { body: JSON.stringify(body), stream: method === "streamGenerateContent" });
   const face = callFace(c, ctx, target);
   return answerResponse(await runPassthroughCall(face.open(), plan, face), googleErrorResponse);
 }

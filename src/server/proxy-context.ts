@@ -7,6 +7,7 @@
 
 import type { Settings } from "../config/settings.ts";
 import { createEngine, DEFAULT_ATTEMPT_SHARE } from "../core/create-engine.ts";
+import { providerSecrets } from "../core/provider-credentials.ts";
 import type { IncidentTracker } from "../engine/incidents.ts";
 import type { Rotator } from "../engine/rotate.ts";
 import { redactingLogger, type Logger } from "../logging/logger.ts";
@@ -59,7 +60,7 @@ export interface ProxyContextOptions {
 export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   const { settings, store } = options;
   const redisSecret = settings.redisUrl === undefined ? undefined : redisPassword(settings.redisUrl);
-  const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap((provider) => provider.keys), ...(redisSecret ? [redisSecret] : [])]);
+  const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap(providerSecrets), ...(redisSecret ? [redisSecret] : [])]);
   // Every console line of the server goes through the redactor: client text (models, paths, keys
   // named in an API call) and upstream text (error messages) may hold a secret.
   const log = redactingLogger(options.log, redactor.text);

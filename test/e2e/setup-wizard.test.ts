@@ -332,7 +332,7 @@ describe("setup wizard on a terminal", () => {
       // provider leaves it there instead of "No matches found".
       const list = await t.waitFor("Which provider? Type to search.");
       expect(list).toContain("Custom OpenAI-compatible provider");
-      await t.type("ollama");
+      await t.type("vllm");
       await t.waitFor("(1 match)");
       expect(await t.waitFor("Custom OpenAI-compatible provider")).not.toContain("No matches found");
       await t.keys(...Array<string>(6).fill("BSpace"));

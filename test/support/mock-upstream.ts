@@ -85,6 +85,8 @@ export type MockUpstream = MockHandle<Behavior, RecordedCall>;
 export interface MockUpstreamOptions {
   /** Model ids listed by GET /v1/models (default: the ids in the Cerebras recording). */
   models?: string[];
+  /** A local server that ignores auth (Ollama, vLLM): a request with no key is served, not refused 401. */
+  keyless?: boolean;
 }
 
 /** Reply text when a success behaviour names none. */
@@ -95,7 +97,7 @@ export const DEFAULT_USAGE = { prompt: 10, completion: 5 } as const;
 export const DEFAULT_CHUNKS = 3;
 
 export async function startMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
-  const state: MockState = { ...baseState(SUCCESS), models: options.models };
+  const state: MockState = { ...baseState(SUCCESS), models: options.models, keyless: options.keyless === true };
   return serveMock(state, { name: "mock upstream", basePath: "/v1", fetch: (request) => handleRequest(state, request) });
 }
 
@@ -110,6 +112,7 @@ const SUCCESS: SuccessBehavior = { kind: "success" };
 
 interface MockState extends BaseState<Behavior, RecordedCall> {
   models: string[] | undefined;
+  keyless: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,7 +148,7 @@ async function handleRequest(state: MockState, request: Request): Promise<Respon
 
 async function respond(state: MockState, call: RecordedCall, lifecycle: Lifecycle): Promise<Response> {
   // OpenAI checks the key before it looks at the route.
-  if (call.key === "") return fixtureResponse(FIXTURE.invalidKey, 401);
+  if (call.key === "" && !state.keyless) return fixtureResponse(FIXTURE.invalidKey, 401);
   const route = routeOf(call.method, call.path);
   if (!route) return invalidUrl(call.method, call.path);
   const exchange = describeExchange(state, route, call.body, lifecycle);

@@ -54,12 +54,12 @@ const decodeNative: DecodeAnswers = ([answer], headers) => {
   return { ok: true, text: answer!.text, usage: readAnthropicUsage((answer!.body as { usage?: unknown }).usage) };
 };
 
-function nativePlan(path: string, request: PassthroughRequest, baseUrl: string): PassthroughPlan {
-  const url = `${baseUrl}${path}${request.betaQuery ? "?beta=true" : ""}`;
+function nativePlan(path: string, request: PassthroughRequest): PassthroughPlan {
+  const query = request.betaQuery ? "?beta=true" : "";
   const accept = request.stream ? "text/event-stream" : "application/json";
   return {
     stream: request.stream,
-    request: (key) => ({ url, headers: anthropicHeaders(key, accept, request.beta), body: request.body }),
+    request: (key) => ({ url: key.baseUrl + path + query, headers: anthropicHeaders(key.secret, accept, request.beta), body: request.body }),
     decode: decodeNative,
     inspect: inspectAnthropicEvent,
     relayDialect: anthropicRelayDialect,
@@ -67,7 +67,7 @@ function nativePlan(path: string, request: PassthroughRequest, baseUrl: string):
 }
 
 export const anthropicAdapter: ProviderAdapter = {
-  planChat(body, model, baseUrl) {
+  planChat(body, model) {
     const json = JSON.stringify(convertToAnthropicRequest(body, model, thinkingMemory));
     const stream = body.stream === true;
     const context = newContext(model);
@@ -75,7 +75,7 @@ export const anthropicAdapter: ProviderAdapter = {
     return {
       stream,
       stripUsageChunk: body.stream_options?.include_usage !== true,
-      request: (key) => ({ url: `${baseUrl}/messages`, headers: anthropicHeaders(key, accept), body: json }),
+      request: (key) => ({ url: `${key.baseUrl}/messages`, headers: anthropicHeaders(key.secret, accept), body: json }),
       decode: decodeChat(context),
       translateStream: anthropicStreamTranslator(context),
     };
@@ -84,7 +84,7 @@ export const anthropicAdapter: ProviderAdapter = {
     throw new UnsupportedRequestError("Anthropic has no embeddings API; use an embedding model of another provider (for example openai/text-embedding-3-small).", "model");
   },
   listModels: listAnthropicModels,
-  keyCheckRequest: (baseUrl, key) => anthropicModelPage(baseUrl, key, 1),
-  planNativeMessages: (request, baseUrl) => nativePlan("/messages", request, baseUrl),
-  planNativeMessageCount: (request, baseUrl) => nativePlan("/messages/count_tokens", { ...request, stream: false }, baseUrl),
+  keyCheckRequest: (key) => anthropicModelPage(key, 1),
+  planNativeMessages: (request) => nativePlan("/messages", request),
+  planNativeMessageCount: (request) => nativePlan("/messages/count_tokens", { ...request, stream: false }),
 };

@@ -1,6 +1,8 @@
 /** `GET {base}/models` on the Anthropic API, following `has_more` / `after_id` to the end. */
 
-import type { ListedModel, ModelListResult } from "../adapter.ts";
+import type { Credential } from "../../credential.ts";
+import type { ListedModel, ModelListOptions, ModelListResult } from "../adapter.ts";
+import type { UpstreamRequest } from "../attempts.ts";
 import { getUpstreamJson } from "../upstream-http.ts";
 import { anthropicHeaders } from "./anthropic-headers.ts";
 
@@ -14,18 +16,18 @@ interface ModelsPage {
 }
 
 /** One page of the model list; the first page of one entry is the cheapest call Anthropic authenticates. */
-export function anthropicModelPage(baseUrl: string, key: string, limit: number, after?: string): { url: string; headers: Record<string, string> } {
+export function anthropicModelPage(key: Credential, limit: number, after?: string): UpstreamRequest {
   const query = new URLSearchParams({ limit: String(limit), ...(after ? { after_id: after } : {}) });
-  return { url: `${baseUrl}/models?${query}`, headers: anthropicHeaders(key, "application/json") };
+  return { url: `${key.baseUrl}/models?${query}`, headers: anthropicHeaders(key.secret, "application/json") };
 }
 
-export async function listAnthropicModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult> {
+export async function listAnthropicModels(options: ModelListOptions): Promise<ModelListResult> {
   const started = Date.now();
   const models: ListedModel[] = [];
   let after: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const answer = await getUpstreamJson({
-      ...anthropicModelPage(options.baseUrl, options.key, PAGE_LIMIT, after),
+      ...anthropicModelPage(options.key, PAGE_LIMIT, after),
       signal: options.signal,
       timeoutMs: Math.max(1, options.timeoutMs - (Date.now() - started)),
       what: "the Anthropic model list",

@@ -34,29 +34,27 @@ function decodeChat(context: GeminiConversionContext): DecodeAnswers {
 }
 
 export const geminiAdapter: ProviderAdapter = {
-  planChat(body, model, baseUrl) {
+  planChat(body, model) {
     const json = JSON.stringify(convertToGeminiRequest(body, model));
     const stream = body.stream === true;
     const context = newContext(model);
-    const url = stream
-      ? `${baseUrl}/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`
-      : `${baseUrl}/models/${encodeURIComponent(model)}:generateContent`;
+    const path = stream ? `/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse` : `/models/${encodeURIComponent(model)}:generateContent`;
     return {
       stream,
       // The translated stream always ends with a usage chunk; the client keeps it only if it asked.
       stripUsageChunk: body.stream_options?.include_usage !== true,
-      request: (key) => ({ url, headers: geminiHeaders(key), body: json }),
+      request: (key) => ({ url: key.baseUrl + path, headers: geminiHeaders(key.secret), body: json }),
       decode: decodeChat(context),
       translateStream: geminiStreamTranslator(context),
     };
   },
 
-  planEmbeddings(body, model, baseUrl) {
+  planEmbeddings(body, model) {
     const inputs = embeddingInputs(body);
     const batches = toBatchEmbedRequests(body, model).map((batch) => JSON.stringify(batch));
-    const url = `${baseUrl}/models/${encodeURIComponent(model)}:batchEmbedContents`;
+    const path = `/models/${encodeURIComponent(model)}:batchEmbedContents`;
     return {
-      requests: (key) => batches.map((json) => ({ url, headers: geminiHeaders(key), body: json })),
+      requests: (key) => batches.map((json) => ({ url: key.baseUrl + path, headers: geminiHeaders(key.secret), body: json })),
       decode: (answers) => {
         const list = fromBatchEmbedResponses(answers.map((answer) => answer.body), inputs, model, body.encoding_format ?? "float");
         if (!list) return { ok: false, failure: { ...networkFailure("Gemini answered embeddings without the expected vectors"), status: 200 } };
@@ -67,10 +65,10 @@ export const geminiAdapter: ProviderAdapter = {
   },
 
   listModels: listGeminiModels,
-  keyCheckRequest: (baseUrl, key) => geminiModelPage(baseUrl, key, 1),
+  keyCheckRequest: (key) => geminiModelPage(key, 1),
   planNativeGemini: planGeminiNative,
 
-  planCountTokens(body, model, baseUrl) {
+  planCountTokens(body, model) {
     const converted = convertToGeminiRequest(body, model);
     // countTokens takes the full request only in its generateContentRequest form; generation
     // settings do not change the prompt's token count, so only what is counted is sent.
@@ -82,9 +80,9 @@ export const geminiAdapter: ProviderAdapter = {
         ...(converted.tools ? { tools: converted.tools } : {}),
       },
     });
-    const url = `${baseUrl}/models/${encodeURIComponent(model)}:countTokens`;
+    const path = `/models/${encodeURIComponent(model)}:countTokens`;
     return {
-      request: (key) => ({ url, headers: geminiHeaders(key), body: json }),
+      request: (key) => ({ url: key.baseUrl + path, headers: geminiHeaders(key.secret), body: json }),
       read: (answer) => {
         const total = (answer as { totalTokens?: unknown }).totalTokens;
         return typeof total === "number" ? total : undefined;

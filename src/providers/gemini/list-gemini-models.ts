@@ -4,7 +4,9 @@
  * their `models/` prefix.
  */
 
-import type { ListedModel, ModelListResult } from "../adapter.ts";
+import type { Credential } from "../../credential.ts";
+import type { ListedModel, ModelListOptions, ModelListResult } from "../adapter.ts";
+import type { UpstreamRequest } from "../attempts.ts";
 import { getUpstreamJson } from "../upstream-http.ts";
 import { geminiHeaders } from "./gemini-headers.ts";
 
@@ -18,18 +20,18 @@ interface ModelsPage {
 }
 
 /** One page of the model list; the first page of one entry is the cheapest call Google authenticates. */
-export function geminiModelPage(baseUrl: string, key: string, pageSize: number, pageToken?: string): { url: string; headers: Record<string, string> } {
+export function geminiModelPage(key: Credential, pageSize: number, pageToken?: string): UpstreamRequest {
   const query = new URLSearchParams({ pageSize: String(pageSize), ...(pageToken ? { pageToken } : {}) });
-  return { url: `${baseUrl}/models?${query}`, headers: geminiHeaders(key) };
+  return { url: `${key.baseUrl}/models?${query}`, headers: geminiHeaders(key.secret) };
 }
 
-export async function listGeminiModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult> {
+export async function listGeminiModels(options: ModelListOptions): Promise<ModelListResult> {
   const started = Date.now();
   const models: ListedModel[] = [];
   let pageToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const answer = await getUpstreamJson({
-      ...geminiModelPage(options.baseUrl, options.key, PAGE_SIZE, pageToken),
+      ...geminiModelPage(options.key, PAGE_SIZE, pageToken),
       signal: options.signal,
       timeoutMs: Math.max(1, options.timeoutMs - (Date.now() - started)),
       what: "the Gemini model list",

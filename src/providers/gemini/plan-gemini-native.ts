@@ -28,12 +28,12 @@ function decodeFor(method: GeminiNativeMethod): DecodeAnswers {
   };
 }
 
-export function planGeminiNative(method: GeminiNativeMethod, model: string, request: PassthroughRequest, baseUrl: string): PassthroughPlan {
+export function planGeminiNative(method: GeminiNativeMethod, model: string, request: PassthroughRequest): PassthroughPlan {
   const stream = method === "streamGenerateContent";
-  const url = `${baseUrl}/models/${encodeURIComponent(model)}:${method}${stream ? "?alt=sse" : ""}`;
+  const path = `/models/${encodeURIComponent(model)}:${method}${stream ? "?alt=sse" : ""}`;
   return {
     stream,
-    request: (key) => ({ url, headers: geminiHeaders(key), body: request.body }),
+    request: (key) => ({ url: key.baseUrl + path, headers: geminiHeaders(key.secret), body: request.body }),
     decode: decodeFor(method),
     inspect: inspectGeminiEvent,
     relayDialect: geminiRelayDialect,

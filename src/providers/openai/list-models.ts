@@ -3,18 +3,20 @@
  * only `id`, `created` and `owned_by` are kept.
  */
 
-import type { ModelListResult } from "../adapter.ts";
+import type { Credential } from "../../credential.ts";
+import type { ModelListOptions, ModelListResult } from "../adapter.ts";
+import type { UpstreamRequest } from "../attempts.ts";
 import { getUpstreamJson } from "../upstream-http.ts";
 import { openAIHeaders } from "./openai-headers.ts";
 
 /** The model list: one call with no paging, and the cheapest one an OpenAI-compatible host authenticates. */
-export function openAIModelList(baseUrl: string, key: string): { url: string; headers: Record<string, string> } {
-  return { url: `${baseUrl}/models`, headers: openAIHeaders(key, "application/json") };
+export function openAIModelList(key: Credential): UpstreamRequest {
+  return { url: `${key.baseUrl}/models`, headers: openAIHeaders(key.secret, "application/json") };
 }
 
-export async function listOpenAIModels(options: { baseUrl: string; key: string; timeoutMs: number; signal: AbortSignal }): Promise<ModelListResult> {
+export async function listOpenAIModels(options: ModelListOptions): Promise<ModelListResult> {
   const answer = await getUpstreamJson({
-    ...openAIModelList(options.baseUrl, options.key),
+    ...openAIModelList(options.key),
     signal: options.signal,
     timeoutMs: options.timeoutMs,
     what: "the model list",

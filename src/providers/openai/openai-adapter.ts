@@ -30,30 +30,30 @@ const passThrough: DecodeAnswers = ([answer], headers) => {
 };
 
 export const openAIAdapter: ProviderAdapter = {
-  planChat(body, model, baseUrl) {
+  planChat(body, model) {
     const prepared = prepareChatBody(body, model);
     const accept = prepared.stream ? "text/event-stream" : "application/json";
     return {
       stream: prepared.stream,
       stripUsageChunk: prepared.stripUsageChunk,
-      request: (key) => ({ url: `${baseUrl}/chat/completions`, headers: openAIHeaders(key, accept), body: prepared.json }),
+      request: (key) => ({ url: `${key.baseUrl}/chat/completions`, headers: openAIHeaders(key.secret, accept), body: prepared.json }),
       decode: passThrough,
     };
   },
-  planEmbeddings(body, model, baseUrl) {
+  planEmbeddings(body, model) {
     const json = prepareEmbeddingsBody(body, model);
     return {
-      requests: (key) => [{ url: `${baseUrl}/embeddings`, headers: openAIHeaders(key, "application/json"), body: json }],
+      requests: (key) => [{ url: `${key.baseUrl}/embeddings`, headers: openAIHeaders(key.secret, "application/json"), body: json }],
       decode: passThrough,
     };
   },
   listModels: listOpenAIModels,
   keyCheckRequest: openAIModelList,
-  planNativeResponses(request, baseUrl) {
+  planNativeResponses(request) {
     const accept = request.stream ? "text/event-stream" : "application/json";
     return {
       stream: request.stream,
-      request: (key) => ({ url: `${baseUrl}/responses`, headers: openAIHeaders(key, accept), body: request.body }),
+      request: (key) => ({ url: `${key.baseUrl}/responses`, headers: openAIHeaders(key.secret, accept), body: request.body }),
       decode: decodeNativeResponse,
       inspect: inspectResponsesEvent,
       relayDialect: responsesRelayDialect,

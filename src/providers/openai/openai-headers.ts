@@ -4,5 +4,7 @@
  */
 
 export function openAIHeaders(key: string, accept: string): Record<string, string> {
+  // A keyless server (a local Ollama) gets no Authorization at all rather than an empty bearer.
+  if (key === "") return { "content-type": "application/json", accept };
   return { authorization: `Bearer ${key}`, "content-type": "application/json", accept };
 }

@@ -10,7 +10,7 @@ describe("client examples", () => {
   test("the model comes from a configured provider the catalog knows, else a placeholder of the first", () => {
     expect(exampleModel(["gemini"])).toBe("gemini/gemini-2.5-flash");
     expect(exampleModel(["mock", "groq"])).toBe("groq/llama-3.3-70b-versatile");
-    expect(exampleModel(["ollama"])).toBe("ollama/<model>");
+    expect(exampleModel(["vllm"])).toBe("vllm/<model>");
     expect(exampleModel([])).toBe("gemini/<model>");
   });
 

@@ -14,6 +14,7 @@ function errorOf(env: Record<string, string>, fileVars?: Set<string>): ConfigErr
   throw new Error("expected discovery to fail");
 }
 
+const secrets = (provider: ProviderSettings) => provider.keys.map((key) => key.secret);
 const byName = (providers: ProviderSettings[]) => Object.fromEntries(providers.map((p) => [p.name, p]));
 
 describe("providerOfKeyVar", () => {
@@ -43,7 +44,7 @@ describe("discoverProviders", () => {
       NVIDIA_NIM_API_KEY_1: "n1",
       MISTRAL_API_KEY: "   ",
     });
-    expect(providers.map((p) => [p.name, p.keys])).toEqual([
+    expect(providers.map((p) => [p.name, secrets(p)])).toEqual([
       ["groq", ["g1", "g4"]],
       ["openai", ["o2", "o1"]],
       ["nvidia_nim", ["n1"]],
@@ -58,7 +59,7 @@ describe("discoverProviders", () => {
       displayName: "NVIDIA NIM",
       family: "openai",
       baseUrl: "https://integrate.api.nvidia.com/v1",
-      keys: ["k"],
+      keys: [{ secret: "k" }],
       custom: false,
       ignoreModels: [],
       whitelistModels: [],
@@ -103,13 +104,13 @@ describe("discoverProviders", () => {
   });
 
   test("_API_BASE with an unknown name defines a custom provider", () => {
-    const p = discoverProviders({ OLLAMA_API_BASE: "http://localhost:11434/v1/", OLLAMA_API_KEY: "none" }).providers[0]!;
+    const p = discoverProviders({ VLLM_API_BASE: "http://localhost:11434/v1/", VLLM_API_KEY: "none" }).providers[0]!;
     expect(p).toMatchObject({
-      name: "ollama",
-      displayName: "ollama",
+      name: "vllm",
+      displayName: "vllm",
       family: "openai",
       baseUrl: "http://localhost:11434/v1",
-      keys: ["none"],
+      keys: [{ secret: "none" }],
       custom: true,
     });
   });
@@ -120,7 +121,7 @@ describe("discoverProviders", () => {
       PROXY_API_KEY_2: "k",
       PROXY_API_BASE: "https://proxy.example/v1",
     });
-    expect(providers.map((p) => [p.name, p.keys])).toEqual([["proxy", ["k"]]]);
+    expect(providers.map((p) => [p.name, secrets(p)])).toEqual([["proxy", ["k"]]]);
   });
 
   test("an unknown provider without _API_BASE is an error telling what to set", () => {
@@ -130,18 +131,61 @@ describe("discoverProviders", () => {
     expect(message).not.toContain("secret-key-value");
   });
 
-  test("a custom _API_BASE without any key is an error that says so", () => {
-    const message = errorOf({ OLLAMA_API_BASE: "http://localhost:11434/v1", OLLAMA_API_KEY: "" }).message;
-    expect(message).toContain("OLLAMA_API_BASE");
-    expect(message).toContain("OLLAMA_API_KEY=");
+  test("a base URL without any key is a keyless provider with one slot (a local server)", () => {
+    const { providers } = discoverProviders({ MYLLM_API_BASE: "http://localhost:11434/v1", MYLLM_API_KEY: "" });
+    expect(providers).toMatchObject([{ name: "myllm", custom: true, baseUrl: "http://localhost:11434/v1", keys: [{ secret: "", baseUrl: "http://localhost:11434/v1" }] }]);
+    // A catalog provider pointed at a server of one's own needs no key either.
+    expect(discoverProviders({ OPENAI_API_BASE: "http://127.0.0.1:8001/v1" }).providers[0]!.keys).toEqual([{ secret: "", baseUrl: "http://127.0.0.1:8001/v1" }]);
   });
 
-  test("a known provider's _API_BASE without keys is simply unused", () => {
-    expect(discoverProviders({ OPENAI_API_BASE: "https://x.example/v1" })).toEqual({
-      providers: [],
-      warnings: [],
-      skipped: [],
+  test("<P>_API_BASE_<N> gives key <N> its own endpoint; one without a key is a keyless server", () => {
+    const { providers } = discoverProviders({
+      AZURE_API_KEY_1: "az-one",
+      AZURE_API_BASE_1: "https://one.openai.azure.com/openai/v1/",
+      AZURE_API_KEY_2: "az-two",
+      AZURE_API_BASE_2: "https://two.openai.azure.com/openai/v1",
+      VLLM_API_BASE_A: "http://10.0.0.1:8000/v1",
+      VLLM_API_BASE_B: "http://10.0.0.2:8000/v1",
+      VLLM_API_KEY_B: "shared",
+      VLLM_API_KEY_C: "shared",
+      VLLM_API_BASE_C: "http://10.0.0.3:8000/v1",
     });
+    const { azure, vllm } = byName(providers);
+    expect(azure!.keys).toEqual([
+      { secret: "az-one", baseUrl: "https://one.openai.azure.com/openai/v1" },
+      { secret: "az-two", baseUrl: "https://two.openai.azure.com/openai/v1" },
+    ]);
+    // The same placeholder key on two servers is two keys; the keyless server comes after the keyed ones.
+    expect(vllm!.keys).toEqual([
+      { secret: "shared", baseUrl: "http://10.0.0.2:8000/v1" },
+      { secret: "shared", baseUrl: "http://10.0.0.3:8000/v1" },
+      { secret: "", baseUrl: "http://10.0.0.1:8000/v1" },
+    ]);
+    expect(vllm!.baseUrl).toBe("http://10.0.0.2:8000/v1");
+    expect(vllm!.custom).toBe(true);
+  });
+
+  test("a custom provider's key without an endpoint of its own is an error that names the variable to set", () => {
+    expect(errorOf({ VLLM_API_BASE_1: "http://10.0.0.1:8000/v1", VLLM_API_KEY_1: "a", VLLM_API_KEY_2: "b" }).message).toBe(
+      "VLLM_API_KEY_2 has no endpoint: set VLLM_API_BASE_2 for it, or VLLM_API_BASE for every key.",
+    );
+  });
+
+  test("a per-key base URL is checked like any base URL", () => {
+    expect(errorOf({ OLLAMA_API_BASE_2: "ftp://host/v1" }).message).toContain("OLLAMA_API_BASE_2 must be an http:// or https:// URL");
+  });
+
+  test("keyless servers only from the process environment are skipped with a warning", () => {
+    const result = discoverProviders({ OPENAI_API_BASE: "https://x.example/v1", OPENAI_API_KEY: "" }, { fileVars: new Set(["OPENAI_API_KEY"]) });
+    expect(result.providers).toEqual([]);
+    expect(result.skipped).toEqual(["OPENAI_API_BASE"]);
+    expect(result.warnings).toEqual(["Ignoring OPENAI_API_BASE from the environment: no OPENAI_API_KEY is set (name a keyless server OPENAI_API_BASE_1 to use it)."]);
+    // A per-key endpoint, and a local server the catalog knows to be keyless, count from the environment.
+    const fromEnv = discoverProviders({ VLLM_API_BASE_1: "http://10.0.0.1:8000/v1", OLLAMA_API_BASE: "http://localhost:11434/v1" }, { fileVars: new Set() });
+    expect(fromEnv.providers.map((p) => [p.name, p.keys])).toEqual([
+      ["vllm", [{ secret: "", baseUrl: "http://10.0.0.1:8000/v1" }]],
+      ["ollama", [{ secret: "", baseUrl: "http://localhost:11434/v1" }]],
+    ]);
   });
 
   test("unknown providers from the process environment are skipped with a warning", () => {
@@ -234,7 +278,7 @@ describe("modelAllowed", () => {
     family: "openai",
     responsesApi: "translate",
     baseUrl: "http://x",
-    keys: ["k"],
+    keys: [{ secret: "k" }],
     custom: false,
     ignoreModels,
     whitelistModels,

@@ -54,7 +54,7 @@ describe("loadSettings", () => {
       host: "127.0.0.1",
       port: 8000,
       proxyApiKey: SECRET,
-      providers: [expect.objectContaining({ name: "openai", keys: ["sk-file"] })],
+      providers: [expect.objectContaining({ name: "openai", keys: [{ secret: "sk-file" }] })],
       envFilePath: join(cwd, ".env"),
       dataDir: join(cwd, "data"),
       logDir: join(cwd, "logs"),
@@ -145,7 +145,7 @@ describe("loadSettings", () => {
     expect(s.proxyApiKey).toBe("from-env");
     expect(s.port).toBe(2222);
     // Overridden variables keep their file position; environment-only ones come after.
-    expect(s.providers.map((p) => [p.name, p.keys])).toEqual([
+    expect(s.providers.map((p) => [p.name, p.keys.map((key) => key.secret)])).toEqual([
       ["groq", ["g-file"]],
       ["openai", ["o-env"]],
       ["mistral", ["m-env"]],
@@ -240,8 +240,8 @@ describe("missing configuration", () => {
   });
 
   test("no provider keys also lists environment variables that were skipped", async () => {
-    const e = await errorOf({ file: `PROXY_API_KEY=${SECRET}\n`, env: { OLLAMA_API_KEY: "x" } });
-    expect(e.message).toContain("OLLAMA_API_KEY");
+    const e = await errorOf({ file: `PROXY_API_KEY=${SECRET}\n`, env: { VLLM_API_KEY: "x" } });
+    expect(e.message).toContain("VLLM_API_KEY");
   });
 });
 

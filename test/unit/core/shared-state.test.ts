@@ -16,7 +16,7 @@ const PROVIDER: ProviderSettings = {
   displayName: "mine",
   family: "openai",
   baseUrl: "http://127.0.0.1:9/v1",
-  keys: KEYS,
+  keys: KEYS.map((secret) => ({ secret })),
   custom: true,
   ignoreModels: [],
   whitelistModels: [],

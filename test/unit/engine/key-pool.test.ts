@@ -11,7 +11,7 @@ import { createKeyPool, type Lease, type PoolKey } from "../../../src/engine/key
 import type { KeyStateRecord } from "../../../src/store/types.ts";
 
 const keys = (count: number): PoolKey[] =>
-  Array.from({ length: count }, (_, i) => ({ secret: `sk-secret-${i}`, id: `id${i}`, masked: `…${i}` }));
+  Array.from({ length: count }, (_, i) => ({ secret: `sk-secret-${i}`, id: `id${i}`, masked: `…${i}`, baseUrl: "http://127.0.0.1:9/v1", options: {} }));
 
 const FAR = () => Date.now() + 60_000;
 

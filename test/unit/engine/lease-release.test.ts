@@ -26,7 +26,7 @@ function random(seed: number): () => number {
 }
 
 function setup(options: { usageThrows?: () => boolean } = {}) {
-  const pool = createKeyPool({ provider: "p", keys: [0, 1, 2].map((i) => ({ secret: `sk-secret-${i}`, id: `id${i}`, masked: `…${i}` })) });
+  const pool = createKeyPool({ provider: "p", keys: [0, 1, 2].map((i) => ({ secret: `sk-secret-${i}`, id: `id${i}`, masked: `…${i}`, baseUrl: "http://127.0.0.1:9/v1", options: {} })) });
   const rotator = createRotator({
     usage: {
       addUsage: () => {

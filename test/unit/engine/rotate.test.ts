@@ -13,7 +13,7 @@ import type { AttemptResult, Failure, FailureClass } from "../../../src/outcome.
 import type { UsageDelta } from "../../../src/store/types.ts";
 
 const keys = (count: number): PoolKey[] =>
-  Array.from({ length: count }, (_, i) => ({ secret: `sk-secret-${i}`, id: `id${i}`, masked: `…${i}` }));
+  Array.from({ length: count }, (_, i) => ({ secret: `sk-secret-${i}`, id: `id${i}`, masked: `…${i}`, baseUrl: "http://127.0.0.1:9/v1", options: {} }));
 
 const failure = (cls: FailureClass, status: number, extra: Partial<Failure> = {}): Failure => ({ class: cls, status, message: `${cls} happened`, ...extra });
 

@@ -147,16 +147,16 @@ describe("provider keys", () => {
 
   test("a custom provider's base URL is written just before its first key", () => {
     const d = doc(["PROXY_API_KEY=p", "OPENAI_API_KEY=o", "# end"]);
-    const result = addProviderKeys(d, "ollama", ["none-key"], { baseUrl: "http://localhost:11434/v1" });
+    const result = addProviderKeys(d, "vllm", ["none-key"], { baseUrl: "http://localhost:8000/v1" });
     expect(renderEnvDocument(result.doc)).toBe(
-      render(["PROXY_API_KEY=p", "OPENAI_API_KEY=o", "OLLAMA_API_BASE=http://localhost:11434/v1", "OLLAMA_API_KEY_1=none-key", "# end"]),
+      render(["PROXY_API_KEY=p", "OPENAI_API_KEY=o", "VLLM_API_BASE=http://localhost:8000/v1", "VLLM_API_KEY_1=none-key", "# end"]),
     );
   });
 
   test("an existing base URL is changed in place", () => {
-    const d = doc(["OLLAMA_API_BASE=http://old/v1 # mine", "OLLAMA_API_KEY=k"]);
-    const result = addProviderKeys(d, "ollama", ["k2"], { baseUrl: "http://new/v1" });
-    expect(renderEnvDocument(result.doc)).toBe(render(["OLLAMA_API_BASE=http://new/v1 # mine", "OLLAMA_API_KEY=k", "OLLAMA_API_KEY_2=k2"]));
+    const d = doc(["VLLM_API_BASE=http://old/v1 # mine", "VLLM_API_KEY=k"]);
+    const result = addProviderKeys(d, "vllm", ["k2"], { baseUrl: "http://new/v1" });
+    expect(renderEnvDocument(result.doc)).toBe(render(["VLLM_API_BASE=http://new/v1 # mine", "VLLM_API_KEY=k", "VLLM_API_KEY_2=k2"]));
   });
 
   test("keys that need quoting are written so the reader gets them back exactly", () => {

@@ -56,7 +56,7 @@ describe("keyProblems", () => {
 
 describe("provider names and base URLs", () => {
   test("custom names: lower-case letters, digits and underscores, not a catalog name, not proxy", () => {
-    expect(providerNameProblem("ollama")).toBeUndefined();
+    expect(providerNameProblem("vllm")).toBeUndefined();
     expect(providerNameProblem("my_llm2")).toBeUndefined();
     expect(providerNameProblem("My-LLM")).toContain("lower-case");
     expect(providerNameProblem("2fast")).toContain("starting with a letter");
@@ -66,9 +66,9 @@ describe("provider names and base URLs", () => {
   });
 
   test("base URLs follow the proxy's own rule", () => {
-    expect(baseUrlProblem("http://localhost:11434/v1")).toBeUndefined();
+    expect(baseUrlProblem("http://localhost:8000/v1")).toBeUndefined();
     expect(baseUrlProblem("https://api.example.com/v1/")).toBeUndefined();
-    expect(baseUrlProblem("localhost:11434")).toContain("http:// or https://");
+    expect(baseUrlProblem("localhost:8000")).toContain("http:// or https://");
     expect(baseUrlProblem("http://user:pw@host/v1")).toContain("user name or password");
     expect(baseUrlProblem("http://host/v1?x=1")).toContain("?query");
     expect(baseUrlProblem("")).toBeDefined();

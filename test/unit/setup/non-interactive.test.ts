@@ -99,14 +99,14 @@ describe("adding keys", () => {
 
   test("a custom provider needs --base-url, and gets <NAME>_API_BASE", async () => {
     const dir = folder();
-    const refused = await run(dir, ["--add", "ollama", "--key", "placeholder-key"]);
+    const refused = await run(dir, ["--add", "vllm", "--key", "placeholder-key"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("--base-url");
-    const r = await run(dir, ["--add", "ollama", "--key", "placeholder-key", "--base-url", "http://localhost:11434/v1/"]);
+    const r = await run(dir, ["--add", "vllm", "--key", "placeholder-key", "--base-url", "http://localhost:8000/v1/"]);
     expect(r.code).toBe(0);
-    expect(vars(r.envPath).get("OLLAMA_API_BASE")).toBe("http://localhost:11434/v1");
+    expect(vars(r.envPath).get("VLLM_API_BASE")).toBe("http://localhost:8000/v1");
     // Later additions to it need no base URL.
-    expect((await run(dir, ["--add", "ollama", "--key", "second-key-x"])).code).toBe(0);
+    expect((await run(dir, ["--add", "vllm", "--key", "second-key-x"])).code).toBe(0);
   });
 
   test("--check adds accepted keys, refuses rejected ones, keeps unreachable ones", async () => {

@@ -178,12 +178,12 @@ describe("saving", () => {
     await w.answer("Name for this provider", "Bad-Name", ENTER);
     await w.waitFor("lower-case letters");
     await w.answer("", "\x7f".repeat(8), "local_llm", ENTER);
-    await w.answer("Base URL of local_llm", "http://127.0.0.1:11434/v1/", ENTER);
+    await w.answer("Base URL of local_llm", "http://127.0.0.1:8000/v1/", ENTER);
     await w.answer("Paste your local_llm key(s)", "local-placeholder-key", ENTER);
     await w.menu("Save and exit");
     expect(await w.result).toBe("saved");
     const vars = parseEnvFile(readFileSync(envPath, "utf8"));
-    expect(vars.get("LOCAL_LLM_API_BASE")).toBe("http://127.0.0.1:11434/v1");
+    expect(vars.get("LOCAL_LLM_API_BASE")).toBe("http://127.0.0.1:8000/v1");
     expect(vars.get("LOCAL_LLM_API_KEY_1")).toBe("local-placeholder-key");
   }, TEST_MS);
 
@@ -207,7 +207,7 @@ describe("saving", () => {
     const envPath = envFile(EXISTING);
     const w = startWizard(envPath);
     await w.menu("Add provider keys");
-    await w.answer("Which provider?", "ollama");
+    await w.answer("Which provider?", "vllm");
     await w.waitFor("(1 match)");
     expect(w.screen()).not.toContain("No matches found");
     await w.answer("", ENTER);

@@ -176,7 +176,7 @@ describe("the daily reset in a cluster", () => {
     const stores = deployment(2);
     const writes = [0, 0];
     const counted = stores.map((store, index) => ({ ...store, clearKeyState: (...args: Parameters<typeof store.clearKeyState>) => ((writes[index]! += 1), store.clearKeyState(...args)) }));
-    const provider = { name: "openai", displayName: "OpenAI", family: "openai" as const, baseUrl: "http://127.0.0.1:9/v1", keys: ["sk-reset-key-0001", "sk-reset-key-0002"], custom: false, ignoreModels: [], whitelistModels: [], responsesApi: "translate" as const };
+    const provider = { name: "openai", displayName: "OpenAI", family: "openai" as const, baseUrl: "http://127.0.0.1:9/v1", keys: [{ secret: "sk-reset-key-0001" }, { secret: "sk-reset-key-0002" }], custom: false, ignoreModels: [], whitelistModels: [], responsesApi: "translate" as const };
     const engines = counted.map((state) => createEngine({ providers: [provider], state, resetMinuteUtc: 180 }));
     try {
       await Promise.all(engines.map((engine) => engine.ready));

@@ -1,0 +1,28 @@
+/**
+ * A provider's configured keys as the credentials the engine rotates: each with the endpoint it
+ * goes to (its own, or the provider's) and its family settings, identified and shown so that two
+ * uses of one secret (two servers, two regions) are two keys and a key without anything of its
+ * own keeps the id it always had.
+ */
+
+import type { ProviderSettings } from "../config/discover-providers.ts";
+import { createCredential, type Credential } from "../credential.ts";
+import { catalogEntry } from "../providers/catalog.ts";
+
+export function providerCredentials(provider: ProviderSettings): Credential[] {
+  const identityOptions = (catalogEntry(provider.name)?.keyOptions ?? []).filter((option) => option.identity).map((option) => option.name);
+  return provider.keys.map((key) =>
+    createCredential({
+      secret: key.secret,
+      baseUrl: key.baseUrl ?? provider.baseUrl,
+      ownEndpoint: key.baseUrl !== undefined,
+      options: key.options,
+      identityOptions,
+    }),
+  );
+}
+
+/** Every text of a provider's configuration that must never show: the secrets of its keys. */
+export function providerSecrets(provider: ProviderSettings): string[] {
+  return provider.keys.map((key) => key.secret).filter((secret) => secret !== "");
+}
