@@ -24,7 +24,7 @@
  * of stopping start-up; the same mistake inside the .env file is an error.
  */
 
-import { catalogEntry, PROVIDER_CATALOG, type WireFamily } from "../providers/catalog.ts";
+import { catalogEntry, fillBaseUrl, PROVIDER_CATALOG, speaksOpenAI, type WireFamily } from "../providers/catalog.ts";
 import { ConfigError } from "./paths.ts";
 
 export interface ProviderSettings {
@@ -237,6 +237,7 @@ export function discoverProviders(
         throw new ConfigError(`${stray.name} has no endpoint: set ${upper}${BASE_SUFFIX}${keySuffix(stray.name) ? "_" + keySuffix(stray.name) : ""} for it, or ${upper}${BASE_SUFFIX} for every key.`);
       }
     }
+    if (defaultBase !== undefined) checkTemplateFilled(provider, defaultBase, vars, ownBases, optionVars.get(provider));
     const baseUrl = defaultBase ?? keys[0]!.baseUrl!;
 
     providers.push({
@@ -366,7 +367,7 @@ function parseResponsesMode(v: { name: string; value: string } | undefined, prov
     throw new ConfigError(`${v.name} must be native or translate (got ${showValue(v.value)}).`);
   }
   // Gemini and Anthropic speak their own APIs, which have no /responses to pass through to.
-  if (mode === "native" && family !== "openai") {
+  if (mode === "native" && !speaksOpenAI(family)) {
     throw new ConfigError(`${v.name}=native is only possible for OpenAI-compatible providers; ${provider} is always translated.`);
   }
   return mode;
@@ -424,6 +425,32 @@ function providerKeys(vars: readonly Named[], ownBases: ReadonlyMap<string, Name
   for (const suffix of ownBases.keys()) if (suffix !== "" && !keySuffixes.has(suffix)) add("", suffix);
   if (keys.length === 0) add("", undefined);
   return keys;
+}
+
+/**
+ * A catalog base URL with placeholders (`https://{resource}.openai.azure.com/…`) needs each key
+ * without an endpoint of its own to have those settings; the error names what to set.
+ */
+function checkTemplateFilled(
+  provider: string,
+  template: string,
+  vars: readonly Named[],
+  ownBases: ReadonlyMap<string, Named>,
+  optionVars: ReadonlyMap<string, ReadonlyMap<string, Named>> | undefined,
+): void {
+  const spec = catalogEntry(provider)?.keyOptions ?? [];
+  for (const v of vars) {
+    const suffix = keySuffix(v.name);
+    if (ownBases.has(suffix)) continue;
+    const filled = fillBaseUrl(template, keyOptions(optionVars, suffix));
+    if (filled.ok) continue;
+    const upper = provider.toUpperCase();
+    const option = spec.find((o) => o.name === filled.missing)?.env ?? filled.missing.toUpperCase();
+    const own = suffix === "" ? "" : `_${suffix}`;
+    throw new ConfigError(
+      `${v.name} has no endpoint: set ${upper}_${option}${own} (or ${upper}_${option} for every key), or its whole base URL as ${upper}${BASE_SUFFIX}${own} (${template}).`,
+    );
+  }
 }
 
 /** A key's family settings: the provider-wide value of each, overridden by the key's own. */

@@ -9,11 +9,12 @@
 import { stripAnthropicExtras } from "../formats/anthropic/strip-anthropic-extras.ts";
 import type { ChatRequest } from "../formats/openai-requests.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
+import { speaksOpenAI } from "../providers/catalog.ts";
 
 /** Hosts whose thinking models need their `reasoning_content` back on tool turns. */
 const REASONING_ROUND_TRIP = new Set(["deepseek"]);
 
 export function canonicalForProvider(chat: ChatRequest, runtime: ProviderRuntime): ChatRequest {
-  if (runtime.settings.family !== "openai") return chat;
+  if (!speaksOpenAI(runtime.settings.family)) return chat;
   return stripAnthropicExtras(chat, { keepReasoning: REASONING_ROUND_TRIP.has(runtime.settings.name) });
 }

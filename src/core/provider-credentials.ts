@@ -7,19 +7,26 @@
 
 import type { ProviderSettings } from "../config/discover-providers.ts";
 import { createCredential, type Credential } from "../credential.ts";
-import { catalogEntry } from "../providers/catalog.ts";
+import { catalogEntry, fillBaseUrl } from "../providers/catalog.ts";
 
 export function providerCredentials(provider: ProviderSettings): Credential[] {
   const identityOptions = (catalogEntry(provider.name)?.keyOptions ?? []).filter((option) => option.identity).map((option) => option.name);
   return provider.keys.map((key) =>
     createCredential({
       secret: key.secret,
-      baseUrl: key.baseUrl ?? provider.baseUrl,
+      baseUrl: key.baseUrl ?? templateFilled(provider.baseUrl, key.options),
       ownEndpoint: key.baseUrl !== undefined,
       options: key.options,
       identityOptions,
     }),
   );
+}
+
+/** Discovery made sure every placeholder has its setting; a missing one is a bug, said plainly. */
+function templateFilled(template: string, options: Readonly<Record<string, string>> | undefined): string {
+  const filled = fillBaseUrl(template, options);
+  if (!filled.ok) throw new Error(`no "${filled.missing}" setting for the base URL ${template}`);
+  return filled.url;
 }
 
 /** Every text of a provider's configuration that must never show: the secrets of its keys. */

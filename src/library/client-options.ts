@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { defaultResponsesMode, discoverProviders, type ProviderKey, type ProviderSettings } from "../config/discover-providers.ts";
 import { ConfigError } from "../config/paths.ts";
-import { catalogEntry } from "../providers/catalog.ts";
+import { catalogEntry, speaksOpenAI } from "../providers/catalog.ts";
 
 /** A key with its own endpoint or settings; no `key` at all is a keyless server. */
 const keyWithEndpoint = z.object({
@@ -62,7 +62,7 @@ export type ParsedClientOptions = z.output<typeof clientOptionsSchema>;
 export function providerSettings(name: string, options: z.output<typeof providerSchema>): ProviderSettings {
   const entry = catalogEntry(name);
   const family = entry?.family ?? "openai";
-  if (options.responsesApi === "native" && family !== "openai") throw new ConfigError(`providers.${name}: responsesApi "native" needs an OpenAI-compatible host; ${name} speaks its own API.`);
+  if (options.responsesApi === "native" && !speaksOpenAI(family)) throw new ConfigError(`providers.${name}: responsesApi "native" needs an OpenAI-compatible host; ${name} speaks its own API.`);
   const baseUrl = options.baseUrl?.replace(/\/+$/, "") ?? entry?.baseUrl;
   if (baseUrl === undefined) throw new ConfigError(`providers.${name}: "${name}" is not a known provider; give its baseUrl (an OpenAI-compatible /v1 URL).`);
   return {

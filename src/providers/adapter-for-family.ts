@@ -3,11 +3,13 @@
 import type { ProviderAdapter } from "./adapter.ts";
 import type { WireFamily } from "./catalog.ts";
 import { anthropicAdapter } from "./anthropic/anthropic-adapter.ts";
+import { azureAdapter } from "./azure/azure-adapter.ts";
 import { geminiAdapter } from "./gemini/gemini-adapter.ts";
 import { openAIAdapter } from "./openai/openai-adapter.ts";
 
 const ADAPTERS: Record<WireFamily, ProviderAdapter> = {
   openai: openAIAdapter,
+  azure: azureAdapter,
   gemini: geminiAdapter,
   anthropic: anthropicAdapter,
 };

@@ -4,12 +4,20 @@
  * OpenAI-compatible provider).
  */
 
-export type WireFamily = "openai" | "gemini" | "anthropic";
+export type WireFamily = "openai" | "azure" | "gemini" | "anthropic";
+
+/** Families whose hosts speak OpenAI's own API (chat completions, `/responses`): bodies pass through as the client sent them. */
+export function speaksOpenAI(family: WireFamily): boolean {
+  return family === "openai" || family === "azure";
+}
 
 export interface CatalogEntry {
   displayName: string;
   family: WireFamily;
-  /** Base URL including the API version path; requests go to `${baseUrl}/chat/completions`. */
+  /**
+   * Base URL including the API version path; requests go to `${baseUrl}/chat/completions`. May
+   * hold `{option}` placeholders filled from each key's settings (an Azure resource, a region).
+   */
   baseUrl: string;
   /** A model the provider serves, for the ready-to-paste examples the banner and setup print. */
   exampleModel: string;
@@ -53,11 +61,33 @@ export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   moonshot: { displayName: "Moonshot AI (Kimi)", family: "openai", baseUrl: "https://api.moonshot.ai/v1", exampleModel: "moonshot-v1-8k" },
   // deepinfra.com/docs/advanced/openai_api: "The api_base is https://api.deepinfra.com/v1/openai".
   deepinfra: { displayName: "DeepInfra", family: "openai", baseUrl: "https://api.deepinfra.com/v1/openai", exampleModel: "meta-llama/Meta-Llama-3.1-8B-Instruct" },
+  // learn.microsoft.com/azure/ai-foundry/openai/reference (v1 API): "https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/"; models are deployment names.
+  azure: {
+    displayName: "Azure OpenAI",
+    family: "azure",
+    baseUrl: "https://{resource}.openai.azure.com/openai/v1",
+    exampleModel: "gpt-4o-mini",
+    keyOptions: [
+      { name: "resource", env: "RESOURCE", identity: true },
+      { name: "api_version", env: "API_VERSION" },
+    ],
+  },
   // docs.ollama.com/api/openai-compatibility: base_url "http://localhost:11434/v1/", api_key "required but ignored"; Ollama's cloud is https://ollama.com/v1 with a key.
   ollama: { displayName: "Ollama", family: "openai", baseUrl: "http://localhost:11434/v1", exampleModel: "qwen3:8b", keyless: true },
   // lmstudio.ai/docs/api/openai-api: base_url "http://localhost:1234/v1" (the server's default port).
   lmstudio: { displayName: "LM Studio", family: "openai", baseUrl: "http://localhost:1234/v1", exampleModel: "openai/gpt-oss-20b", keyless: true },
 };
+
+/** The base URL with each `{option}` filled from a key's settings, or the first option it lacks. */
+export function fillBaseUrl(template: string, options: Readonly<Record<string, string>> | undefined): { ok: true; url: string } | { ok: false; missing: string } {
+  let missing: string | undefined;
+  const url = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = options?.[name];
+    if (value === undefined) missing ??= name;
+    return value === undefined ? "" : encodeURIComponent(value);
+  });
+  return missing === undefined ? { ok: true, url } : { ok: false, missing };
+}
 
 export function catalogEntry(provider: string): CatalogEntry | undefined {
   return Object.hasOwn(PROVIDER_CATALOG, provider) ? PROVIDER_CATALOG[provider] : undefined;

@@ -14,9 +14,14 @@ export function openAIModelList(key: Credential): UpstreamRequest {
   return { url: `${key.baseUrl}/models`, headers: openAIHeaders(key.secret, "application/json") };
 }
 
-export async function listOpenAIModels(options: ModelListOptions): Promise<ModelListResult> {
+export function listOpenAIModels(options: ModelListOptions): Promise<ModelListResult> {
+  return listModelsAt(options, openAIModelList(options.key));
+}
+
+/** An OpenAI-shaped model list (`{ data: [{ id, created, owned_by }] }`) at any URL, as hosts of that wire serve it. */
+export async function listModelsAt(options: ModelListOptions, request: UpstreamRequest): Promise<ModelListResult> {
   const answer = await getUpstreamJson({
-    ...openAIModelList(options.key),
+    ...request,
     signal: options.signal,
     timeoutMs: options.timeoutMs,
     what: "the model list",

@@ -18,7 +18,7 @@ import { decodeNativeResponse, inspectResponsesEvent, responsesRelayDialect } fr
  * answer that never says "error" cannot be an error object, so it passes on its text alone (its
  * usage found in place); anything else is parsed whole.
  */
-const passThrough: DecodeAnswers = ([answer], headers) => {
+export const passThrough: DecodeAnswers = ([answer], headers) => {
   const { text } = answer!;
   if (!text.includes('"error"') && isObjectText(text)) {
     const usage = findUsage(text);
