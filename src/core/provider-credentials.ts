@@ -7,6 +7,7 @@
 
 import type { ProviderSettings } from "../config/discover-providers.ts";
 import { createCredential, type Credential } from "../credential.ts";
+import { adapterFor } from "../providers/adapter-for-family.ts";
 import { catalogEntry, fillBaseUrl } from "../providers/catalog.ts";
 
 export function providerCredentials(provider: ProviderSettings): Credential[] {
@@ -29,7 +30,8 @@ function templateFilled(template: string, options: Readonly<Record<string, strin
   return filled.url;
 }
 
-/** Every text of a provider's configuration that must never show: the secrets of its keys. */
+/** Every text of a provider's configuration that must never show: the secrets of its keys, and the secret parts of those that have them. */
 export function providerSecrets(provider: ProviderSettings): string[] {
-  return provider.keys.map((key) => key.secret).filter((secret) => secret !== "");
+  const adapter = adapterFor(provider.family);
+  return provider.keys.flatMap((key) => (key.secret === "" ? [] : [key.secret, ...(adapter.secretParts?.(key.secret) ?? [])]));
 }

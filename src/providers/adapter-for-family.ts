@@ -4,12 +4,14 @@ import type { ProviderAdapter } from "./adapter.ts";
 import type { WireFamily } from "./catalog.ts";
 import { anthropicAdapter } from "./anthropic/anthropic-adapter.ts";
 import { azureAdapter } from "./azure/azure-adapter.ts";
+import { bedrockAdapter } from "./bedrock/bedrock-adapter.ts";
 import { geminiAdapter } from "./gemini/gemini-adapter.ts";
 import { openAIAdapter } from "./openai/openai-adapter.ts";
 
 const ADAPTERS: Record<WireFamily, ProviderAdapter> = {
   openai: openAIAdapter,
   azure: azureAdapter,
+  bedrock: bedrockAdapter,
   gemini: geminiAdapter,
   anthropic: anthropicAdapter,
 };

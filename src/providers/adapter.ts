@@ -104,6 +104,8 @@ export interface ProviderAdapter {
   listModels(options: ModelListOptions): Promise<ModelListResult>;
   /** The cheapest GET the provider authenticates (its model list, one entry where it pages): the setup's live key check. */
   keyCheckRequest(key: Credential): UpstreamRequest | Promise<UpstreamRequest>;
+  /** Texts inside a key that must never show on their own (a key pair's secret half), beside the key itself. */
+  secretParts?(secret: string): string[];
   /** Present when the provider can count tokens exactly; otherwise the proxy estimates locally. */
   planCountTokens?(body: ChatRequest, model: string): CountTokensPlan;
   /** Present when the family speaks the Messages API itself (Anthropic): no double translation. */

@@ -4,7 +4,7 @@
  * OpenAI-compatible provider).
  */
 
-export type WireFamily = "openai" | "azure" | "gemini" | "anthropic";
+export type WireFamily = "openai" | "azure" | "gemini" | "anthropic" | "bedrock";
 
 /** Families whose hosts speak OpenAI's own API (chat completions, `/responses`): bodies pass through as the client sent them. */
 export function speaksOpenAI(family: WireFamily): boolean {
@@ -71,6 +71,14 @@ export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
       { name: "resource", env: "RESOURCE", identity: true },
       { name: "api_version", env: "API_VERSION" },
     ],
+  },
+  // docs.aws.amazon.com/general/latest/gr/bedrock.html: the runtime endpoint is bedrock-runtime.<region>.amazonaws.com; models are model ids or inference profiles.
+  bedrock: {
+    displayName: "Amazon Bedrock",
+    family: "bedrock",
+    baseUrl: "https://bedrock-runtime.{region}.amazonaws.com",
+    exampleModel: "us.amazon.nova-micro-v1:0",
+    keyOptions: [{ name: "region", env: "REGION", identity: true }],
   },
   // docs.ollama.com/api/openai-compatibility: base_url "http://localhost:11434/v1/", api_key "required but ignored"; Ollama's cloud is https://ollama.com/v1 with a key.
   ollama: { displayName: "Ollama", family: "openai", baseUrl: "http://localhost:11434/v1", exampleModel: "qwen3:8b", keyless: true },

@@ -54,6 +54,39 @@ const TYPE_STATUS: Readonly<Record<string, number>> = {
   insufficient_quota: 429, api_error: 500, server_error: 500, timeout_error: 504, overloaded_error: 529,
 };
 
+/**
+ * AWS names the error in `x-amzn-ErrorType` (`ThrottlingException:http://…`), and ConverseStream
+ * exception frames in their type (`throttlingException`); the body has only a message. The name
+ * decides where the status alone would mislead: Bedrock answers ModelNotReady with a 429 (the
+ * model is loading: transient, not this key's limit) and a per-quota ServiceQuotaExceeded with a
+ * 400 (a quota of this key, not the request's fault). Lower-cased for the stream's spelling.
+ */
+const AWS_ERROR_CLASS: Readonly<Record<string, FailureClass>> = {
+  throttlingexception: "rate_limit",
+  toomanyrequestsexception: "rate_limit",
+  servicequotaexceededexception: "quota",
+  validationexception: "request",
+  resourcenotfoundexception: "request",
+  accessdeniedexception: "invalid_key",
+  unrecognizedclientexception: "invalid_key",
+  expiredtokenexception: "invalid_key",
+  invalidsignatureexception: "invalid_key",
+  incompletesignatureexception: "invalid_key",
+  modelnotreadyexception: "transient",
+  serviceunavailableexception: "transient",
+  internalserverexception: "transient",
+  modeltimeoutexception: "transient",
+  modelerrorexception: "transient",
+  modelstreamerrorexception: "transient",
+};
+
+/** The AWS error name of an answer: its header, else a type that is one of AWS's names. */
+function awsErrorName(err: UpstreamError, headers: Headers): string | undefined {
+  const header = headers.get("x-amzn-errortype")?.split(":")[0]?.trim();
+  if (header) return header;
+  return err.type !== undefined && AWS_ERROR_CLASS[err.type.toLowerCase()] !== undefined ? err.type : undefined;
+}
+
 const KEY_REJECTED_TEXT = /API key (?:not valid|not found|expired)/i;
 const BILLING_TEXT = /credit balance is too low/i;
 const REGION_TEXT = /country, region, or territory not supported/i;
@@ -225,6 +258,8 @@ function isTransient(status: number, err: UpstreamError, headers: Headers): bool
 }
 
 function decideClass(status: number, err: UpstreamError, headers: Headers): FailureClass {
+  const aws = AWS_ERROR_CLASS[awsErrorName(err, headers)?.toLowerCase() ?? ""];
+  if (aws !== undefined) return aws;
   if (isKeyRejected(err)) return "invalid_key";
   if (isBilling(status, err)) return "billing";
   if (status === 401) return "invalid_key";
@@ -278,7 +313,7 @@ function buildFailure(status: number, err: UpstreamError, headers: Headers, now:
     status,
     message: tidy(composeMessage(err)) ?? fallback,
   };
-  const code = codeOf(err);
+  const code = awsErrorName(err, headers) ?? codeOf(err);
   if (code !== undefined) failure.code = code;
   if (err.param !== undefined) failure.param = err.param;
   const retryAfterMs = waitHint(err, headers, now) ?? googleMinuteWindowMs(err, now);

@@ -279,3 +279,37 @@ describe("networkFailure", () => {
     expect(networkFailure("  ")).toEqual({ class: "transient", status: 0, message: "upstream request failed: unknown network error" });
   });
 });
+
+describe("Amazon Bedrock: the error name is in x-amzn-ErrorType (or an exception frame's type)", () => {
+  const named = (name: string) => ({ "x-amzn-errortype": `${name}:http://internal.amazon.com/coral/com.amazon.bedrock/` });
+
+  test("recorded: ValidationException is the request's fault, ExpiredTokenException a dead key", async () => {
+    expect(await recorded(400, "bedrock/error-400-validation-exception.json", named("ValidationException"))).toMatchObject({
+      class: "request",
+      code: "ValidationException",
+      message: "The provided model identifier is invalid.",
+    });
+    expect(await recorded(403, "bedrock/error-403-expired-token.json", named("ExpiredTokenException"))).toMatchObject({ class: "invalid_key", code: "ExpiredTokenException" });
+  });
+
+  // Synthesized: Bedrock's documented error names and statuses (docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html, Errors), body {"message"} as recorded.
+  test.each([
+    [429, "ThrottlingException", "rate_limit"],
+    [400, "ServiceQuotaExceededException", "quota"],
+    [429, "ModelNotReadyException", "transient"],
+    [503, "ServiceUnavailableException", "transient"],
+    [500, "InternalServerException", "transient"],
+    [408, "ModelTimeoutException", "transient"],
+    [424, "ModelErrorException", "transient"],
+    [403, "AccessDeniedException", "invalid_key"],
+    [403, "UnrecognizedClientException", "invalid_key"],
+    [404, "ResourceNotFoundException", "request"],
+  ] as const)("HTTP %d %s → %s", (status, name, expected) => {
+    expect(http(status, JSON.stringify({ message: `a ${name}` }), named(name))).toMatchObject({ class: expected, code: name, status });
+  });
+
+  test("a ConverseStream exception frame, as the stream converter reports it, classifies by its type", () => {
+    expect(embedded({ error: { code: 429, type: "throttlingException", message: "Too many tokens" } })).toMatchObject({ class: "rate_limit", status: 429 });
+    expect(embedded({ error: { code: 400, type: "serviceQuotaExceededException", message: "quota" } })).toMatchObject({ class: "quota" });
+  });
+});
