@@ -34,7 +34,7 @@ import { clientExamples, curlLine, exampleModel } from "../src/config/client-exa
 import { discoverProviders } from "../src/config/discover-providers.ts";
 import { ConfigError } from "../src/config/paths.ts";
 import { maskKey } from "../src/key-identity.ts";
-import { catalogEntry, PROVIDER_CATALOG } from "../src/providers/catalog.ts";
+import { catalogByGroup, catalogEntry } from "../src/providers/catalog.ts";
 import { checkKey, checkTarget, type KeyCheckResult } from "./check-key.ts";
 import { addProviderKeys, configuredProviders, envVars, generateProxyKey, getVar, loadEnvDocument, PERMISSIONS_NOTE, readEnvText, providerKeys, proxyKeyMissing, removeProviderKey, renderEnvDocument, setVar, writeEnvFileAtomic, type AddedKey, type EnvDocument, type RemoveKeyResult } from "./env-editor.ts";
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, baseUrlProblem, foldPastedLineBreaks, isHostName, newPasteState, normaliseBaseUrl, parsePastedKeys, parsePort, providerNameProblem } from "./key-input.ts";
@@ -280,11 +280,14 @@ async function addKeysStep(s: Session, io: Io): Promise<void> {
 async function chooseProvider(s: Session, io: Io): Promise<{ provider: string; baseUrl?: string } | undefined> {
   const counts = (p: string) => providerKeys(s.doc, p).length;
   const customs = configuredProviders(s.doc).filter((p) => catalogEntry(p) === undefined);
-  const catalog = Object.entries(PROVIDER_CATALOG).map(([name, entry]) => ({
-    value: name,
-    label: entry.displayName,
-    hint: counts(name) > 0 ? `${name}, ${counts(name)} key${counts(name) === 1 ? "" : "s"}` : name,
-  }));
+  // Grouped as GET /v1/providers lists them; the group is in the hint, so typing "local" or "embeddings" finds the group.
+  const catalog = catalogByGroup().flatMap(({ group, providers }) =>
+    providers.map(({ name, entry }) => ({
+      value: name,
+      label: entry.displayName,
+      hint: `${group} · ${counts(name) > 0 ? `${name}, ${counts(name)} key${counts(name) === 1 ? "" : "s"}` : name}`,
+    })),
+  );
   const others = [...customs.map((name) => ({ value: name, label: name, hint: `custom, ${counts(name)} keys` })), ...catalog];
   const matches = (search: string, option: { value: string; label?: string; hint?: string }): boolean => {
     const needle = search.toLowerCase();
@@ -336,6 +339,9 @@ async function chooseProvider(s: Session, io: Io): Promise<{ provider: string; b
  */
 async function knownEndpointStep(s: Session, io: Io, provider: string, defaultUrl: string): Promise<string | undefined> {
   const current = getVar(s.doc, baseVarOf(provider))?.trim() || undefined;
+  // An address with a part that is the user's own (an Azure resource, a Cloudflare account) has no
+  // usual form to offer: it is asked for, the pattern as the example.
+  if (/\{\w+\}/.test(defaultUrl)) return askBaseUrl(io, provider, current, defaultUrl);
   const choice = await ask(
     select<"default" | "current" | "other">({
       ...io,

@@ -228,7 +228,8 @@ export function discoverProviders(
     checkKeysAreSingle(vars, provider);
     const family = entry?.family ?? "openai";
     const defaultBase = wideBase !== undefined ? parseBaseUrl(wideBase.name, wideBase.value) : entry?.baseUrl;
-    const keys = providerKeys(vars, ownBases, optionVars.get(provider));
+    const identityOptions = (entry?.keyOptions ?? []).filter((option) => option.identity).map((option) => option.name);
+    const keys = providerKeys(vars, ownBases, optionVars.get(provider), identityOptions);
     if (defaultBase === undefined) {
       // A custom provider defined by per-key endpoints only: a key without one has nowhere to go.
       const stray = vars.find((v) => !ownBases.has(keySuffix(v.name)));
@@ -398,21 +399,27 @@ function parseBaseUrl(name: string, raw: string): string {
 /**
  * The keys in variable order, then the keyless servers (`<P>_API_BASE_<N>` with no key `<N>`), and
  * with no key nor server of its own a provider-wide base alone is one keyless server. A key is
- * distinct by its secret and endpoint (the first duplicate wins): one placeholder key on three
- * servers is three keys, the same key pasted twice is one.
+ * distinct by its secret, endpoint and identity settings (the first duplicate wins): one placeholder
+ * key on three servers is three keys, one access-key pair in two regions two, the same key pasted
+ * twice is one.
  */
-function providerKeys(vars: readonly Named[], ownBases: ReadonlyMap<string, Named>, optionVars: ReadonlyMap<string, ReadonlyMap<string, Named>> | undefined): ProviderKey[] {
+function providerKeys(
+  vars: readonly Named[],
+  ownBases: ReadonlyMap<string, Named>,
+  optionVars: ReadonlyMap<string, ReadonlyMap<string, Named>> | undefined,
+  identityOptions: readonly string[],
+): ProviderKey[] {
   const keys: ProviderKey[] = [];
   const seen = new Set<string>();
   const add = (secret: string, suffix: string | undefined): void => {
     const own = suffix === undefined || suffix === "" ? undefined : ownBases.get(suffix);
     const baseUrl = own === undefined ? (secret === "" ? parseBaseUrl(ownBases.get("")!.name, ownBases.get("")!.value) : undefined) : parseBaseUrl(own.name, own.value);
-    const identity = `${secret}\n${baseUrl ?? ""}`;
+    const options = keyOptions(optionVars, suffix ?? "");
+    const identity = [secret, baseUrl ?? "", ...identityOptions.map((name) => options?.[name] ?? "")].join("\n");
     if (seen.has(identity)) return;
     seen.add(identity);
     const key: ProviderKey = { secret };
     if (baseUrl !== undefined) key.baseUrl = baseUrl;
-    const options = keyOptions(optionVars, suffix ?? "");
     if (options !== undefined) key.options = options;
     keys.push(key);
   };

@@ -11,6 +11,7 @@ import { adapterFor } from "../providers/adapter-for-family.ts";
 import { catalogEntry, fillBaseUrl } from "../providers/catalog.ts";
 
 export function providerCredentials(provider: ProviderSettings): Credential[] {
+  const adapter = adapterFor(provider.family);
   const identityOptions = (catalogEntry(provider.name)?.keyOptions ?? []).filter((option) => option.identity).map((option) => option.name);
   return provider.keys.map((key) =>
     createCredential({
@@ -19,6 +20,7 @@ export function providerCredentials(provider: ProviderSettings): Credential[] {
       ownEndpoint: key.baseUrl !== undefined,
       options: key.options,
       identityOptions,
+      label: key.secret === "" ? undefined : adapter.keyLabel?.(key.secret),
     }),
   );
 }

@@ -106,6 +106,8 @@ export interface ProviderAdapter {
   keyCheckRequest(key: Credential): UpstreamRequest | Promise<UpstreamRequest>;
   /** Texts inside a key that must never show on their own (a key pair's secret half), beside the key itself. */
   secretParts?(secret: string): string[];
+  /** How a key is shown when its family knows better than its last characters (an access key pair: its public key id). */
+  keyLabel?(secret: string): string | undefined;
   /** Present when the provider can count tokens exactly; otherwise the proxy estimates locally. */
   planCountTokens?(body: ChatRequest, model: string): CountTokensPlan;
   /** Present when the family speaks the Messages API itself (Anthropic): no double translation. */

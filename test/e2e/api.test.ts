@@ -411,8 +411,22 @@ describe("GET /v1/providers", () => {
       { name: "local", custom: true, keys: 1, healthy: 1, cooling: 0, disabled: 0, in_flight: 0 },
       { name: "groq", custom: false, keys: 1, healthy: 1, cooling: 0, disabled: 0, in_flight: 0 },
     ]);
-    expect(body.data[0]).toMatchObject({ display_name: "OpenAI", base_url: mock.url, max_concurrent_per_key: null, incident: null });
+    expect(body.data[0]).toMatchObject({ display_name: "OpenAI", family: "openai", group: "Model makers", base_url: mock.url, max_concurrent_per_key: null, incident: null });
+    expect(body.data[1]).toMatchObject({ name: "local", group: "Custom" });
     for (const secret of [KEY_A, KEY_B, LOCAL_KEY, GROQ_KEY]) expect(text).not.toContain(secret);
+  });
+
+  test("the whole catalog, grouped: each provider's variables, example model and whether it is configured", async () => {
+    const body: any = await (await proxy.request("/v1/providers")).json();
+    expect(body.catalog.map((group: any) => group.group)).toEqual(["Model makers", "Clouds", "Inference hosts", "Routers and aggregators", "China and Asia", "Embeddings", "Local servers"]);
+    const all = body.catalog.flatMap((group: any) => group.providers);
+    const byName = Object.fromEntries(all.map((p: any) => [p.name, p]));
+    expect(all.length).toBeGreaterThanOrEqual(36);
+    expect(byName.openai).toMatchObject({ configured: true, key_variable: "OPENAI_API_KEY", example_model: "openai/gpt-4o-mini" });
+    expect(byName.azure).toMatchObject({ configured: false, family: "azure", settings: ["AZURE_RESOURCE", "AZURE_API_VERSION"], base_url: "https://{resource}.openai.azure.com/openai/v1" });
+    expect(byName.bedrock).toMatchObject({ family: "bedrock", settings: ["BEDROCK_REGION"] });
+    expect(byName.ollama).toMatchObject({ keyless: true, key_variable: null, base_url: "http://localhost:11434/v1" });
+    expect(byName.cloudflare.settings).toEqual(["CLOUDFLARE_ACCOUNT_ID"]);
   });
 
   test("a key rejected as invalid counts as disabled and a rate-limited one as cooling", async () => {

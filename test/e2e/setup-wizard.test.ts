@@ -337,7 +337,7 @@ describe("setup wizard on a terminal", () => {
       expect(await t.waitFor("Custom OpenAI-compatible provider")).not.toContain("No matches found");
       await t.keys(...Array<string>(6).fill("BSpace"));
       await t.type("gemini");
-      await t.waitFor("Google Gemini (gemini)");
+      await t.waitFor("Google Gemini (Model makers · gemini)");
       await t.keys("Enter");
 
       // A known provider may be pointed at another base URL before its key is pasted.

@@ -15,7 +15,7 @@ import type { DecodeAnswers, UpstreamRequest } from "../attempts.ts";
 import { networkFailure } from "../classify-failure.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";
 import { getUpstreamJson } from "../upstream-http.ts";
-import { bedrockRequest, bedrockSecretParts } from "./bedrock-auth.ts";
+import { bedrockKeyLabel, bedrockRequest, bedrockSecretParts } from "./bedrock-auth.ts";
 import type { ConverseResponse } from "./bedrock-types.ts";
 import { fromBedrockEmbeddingAnswers, toBedrockEmbeddingRequests } from "./convert-bedrock-embeddings.ts";
 import { convertConverseResponse } from "./convert-converse-response.ts";
@@ -98,4 +98,5 @@ export const bedrockAdapter: ProviderAdapter = {
   },
   keyCheckRequest: modelListRequest,
   secretParts: bedrockSecretParts,
+  keyLabel: bedrockKeyLabel,
 };

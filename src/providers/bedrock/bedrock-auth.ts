@@ -25,6 +25,12 @@ export function bedrockSecretParts(secret: string): string[] {
   return pair ? [pair.secretAccessKey, ...(pair.sessionToken ? [pair.sessionToken] : [])] : [];
 }
 
+/** A pair is shown by its access key id, which AWS prints in consoles and logs, never by its secret half. */
+export function bedrockKeyLabel(secret: string): string | undefined {
+  const pair = accessKeyPair(secret);
+  return pair ? `${pair.accessKeyId.slice(0, 4)}…${pair.accessKeyId.slice(-4)}` : undefined;
+}
+
 /** The region a key signs for: its setting, else the one in a standard endpoint's host. */
 export function bedrockRegion(key: Credential): string {
   return key.options.region ?? /\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com/.exec(key.baseUrl)?.[1] ?? "us-east-1";

@@ -6,6 +6,7 @@
 
 import { Hono } from "hono";
 import { tokenCountRequestSchema } from "../../formats/openai-requests.ts";
+import { catalogByGroup, catalogEntry } from "../../providers/catalog.ts";
 import { countChatTokens, countTextTokens, encodingForModel } from "../../tokens/count-tokens.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
@@ -30,6 +31,8 @@ export function infoRoutes(ctx: ProxyContext): Hono<AppEnv> {
       return {
         name: settings.name,
         display_name: settings.displayName,
+        family: settings.family,
+        group: catalogEntry(settings.name)?.group ?? "Custom",
         base_url: settings.baseUrl,
         custom: settings.custom,
         keys: pool.size,
@@ -42,7 +45,24 @@ export function infoRoutes(ctx: ProxyContext): Hono<AppEnv> {
         incident: incident ? { message: incident.message, until: new Date(incident.until).toISOString() } : null,
       };
     });
-    return c.json({ object: "list", data });
+    // Every provider the proxy knows, configured or not, as the wizard groups them: what a key
+    // variable can name, and where it goes.
+    const configured = new Set(ctx.providers.keys());
+    const catalog = catalogByGroup().map(({ group, providers }) => ({
+      group,
+      providers: providers.map(({ name, entry }) => ({
+        name,
+        display_name: entry.displayName,
+        family: entry.family,
+        base_url: entry.baseUrl,
+        key_variable: entry.keyless ? null : `${name.toUpperCase()}_API_KEY`,
+        keyless: entry.keyless === true,
+        settings: (entry.keyOptions ?? []).map((option) => `${name.toUpperCase()}_${option.env}`),
+        example_model: `${name}/${entry.exampleModel}`,
+        configured: configured.has(name),
+      })),
+    }));
+    return c.json({ object: "list", data, catalog });
   });
 
   app.post("/token-count", async (c) => {
