@@ -24,3 +24,18 @@ export interface OpenAIUsage {
   /** Absent when the upstream said nothing about reasoning tokens. */
   completion_tokens_details?: { reasoning_tokens: number };
 }
+
+/** One `chat.completion.chunk` payload in the proxy's envelope, with the fields given (`choices`, `usage`). */
+export function chunkPayload(context: CompletionContext, fields: Record<string, unknown>): string {
+  return JSON.stringify({ id: context.id, object: "chat.completion.chunk", created: context.created, model: context.model, ...fields });
+}
+
+/** The single-choice delta chunk the converters of one-candidate families send. */
+export function deltaChunk(context: CompletionContext, delta: Record<string, unknown>, finishReason: string | null = null): string {
+  return chunkPayload(context, { choices: [{ index: 0, delta, finish_reason: finishReason }] });
+}
+
+/** The closing usage-only chunk (`choices: []`), as OpenAI sends it when asked for usage. */
+export function usageChunk(context: CompletionContext, usage: OpenAIUsage): string {
+  return chunkPayload(context, { choices: [], usage });
+}

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { defaultResponsesMode, discoverProviders, type ProviderKey, type ProviderSettings } from "../config/discover-providers.ts";
 import { ConfigError } from "../config/paths.ts";
-import { catalogEntry, speaksOpenAI } from "../providers/catalog.ts";
+import { catalogEntry, fillBaseUrl, speaksOpenAI } from "../providers/catalog.ts";
 
 /** A key with its own endpoint or settings; no `key` at all is a keyless server. */
 const keyWithEndpoint = z.object({
@@ -63,14 +63,22 @@ export function providerSettings(name: string, options: z.output<typeof provider
   const entry = catalogEntry(name);
   const family = entry?.family ?? "openai";
   if (options.responsesApi === "native" && !speaksOpenAI(family)) throw new ConfigError(`providers.${name}: responsesApi "native" needs an OpenAI-compatible host; ${name} speaks its own API.`);
-  const baseUrl = options.baseUrl?.replace(/\/+$/, "") ?? entry?.baseUrl;
-  if (baseUrl === undefined) throw new ConfigError(`providers.${name}: "${name}" is not a known provider; give its baseUrl (an OpenAI-compatible /v1 URL).`);
+  const keys = distinctKeys(options.keys, options.options);
+  // A custom provider may be defined by its keys' own endpoints alone (a pool of servers).
+  const ownEndpoints = keys.every((key) => key.baseUrl !== undefined);
+  const baseUrl = options.baseUrl?.replace(/\/+$/, "") ?? entry?.baseUrl ?? (ownEndpoints ? keys[0]!.baseUrl : undefined);
+  if (baseUrl === undefined) throw new ConfigError(`providers.${name}: "${name}" is not a known provider; give its baseUrl (an OpenAI-compatible /v1 URL), or each key its own.`);
+  keys.forEach((key, index) => {
+    if (key.baseUrl !== undefined || options.baseUrl !== undefined) return;
+    const filled = fillBaseUrl(baseUrl, key.options);
+    if (!filled.ok) throw new ConfigError(`providers.${name}.keys[${index}]: needs options.${filled.missing} (for ${baseUrl}), or its own baseUrl.`);
+  });
   return {
     name,
     displayName: entry?.displayName ?? name,
     family,
     baseUrl,
-    keys: distinctKeys(options.keys, options.options),
+    keys,
     custom: entry === undefined || options.baseUrl !== undefined,
     ignoreModels: options.ignoreModels ?? [],
     whitelistModels: options.whitelistModels ?? [],

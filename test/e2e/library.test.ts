@@ -227,7 +227,10 @@ describe("createRotatingClient", () => {
 
   test("options are checked at once, naming the one that is wrong", () => {
     expect(() => createRotatingClient({ providers: { mine: { keys: [] } } })).toThrow("providers.mine.keys: needs at least one key");
-    expect(() => createRotatingClient({ providers: { nobody: { keys: ["k"] } } })).toThrow('"nobody" is not a known provider; give its baseUrl');
+    expect(() => createRotatingClient({ providers: { nobody: { keys: ["k"] } } })).toThrow('"nobody" is not a known provider; give its baseUrl (an OpenAI-compatible /v1 URL), or each key its own.');
+    expect(() => createRotatingClient({ providers: { azure: { keys: ["k1", { key: "k2", options: { resource: "two" } }] } } })).toThrow(
+      "providers.azure.keys[0]: needs options.resource (for https://{resource}.openai.azure.com/openai/v1), or its own baseUrl.",
+    );
     expect(() => createRotatingClient({ providers: {}, dailyResetUtc: "25:00" })).toThrow("dailyResetUtc");
   });
 });

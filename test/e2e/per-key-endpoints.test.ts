@@ -112,3 +112,18 @@ describe("keys with their own base URL", () => {
     expect(text).not.toContain("sk-pool-west-0002");
   });
 });
+
+describe("the library takes the same keys", () => {
+  test("{ baseUrl } is a keyless server, { key, baseUrl } a key of its own endpoint; both rotate", async () => {
+    const { createRotatingClient } = await import("../../src/library/index.ts");
+    const [keyless, keyed] = await mocks(2);
+    const client = createRotatingClient({ providers: { pool: { keys: [{ baseUrl: keyless!.url }, { key: "sk-lib-own-0001", baseUrl: keyed!.url }] } } });
+    started.push({ stop: () => client.close() });
+    for (let i = 0; i < 4; i++) {
+      const answer = await client.chat({ model: "pool/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+      expect(answer.choices[0]!.message.content).toBeTruthy();
+    }
+    expect(keyless!.calls.map((call) => call.key)).toEqual(["", ""]);
+    expect(keyed!.calls.map((call) => call.key)).toEqual(["sk-lib-own-0001", "sk-lib-own-0001"]);
+  });
+});

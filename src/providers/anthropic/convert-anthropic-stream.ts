@@ -18,6 +18,7 @@ import { convertAnthropicUsage, refusalText, rememberThinking, type AnthropicCon
 import { mapAnthropicStopReason, type OpenAIFinishReason } from "./map-anthropic-stop-reason.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
 import { isRecord } from "../../formats/is-record.ts";
+import { deltaChunk, usageChunk } from "../../formats/openai-chat-answers.ts";
 
 /** One parsed SSE event: the `event:` name when there was one, and the JSON of its `data:`. */
 export interface AnthropicStreamEvent {
@@ -63,14 +64,7 @@ export function createAnthropicStreamConverter(context: AnthropicConversionConte
   let ended = false;
   let failed = false;
 
-  const chunk = (delta: JsonObject, finishReason: OpenAIFinishReason | null = null): string =>
-    JSON.stringify({
-      id: context.id,
-      object: "chat.completion.chunk",
-      created: context.created,
-      model: context.model,
-      choices: [{ index: 0, delta, finish_reason: finishReason }],
-    });
+  const chunk = (delta: JsonObject, finishReason: OpenAIFinishReason | null = null): string => deltaChunk(context, delta, finishReason);
 
   /** A delta that carries part of the answer: it makes the stream worth more than the empty-stream error. */
   const say = (delta: JsonObject): string[] => {
@@ -194,16 +188,7 @@ export function createAnthropicStreamConverter(context: AnthropicConversionConte
     finish() {
       if (failed) return [];
       if (!ended) return [produced ? TRUNCATED_STREAM_ERROR : EMPTY_STREAM_ERROR];
-      return [
-        JSON.stringify({
-          id: context.id,
-          object: "chat.completion.chunk",
-          created: context.created,
-          model: context.model,
-          choices: [],
-          usage: convertAnthropicUsage(usage),
-        }),
-      ];
+      return [usageChunk(context, convertAnthropicUsage(usage))];
     },
   };
 }

@@ -48,6 +48,7 @@ import { UnsupportedRequestError } from "../adapter.ts";
 import type { ThinkingBlock, ThinkingMemory } from "./thinking-memory.ts";
 import { isRecord } from "../../formats/is-record.ts";
 import { parseToolArguments, requireString } from "../read-message-fields.ts";
+import { ANSWER_ROOM_AFTER_THINKING, isThinkingOn, requestedThinking } from "./claude-thinking.ts";
 
 type Message = ChatRequest["messages"][number];
 type MediaBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicDocumentBlock;
@@ -60,16 +61,7 @@ interface Turn {
 
 const DEFAULT_MAX_TOKENS = 8192;
 const CLAUDE_3_MAX_TOKENS = 4096;
-/** What a thinking request keeps for the answer itself when `max_tokens` had to be raised. */
-const ANSWER_ROOM_AFTER_THINKING = 4096;
 
-const EFFORT_BUDGETS = new Map([
-  ["minimal", 1024],
-  ["low", 2048],
-  ["medium", 8192],
-  ["high", 16384],
-]);
-const NO_THINKING_EFFORTS = new Set(["none", "disable"]);
 
 const JSON_ONLY_NOTE = "Respond with a single valid JSON object and nothing else: no text before or after it, no Markdown code fence.";
 
@@ -394,22 +386,6 @@ function baseToolChoice(choice: NonNullable<ChatRequest["tool_choice"]>): Anthro
 }
 
 /** The thinking the client asked for, before any decision to turn it off. */
-function requestedThinking(body: ChatRequest): AnthropicThinking | undefined {
-  if (body.thinking != null) {
-    if (!isRecord(body.thinking) || typeof body.thinking.type !== "string") throw new UnsupportedRequestError('thinking must be an object like {"type": "enabled", "budget_tokens": 2048}.', "thinking");
-    return { ...body.thinking } as AnthropicThinking;
-  }
-  const effort = body.reasoning_effort;
-  if (effort == null) return undefined;
-  const budget = typeof effort === "string" ? EFFORT_BUDGETS.get(effort) : undefined;
-  if (budget !== undefined) return { type: "enabled", budget_tokens: budget };
-  if (typeof effort === "string" && NO_THINKING_EFFORTS.has(effort)) return undefined;
-  throw new UnsupportedRequestError(`reasoning_effort "${String(effort)}" is not one of none, minimal, low, medium, high.`, "reasoning_effort");
-}
-
-function isThinkingOn(thinking: AnthropicThinking | undefined): boolean {
-  return thinking?.type === "enabled" || thinking?.type === "adaptive";
-}
 
 function maxTokens(body: ChatRequest, model: string, thinking: AnthropicThinking | undefined): number {
   const asked = body.max_completion_tokens ?? body.max_tokens ?? (/^claude-3-(?:haiku|sonnet|opus)/.test(model) ? CLAUDE_3_MAX_TOKENS : DEFAULT_MAX_TOKENS);

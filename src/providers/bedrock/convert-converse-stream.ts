@@ -25,7 +25,7 @@
  */
 
 import { isRecord } from "../../formats/is-record.ts";
-import type { CompletionContext } from "../../formats/openai-chat-answers.ts";
+import { deltaChunk, usageChunk, type CompletionContext } from "../../formats/openai-chat-answers.ts";
 import { rememberThinking } from "../anthropic/convert-anthropic-response.ts";
 import type { OpenAIFinishReason } from "../anthropic/map-anthropic-stop-reason.ts";
 import type { ThinkingBlock, ThinkingMemory } from "../anthropic/thinking-memory.ts";
@@ -110,14 +110,7 @@ export function createConverseStreamConverter(context: CompletionContext, memory
   let ended = false;
   let failed = false;
 
-  const chunk = (delta: JsonObject, finishReason: OpenAIFinishReason | null = null): string =>
-    JSON.stringify({
-      id: context.id,
-      object: "chat.completion.chunk",
-      created: context.created,
-      model: context.model,
-      choices: [{ index: 0, delta, finish_reason: finishReason }],
-    });
+  const chunk = (delta: JsonObject, finishReason: OpenAIFinishReason | null = null): string => deltaChunk(context, delta, finishReason);
 
   /** A delta that carries part of the answer: it makes the stream worth more than the empty-stream error. */
   const say = (delta: JsonObject): string[] => {
@@ -241,16 +234,7 @@ export function createConverseStreamConverter(context: CompletionContext, memory
       if (!ended) return [produced ? TRUNCATED_STREAM_ERROR : EMPTY_STREAM_ERROR];
       // Bedrock always follows messageStop with metadata; a stream that lost it still answered.
       if (usage === undefined) return [];
-      return [
-        JSON.stringify({
-          id: context.id,
-          object: "chat.completion.chunk",
-          created: context.created,
-          model: context.model,
-          choices: [],
-          usage: convertConverseUsage(usage),
-        }),
-      ];
+      return [usageChunk(context, convertConverseUsage(usage))];
     },
   };
 }

@@ -83,6 +83,8 @@ import type {
   ConverseToolResultContent,
   ConverseToolUseBlock,
 } from "./bedrock-types.ts";
+import { ANSWER_ROOM_AFTER_THINKING, isThinkingOn, requestedThinking } from "../anthropic/claude-thinking.ts";
+import type { AnthropicThinking } from "../../formats/anthropic/types.ts";
 
 export interface ConverseRequestOptions {
   /**
@@ -95,8 +97,6 @@ export interface ConverseRequestOptions {
 
 type Message = ChatRequest["messages"][number];
 type MediaBlock = ConverseTextBlock | ConverseImageBlock | ConverseDocumentBlock;
-/** Claude's `thinking` field: built here from `reasoning_effort`, or the client's own object. */
-type Thinking = Record<string, unknown>;
 
 /** What one conversion keeps across messages. */
 interface Conversion {
@@ -110,15 +110,6 @@ interface Conversion {
   documentNames: Set<string>;
 }
 
-const EFFORT_BUDGETS = new Map([
-  ["minimal", 1024],
-  ["low", 2048],
-  ["medium", 8192],
-  ["high", 16384],
-]);
-const NO_THINKING_EFFORTS = new Set(["none", "disable"]);
-/** What a thinking request keeps for the answer itself when `maxTokens` had to be raised. */
-const ANSWER_ROOM_AFTER_THINKING = 4096;
 
 const JSON_ONLY_NOTE = "Respond with a single valid JSON object and nothing else: no text before or after it, no Markdown code fence.";
 
@@ -502,24 +493,8 @@ function convertToolConfig(tools: ConverseTool[], choice: ConverseToolChoice | "
 }
 
 /** The thinking the client asked for, before any decision to turn it off. Only asked for Claude models. */
-function requestedThinking(body: ChatRequest): Thinking | undefined {
-  if (body.thinking != null) {
-    if (!isRecord(body.thinking) || typeof body.thinking.type !== "string") throw new UnsupportedRequestError('thinking must be an object like {"type": "enabled", "budget_tokens": 2048}.', "thinking");
-    return { ...body.thinking };
-  }
-  const effort = body.reasoning_effort;
-  if (effort == null) return undefined;
-  const budget = typeof effort === "string" ? EFFORT_BUDGETS.get(effort) : undefined;
-  if (budget !== undefined) return { type: "enabled", budget_tokens: budget };
-  if (typeof effort === "string" && NO_THINKING_EFFORTS.has(effort)) return undefined;
-  throw new UnsupportedRequestError(`reasoning_effort "${String(effort)}" is not one of none, minimal, low, medium, high.`, "reasoning_effort");
-}
 
-function isThinkingOn(thinking: Thinking | undefined): boolean {
-  return thinking?.type === "enabled" || thinking?.type === "adaptive";
-}
-
-function convertInferenceConfig(body: ChatRequest, claude: boolean, thinking: Thinking | undefined): ConverseInferenceConfig {
+function convertInferenceConfig(body: ChatRequest, claude: boolean, thinking: AnthropicThinking | undefined): ConverseInferenceConfig {
   const config: ConverseInferenceConfig = {};
   const maxTokens = maxTokensFor(body, thinking);
   if (maxTokens !== undefined) config.maxTokens = maxTokens;
@@ -532,7 +507,7 @@ function convertInferenceConfig(body: ChatRequest, claude: boolean, thinking: Th
   return config;
 }
 
-function maxTokensFor(body: ChatRequest, thinking: Thinking | undefined): number | undefined {
+function maxTokensFor(body: ChatRequest, thinking: AnthropicThinking | undefined): number | undefined {
   const asked = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   // A passed-through `thinking` object is the client's: its budget is only trusted to be a number once checked.
   const budget = thinking?.type === "enabled" ? thinking.budget_tokens : undefined;

@@ -11,6 +11,7 @@ import { blockedPromptRefusal, filteredAnswerRefusal, summarizeGeminiParts, type
 import { convertGeminiUsage } from "./convert-gemini-usage.ts";
 import type { GeminiCandidate, GeminiResponse, GeminiUsage } from "./gemini-types.ts";
 import { mapGeminiFinishReason, type OpenAIFinishReason } from "./map-gemini-finish-reason.ts";
+import { chunkPayload } from "../../formats/openai-chat-answers.ts";
 
 export interface GeminiStreamConverter {
   /** The payloads one upstream event becomes; often one, none for an event with nothing new. */
@@ -57,8 +58,7 @@ export function createGeminiStreamConverter(context: GeminiConversionContext): G
   /** A candidate gave its finishReason (or the prompt was blocked): the stream said it was over. */
   let finished = false;
 
-  const envelope = (rest: Record<string, unknown>): string =>
-    JSON.stringify({ id: context.id, object: "chat.completion.chunk", created: context.created, model: context.model, ...rest });
+  const envelope = (fields: Record<string, unknown>): string => chunkPayload(context, fields);
 
   const stateOf = (index: number): ChoiceState => {
     let state = choices.get(index);
