@@ -42,7 +42,13 @@ const LONG_GOOGLE_DELAY_MS = 300_000;
 const BILLING_CODES = new Set([
   "insufficient_quota", "credit_balance_exhausted", "billing_not_active", "billing_error",
   "organization_spend_limit_exceeded", "project_spend_limit_exceeded", "organization_usage_limit_exceeded",
+  // Hosts of the catalog, each from its error-code page: Novita and Jina answer an empty balance
+  // with a 403, Venice with a 402, DashScope names an overdue account, and Z.ai / Zhipu send business
+  // code 1113 ("account in arrears") with a 429 that is not a rate limit.
+  "NOT_ENOUGH_BALANCE", "AUTHZ_INSUFFICIENT_BALANCE", "INSUFFICIENT_BALANCE", "Arrearage", "1113",
 ]);
+/** Cloudflare Workers AI's 429 "Out of capacity" (code 3040) is the platform's, not this account's limit. */
+const TRANSIENT_CODES = new Set(["3040"]);
 const TRANSIENT_STATUSES = new Set([408, 409, 425, 498, 499, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529]);
 const TRANSIENT_GOOGLE_STATUSES = new Set(["UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "CANCELLED"]);
 const TRANSIENT_TYPES = new Set(["overloaded_error", "api_error"]);
@@ -147,12 +153,15 @@ function absorb(outer: UpstreamError, nested: UpstreamError, keepOuterMessage: b
 function readError(value: unknown, depth: number): UpstreamError {
   const root = Array.isArray(value) ? value[0] : value;
   if (!isRecord(root)) return { message: text(root), details: [], moderated: false };
-  const inner = isRecord(root.error) ? root.error : root;
+  // Cloudflare's v4 envelope: {"success":false,"errors":[{"code":3036,"message":"…"}]}.
+  const cloudflare = root.success === false && Array.isArray(root.errors) && isRecord(root.errors[0]) ? root.errors[0] : undefined;
+  const inner = isRecord(root.error) ? root.error : (cloudflare ?? root);
   const metadata = isRecord(inner.metadata) ? inner.metadata : {};
-  const numeric = typeof inner.code === "number" ? inner.code : inner.status;
+  const numeric = typeof inner.code === "number" && inner !== cloudflare ? inner.code : inner.status;
   let parsed: UpstreamError = {
     message: text(inner.message) ?? text(root.error) ?? text(inner.detail) ?? text(inner.title),
-    code: text(inner.code),
+    // Cloudflare's numeric codes name the failure (3036, 3040), not an HTTP status.
+    code: text(inner.code) ?? (inner === cloudflare && typeof inner.code === "number" ? String(inner.code) : undefined),
     numericCode: typeof numeric === "number" ? numeric : undefined,
     type: failureType(inner.type),
     param: text(inner.param),
@@ -250,6 +259,7 @@ function isDayScope(err: UpstreamError, headers: Headers): boolean {
 
 function isTransient(status: number, err: UpstreamError, headers: Headers): boolean {
   return (
+    TRANSIENT_CODES.has(err.code ?? "") ||
     TRANSIENT_STATUSES.has(status) ||
     TRANSIENT_GOOGLE_STATUSES.has(err.googleStatus ?? "") ||
     namesOf(err).some((name) => TRANSIENT_TYPES.has(name)) ||
@@ -264,6 +274,7 @@ function decideClass(status: number, err: UpstreamError, headers: Headers): Fail
   if (isBilling(status, err)) return "billing";
   if (status === 401) return "invalid_key";
   if (status === 403) return isForbiddenForRequest(err) ? "request" : "invalid_key";
+  if (TRANSIENT_CODES.has(err.code ?? "")) return "transient";
   if (status === 429 || err.googleStatus === "RESOURCE_EXHAUSTED") return isDayScope(err, headers) ? "quota" : "rate_limit";
   // Before the transient check: an oversized prompt fails the same way on every key, so retrying
   // it elsewhere only burns time, even when a host reports it as a 5xx.

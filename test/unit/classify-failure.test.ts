@@ -313,3 +313,30 @@ describe("Amazon Bedrock: the error name is in x-amzn-ErrorType (or an exception
     expect(embedded({ error: { code: 400, type: "serviceQuotaExceededException", message: "quota" } })).toMatchObject({ class: "quota" });
   });
 });
+
+describe("catalog hosts with their own error shapes (synthesized from each host's error-code page)", () => {
+  test("Z.ai / Zhipu: business code 1113 on a 429 is an empty balance, 1302 a rate limit", () => {
+    // docs.z.ai/api-reference/api-code; body as in zai-org/GLM-5#49.
+    expect(http(429, JSON.stringify({ error: { code: "1113", message: "Insufficient balance or no resource package. Please recharge." } }))).toMatchObject({ class: "billing", code: "1113" });
+    expect(http(429, JSON.stringify({ error: { code: "1302", message: "High concurrency usage of this API, please reduce concurrency" } }))).toMatchObject({ class: "rate_limit" });
+  });
+
+  test("Novita and Jina: an empty balance is a 403 that is billing, not a dead key; Venice's is a 402", () => {
+    expect(http(403, JSON.stringify({ code: 403, reason: "NOT_ENOUGH_BALANCE", message: "not enough balance", error: { code: "NOT_ENOUGH_BALANCE", message: "not enough balance" } }))).toMatchObject({ class: "billing" });
+    expect(http(403, JSON.stringify({ detail: "[AUTHZ_INSUFFICIENT_BALANCE] insufficient balance", error: { code: "AUTHZ_INSUFFICIENT_BALANCE", message: "insufficient balance" } }))).toMatchObject({ class: "billing" });
+    expect(http(402, JSON.stringify({ error: "Insufficient USD or Diem balance to complete request" }))).toMatchObject({ class: "billing" });
+  });
+
+  test("DashScope: Arrearage is billing, Throttling.RateQuota a rate limit", () => {
+    // help.aliyun.com/en/model-studio/error-code
+    expect(http(400, JSON.stringify({ error: { code: "Arrearage", type: "Arrearage", message: "Access denied, please make sure your account is in good standing." } }))).toMatchObject({ class: "billing" });
+    expect(http(429, JSON.stringify({ error: { code: "Throttling.RateQuota", type: "Throttling.RateQuota", message: "Requests rate limit exceeded" } }))).toMatchObject({ class: "rate_limit" });
+  });
+
+  test("Cloudflare Workers AI: the v4 envelope is read; 3036 (daily allocation) is a quota, 3040 (out of capacity) transient", () => {
+    // developers.cloudflare.com/workers-ai/platform/errors/
+    const daily = http(429, JSON.stringify({ success: false, errors: [{ code: 3036, message: "Account limited: You have used up your daily free allocation of 10,000 neurons" }], messages: [] }));
+    expect(daily).toMatchObject({ class: "quota", code: "3036", message: expect.stringContaining("daily free allocation") });
+    expect(http(429, JSON.stringify({ success: false, errors: [{ code: 3040, message: "Out of capacity" }] }))).toMatchObject({ class: "transient", code: "3040" });
+  });
+});
