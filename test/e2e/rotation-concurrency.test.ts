@@ -65,7 +65,9 @@ describe("MAX_CONCURRENT_REQUESTS_PER_KEY", () => {
     expect(mock.calls).toHaveLength(2);
     expect(mock.calls[1]!.at - mock.calls[0]!.at).toBeGreaterThanOrEqual(380);
     expect(Math.max(first.ms, second.ms)).toBeGreaterThanOrEqual(780);
-    expect(Math.min(first.ms, second.ms)).toBeLessThan(700);
+    // The one that got the key first did not wait for the other: it ended a whole upstream call
+    // (400 ms) sooner. Relative, so a slow moment of the machine does not count as waiting.
+    expect(Math.max(first.ms, second.ms) - Math.min(first.ms, second.ms)).toBeGreaterThanOrEqual(300);
     await waitFor(() => totalInFlight(proxy) === 0, "lease released");
   });
 
