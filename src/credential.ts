@@ -21,6 +21,15 @@ export interface Credential {
   readonly options: Readonly<Record<string, string>>;
 }
 
+/**
+ * `text` with the key's secret replaced by its display form, as upstream messages sometimes echo
+ * the key. A keyless server has no secret to hide (and "" is inside every text).
+ */
+export function hideSecret(text: string, key: Pick<Credential, "secret" | "masked">): string {
+  if (key.secret === "" || !text.includes(key.secret)) return text;
+  return text.split(key.secret).join(key.masked);
+}
+
 export interface CredentialParts {
   secret: string;
   baseUrl: string;

@@ -24,7 +24,7 @@
  * of stopping start-up; the same mistake inside the .env file is an error.
  */
 
-import { catalogEntry, fillBaseUrl, PROVIDER_CATALOG, speaksOpenAI, type WireFamily } from "../providers/catalog.ts";
+import { catalogEntry, fillBaseUrl, identityOptionsOf, PROVIDER_CATALOG, speaksOpenAI, type WireFamily } from "../providers/catalog.ts";
 import { ConfigError } from "./paths.ts";
 
 export interface ProviderSettings {
@@ -228,9 +228,9 @@ export function discoverProviders(
     checkKeysAreSingle(vars, provider);
     const family = entry?.family ?? "openai";
     const defaultBase = wideBase !== undefined ? parseBaseUrl(wideBase.name, wideBase.value) : entry?.baseUrl;
-    const identityOptions = (entry?.keyOptions ?? []).filter((option) => option.identity).map((option) => option.name);
-    const keys = providerKeys(vars, ownBases, optionVars.get(provider), identityOptions);
-    if (defaultBase === undefined) {
+    const keys = distinctKeys(providerKeys(vars, ownBases, optionVars.get(provider)), identityOptionsOf(provider));
+    if (defaultBase !== undefined) checkTemplateFilled(provider, defaultBase, vars, ownBases, optionVars.get(provider));
+    else {
       // A custom provider defined by per-key endpoints only: a key without one has nowhere to go.
       const stray = vars.find((v) => !ownBases.has(keySuffix(v.name)));
       if (stray !== undefined) {
@@ -238,7 +238,6 @@ export function discoverProviders(
         throw new ConfigError(`${stray.name} has no endpoint: set ${upper}${BASE_SUFFIX}${keySuffix(stray.name) ? "_" + keySuffix(stray.name) : ""} for it, or ${upper}${BASE_SUFFIX} for every key.`);
       }
     }
-    if (defaultBase !== undefined) checkTemplateFilled(provider, defaultBase, vars, ownBases, optionVars.get(provider));
     const baseUrl = defaultBase ?? keys[0]!.baseUrl!;
 
     providers.push({
@@ -397,41 +396,37 @@ function parseBaseUrl(name: string, raw: string): string {
 }
 
 /**
- * The keys in variable order, then the keyless servers (`<P>_API_BASE_<N>` with no key `<N>`), and
- * with no key nor server of its own a provider-wide base alone is one keyless server. A key is
- * distinct by its secret, endpoint and identity settings (the first duplicate wins): one placeholder
- * key on three servers is three keys, one access-key pair in two regions two, the same key pasted
- * twice is one.
+ * The keys in variable order, then the keyless servers (`<P>_API_BASE_<N>` with no key `<N>`); with
+ * no key nor server of its own, a provider-wide base alone is one keyless server.
  */
-function providerKeys(
-  vars: readonly Named[],
-  ownBases: ReadonlyMap<string, Named>,
-  optionVars: ReadonlyMap<string, ReadonlyMap<string, Named>> | undefined,
-  identityOptions: readonly string[],
-): ProviderKey[] {
-  const keys: ProviderKey[] = [];
-  const seen = new Set<string>();
-  const add = (secret: string, suffix: string | undefined): void => {
-    const own = suffix === undefined || suffix === "" ? undefined : ownBases.get(suffix);
-    const baseUrl = own === undefined ? (secret === "" ? parseBaseUrl(ownBases.get("")!.name, ownBases.get("")!.value) : undefined) : parseBaseUrl(own.name, own.value);
-    const options = keyOptions(optionVars, suffix ?? "");
-    const identity = [secret, baseUrl ?? "", ...identityOptions.map((name) => options?.[name] ?? "")].join("\n");
-    if (seen.has(identity)) return;
-    seen.add(identity);
+function providerKeys(vars: readonly Named[], ownBases: ReadonlyMap<string, Named>, optionVars: ReadonlyMap<string, ReadonlyMap<string, Named>> | undefined): ProviderKey[] {
+  const keyOf = (secret: string, base: Named | undefined, suffix: string): ProviderKey => {
     const key: ProviderKey = { secret };
-    if (baseUrl !== undefined) key.baseUrl = baseUrl;
+    if (base !== undefined) key.baseUrl = parseBaseUrl(base.name, base.value);
+    const options = keyOptions(optionVars, suffix);
     if (options !== undefined) key.options = options;
-    keys.push(key);
+    return key;
   };
-  const keySuffixes = new Set<string>();
-  for (const v of vars) {
-    const suffix = keySuffix(v.name);
-    keySuffixes.add(suffix);
-    add(v.value.trim(), suffix);
-  }
-  for (const suffix of ownBases.keys()) if (suffix !== "" && !keySuffixes.has(suffix)) add("", suffix);
-  if (keys.length === 0) add("", undefined);
+  const keySuffixes = new Set(vars.map((v) => keySuffix(v.name)));
+  const keys = vars.map((v) => keyOf(v.value.trim(), keySuffix(v.name) === "" ? undefined : ownBases.get(keySuffix(v.name)), keySuffix(v.name)));
+  for (const [suffix, base] of ownBases) if (suffix !== "" && !keySuffixes.has(suffix)) keys.push(keyOf("", base, suffix));
+  if (keys.length === 0) keys.push(keyOf("", ownBases.get(""), ""));
   return keys;
+}
+
+/**
+ * Keys distinct by secret, endpoint and the settings that make another key (the first duplicate
+ * wins): one placeholder key on three servers is three keys, one access-key pair in two regions
+ * two, the same key pasted twice is one. The library's keys follow the same rule.
+ */
+export function distinctKeys(keys: readonly ProviderKey[], identityOptions: readonly string[]): ProviderKey[] {
+  const seen = new Set<string>();
+  return keys.filter((key) => {
+    const identity = [key.secret, key.baseUrl ?? "", ...identityOptions.map((name) => key.options?.[name] ?? "")].join("\n");
+    if (seen.has(identity)) return false;
+    seen.add(identity);
+    return true;
+  });
 }
 
 /**

@@ -8,6 +8,7 @@
 
 import { modelAllowed } from "../config/discover-providers.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
+import { hideSecret } from "../credential.ts";
 
 export interface ModelCard {
   id: string;
@@ -63,7 +64,7 @@ export function createModelCatalog(options: {
             owned_by: model.owned_by ?? settings.name,
           }));
       }
-      lastMessage = key.secret === "" ? result.failure.message : result.failure.message.split(key.secret).join(key.masked);
+      lastMessage = hideSecret(result.failure.message, key);
     }
     throw new Error(lastMessage);
   };

@@ -8,11 +8,11 @@
 import type { ProviderSettings } from "../config/discover-providers.ts";
 import { createCredential, type Credential } from "../credential.ts";
 import { adapterFor } from "../providers/adapter-for-family.ts";
-import { catalogEntry, fillBaseUrl } from "../providers/catalog.ts";
+import { fillBaseUrl, identityOptionsOf } from "../providers/catalog.ts";
 
 export function providerCredentials(provider: ProviderSettings): Credential[] {
   const adapter = adapterFor(provider.family);
-  const identityOptions = (catalogEntry(provider.name)?.keyOptions ?? []).filter((option) => option.identity).map((option) => option.name);
+  const identityOptions = identityOptionsOf(provider.name);
   return provider.keys.map((key) =>
     createCredential({
       secret: key.secret,

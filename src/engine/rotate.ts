@@ -12,6 +12,7 @@ import { nextDailyReset } from "./daily-reset.ts";
 import type { IncidentTracker } from "./incidents.ts";
 import type { KeyPool, Lease } from "./key-pool.ts";
 import { recordAttemptUsage, type UsageSink } from "./usage.ts";
+import { hideSecret } from "../credential.ts";
 
 /**
  * Why a request got no answer, as facts: which keys, how many attempts, the last failure, when to
@@ -370,9 +371,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 /** Upstream messages sometimes echo the key; the client and the logs get its masked form only. */
 export function redactFailure(failure: Failure, lease: Lease): Failure {
-  // A keyless server has no secret to hide (and "" is inside every text).
-  if (lease.secret === "" || !failure.message.includes(lease.secret)) return failure;
-  return { ...failure, message: failure.message.split(lease.secret).join(lease.masked) };
+  const message = hideSecret(failure.message, lease);
+  return message === failure.message ? failure : { ...failure, message };
 }
 
 function coolingFailure(pool: KeyPool, model: string, waitMs: number, last: Failure | undefined, attempts: number): RotationFailure {

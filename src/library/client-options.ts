@@ -5,9 +5,9 @@
  */
 
 import { z } from "zod";
-import { defaultResponsesMode, discoverProviders, type ProviderKey, type ProviderSettings } from "../config/discover-providers.ts";
+import { defaultResponsesMode, discoverProviders, distinctKeys, type ProviderKey, type ProviderSettings } from "../config/discover-providers.ts";
 import { ConfigError } from "../config/paths.ts";
-import { catalogEntry, fillBaseUrl, speaksOpenAI } from "../providers/catalog.ts";
+import { catalogEntry, fillBaseUrl, identityOptionsOf, speaksOpenAI } from "../providers/catalog.ts";
 
 /** A key with its own endpoint or settings; no `key` at all is a keyless server. */
 const keyWithEndpoint = z.object({
@@ -63,7 +63,10 @@ export function providerSettings(name: string, options: z.output<typeof provider
   const entry = catalogEntry(name);
   const family = entry?.family ?? "openai";
   if (options.responsesApi === "native" && !speaksOpenAI(family)) throw new ConfigError(`providers.${name}: responsesApi "native" needs an OpenAI-compatible host; ${name} speaks its own API.`);
-  const keys = distinctKeys(options.keys, options.options);
+  const keys = distinctKeys(
+    options.keys.map((item) => providerKey(item, options.options)),
+    identityOptionsOf(name),
+  );
   // A custom provider may be defined by its keys' own endpoints alone (a pool of servers).
   const ownEndpoints = keys.every((key) => key.baseUrl !== undefined);
   const baseUrl = options.baseUrl?.replace(/\/+$/, "") ?? entry?.baseUrl ?? (ownEndpoints ? keys[0]!.baseUrl : undefined);
@@ -109,18 +112,10 @@ function keyOption(key: ProviderKey): string | z.input<typeof keyWithEndpoint> {
   return { ...(key.secret !== "" ? { key: key.secret } : {}), ...(key.baseUrl ? { baseUrl: key.baseUrl } : {}), ...(key.options ? { options: key.options } : {}) };
 }
 
-/** The keys as the engine takes them, the first of two same keys on the same endpoint kept. */
-function distinctKeys(keys: z.output<typeof providerSchema>["keys"], shared: Record<string, string> | undefined): ProviderKey[] {
-  const seen = new Set<string>();
-  const out: ProviderKey[] = [];
-  for (const item of keys) {
-    const key: ProviderKey = typeof item === "string" ? { secret: item } : { secret: item.key ?? "", ...(item.baseUrl ? { baseUrl: item.baseUrl.replace(/\/+$/, "") } : {}) };
-    const options = { ...shared, ...(typeof item === "string" ? {} : item.options) };
-    if (Object.keys(options).length > 0) key.options = options;
-    const identity = `${key.secret}\n${key.baseUrl ?? ""}\n${JSON.stringify(key.options ?? {})}`;
-    if (seen.has(identity)) continue;
-    seen.add(identity);
-    out.push(key);
-  }
-  return out;
+/** A key of the options as the engine takes it: the provider's settings, overridden by the key's own. */
+function providerKey(item: z.output<typeof providerSchema>["keys"][number], shared: Record<string, string> | undefined): ProviderKey {
+  const key: ProviderKey = typeof item === "string" ? { secret: item } : { secret: item.key ?? "", ...(item.baseUrl ? { baseUrl: item.baseUrl.replace(/\/+$/, "") } : {}) };
+  const options = { ...shared, ...(typeof item === "string" ? {} : item.options) };
+  if (Object.keys(options).length > 0) key.options = options;
+  return key;
 }

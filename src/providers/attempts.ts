@@ -44,12 +44,12 @@ export class CredentialFailure extends Error {
 /** A request that may still be being built (signed, its token fetched). */
 export type PendingRequest = UpstreamRequest | Promise<UpstreamRequest>;
 
-async function built(request: PendingRequest): Promise<AttemptResult<UpstreamRequest>> {
-  if (!(request instanceof Promise)) return { ok: true, value: request };
+/** The request once built; a key that cannot authenticate is the attempt's failure. Only signed or token-bearing requests wait. */
+async function settled(request: Promise<UpstreamRequest>): Promise<UpstreamRequest | { failure: Failure }> {
   try {
-    return { ok: true, value: await request };
+    return await request;
   } catch (error) {
-    if (error instanceof CredentialFailure) return { ok: false, failure: error.failure };
+    if (error instanceof CredentialFailure) return { failure: error.failure };
     throw error;
   }
 }
@@ -104,10 +104,11 @@ export async function attemptJson(
   let headers: Headers | undefined;
   let status = 200;
   for (const pending of requests) {
-    const request = await built(pending);
-    if (!request.ok) return request;
+    // Most families build their request at once: no extra turn of the event loop for them.
+    const request = pending instanceof Promise ? await settled(pending) : pending;
+    if ("failure" in request) return { ok: false, failure: request.failure };
     const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));
-    const reply = await callUpstream({ ...request.value, controller, headersTimeoutMs: remaining() });
+    const reply = await callUpstream({ ...request, controller, headersTimeoutMs: remaining() });
     if (!reply.ok) return reply;
     const body = await readBodyText(reply.response, controller, remaining(), timeouts.maxResponseBytes);
     if (!body.ok) return body;
@@ -180,9 +181,9 @@ export async function attemptStream(
 ): Promise<AttemptResult<StreamStart>> {
   const { translate, inspect = inspectOpenAIEvent, streamType = "text/event-stream" } = options;
   const started = Date.now();
-  const request = await built(pending);
-  if (!request.ok) return request;
-  const reply = await callUpstream({ ...request.value, controller, headersTimeoutMs: Math.min(timeouts.connectMs, timeouts.firstByteMs) });
+  const request = pending instanceof Promise ? await settled(pending) : pending;
+  if ("failure" in request) return { ok: false, failure: request.failure };
+  const reply = await callUpstream({ ...request, controller, headersTimeoutMs: Math.min(timeouts.connectMs, timeouts.firstByteMs) });
   if (!reply.ok) return reply;
   const { response } = reply;
   const remaining = (): number => Math.max(1, timeouts.firstByteMs - (Date.now() - started));

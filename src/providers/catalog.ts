@@ -125,6 +125,11 @@ export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   lmstudio: { displayName: "LM Studio", group: "Local servers", family: "openai", baseUrl: "http://localhost:1234/v1", exampleModel: "openai/gpt-oss-20b", keyless: true },
 };
 
+/** The settings that make another key of the same secret (a Bedrock region, an Azure resource). */
+export function identityOptionsOf(provider: string): string[] {
+  return (catalogEntry(provider)?.keyOptions ?? []).filter((option) => option.identity).map((option) => option.name);
+}
+
 /** The catalog in its groups' order, each group in catalog order. */
 export function catalogByGroup(): { group: ProviderGroup; providers: { name: string; entry: CatalogEntry }[] }[] {
   return PROVIDER_GROUPS.map((group) => ({

@@ -34,6 +34,7 @@
  * The key is read ONLY from the `api-key` header. An `Authorization` header is recorded (so a test
  * can prove the proxy never sends one) but never accepted as a key.
  */
+import { withUsage, type Usage } from "./mock-upstream.ts";
 import { fixtureStatus, readFixtureJson, readFixtureText, readSseJson } from "./fixtures.ts";
 import { baseState, clientGone, estimateTokens, framedResponse, hang, nextBehavior, rawResponse, serveCall, serveMock, sleep, splitContent, splitFrames, type BaseState, type CommonBehavior, type Lifecycle, type MockHandle } from "./mock-core.ts";
 
@@ -465,17 +466,6 @@ function resourceNotFound(headers: Record<string, string>): Response {
 // Non-stream bodies (recorded templates, values replaced)
 // ---------------------------------------------------------------------------------------------
 
-interface Usage {
-  prompt: number;
-  completion: number;
-}
-
-function withUsage(recorded: any, usage: Usage): any {
-  recorded.prompt_tokens = usage.prompt;
-  recorded.completion_tokens = usage.completion;
-  recorded.total_tokens = usage.prompt + usage.completion;
-  return recorded;
-}
 
 /** Azure answers with the model behind the deployment, as recorded; only the id and time are new. */
 function stamp(body: any, exchange: Exchange): any {

@@ -359,7 +359,7 @@ function malformedJson(state: MockState, exchange: Exchange): Response {
 // Non-stream bodies (recorded templates, values replaced)
 // ---------------------------------------------------------------------------------------------
 
-interface Usage {
+export interface Usage {
   prompt: number;
   completion: number;
 }
@@ -369,7 +369,7 @@ function usageOf(behavior: { usage?: Usage }): Usage {
 }
 
 /** Overwrite the token counts of a recorded usage object, keeping its detail fields. */
-function withUsage(recorded: any, usage: Usage): any {
+export function withUsage(recorded: any, usage: Usage): any {
   recorded.prompt_tokens = usage.prompt;
   recorded.completion_tokens = usage.completion;
   recorded.total_tokens = usage.prompt + usage.completion;

@@ -80,7 +80,8 @@ export function convertAnthropicResponse(message: AnthropicMessage, context: Ant
   };
 }
 
-interface SortedBlocks {
+/** An answer's content blocks sorted into the fields OpenAI keeps apart (Claude's, wherever it is served). */
+export interface SortedBlocks {
   text: string;
   reasoning: string;
   /** One field holds one signature; with several thinking blocks it is the last one's. */

@@ -15,7 +15,7 @@
 
 import { isRecord } from "../../formats/is-record.ts";
 import type { CompletionContext, OpenAIToolCall, OpenAIUsage } from "../../formats/openai-chat-answers.ts";
-import { rememberThinking } from "../anthropic/convert-anthropic-response.ts";
+import { rememberThinking, type SortedBlocks } from "../anthropic/convert-anthropic-response.ts";
 import type { ThinkingBlock, ThinkingMemory } from "../anthropic/thinking-memory.ts";
 import { tokenCount } from "../token-count.ts";
 import type { ConverseResponse, ConverseUsage } from "./bedrock-types.ts";
@@ -70,16 +70,6 @@ export function convertConverseResponse(answer: ConverseResponse, context: Compl
     choices: [{ index: 0, message: reply, finish_reason: mapConverseStopReason(typeof answer.stopReason === "string" ? answer.stopReason : "end_turn") }],
     usage: convertConverseUsage(answer.usage),
   };
-}
-
-interface SortedBlocks {
-  text: string;
-  reasoning: string;
-  /** One field holds one signature; with several reasoning blocks it is the last one's. */
-  signature: string;
-  toolCalls: OpenAIToolCall[];
-  /** Reasoning blocks as they came, for the memory. */
-  thinking: ThinkingBlock[];
 }
 
 function sortBlocks(blocks: unknown[]): SortedBlocks {
