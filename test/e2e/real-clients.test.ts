@@ -55,7 +55,7 @@ const CLIENT_TIMEOUT_MS = Number(process.env.LKP_REAL_CLIENTS_TIMEOUT_MS ?? 60_0
 // ---------------------------------------------------------------------------------------------
 
 interface Upstream {
-  name: "openai-compatible" | "openai" | "gemini" | "anthropic";
+  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure";
   /** The model as clients name it through the proxy. */
   model: string;
   env(mock: ToolTurnMock): Record<string, string>;
@@ -67,6 +67,8 @@ const UPSTREAMS: readonly Upstream[] = [
   { name: "openai", model: "openai/tool-turn-model", env: (mock) => ({ OPENAI_API_KEY: "openai-upstream-key-0001", OPENAI_API_BASE: mock.responsesBase }) },
   { name: "gemini", model: "gemini/gemini-2.5-flash", env: (mock) => ({ GEMINI_API_KEY: "gemini-upstream-key-0001", GEMINI_API_BASE: mock.geminiBase }) },
   { name: "anthropic", model: "anthropic/claude-sonnet-4-5", env: (mock) => ({ ANTHROPIC_API_KEY: "anthropic-upstream-key-0001", ANTHROPIC_API_BASE: mock.anthropicBase }) },
+  // Azure's v1 API on a key of its own endpoint: every client's dialect translated to its chat completions.
+  { name: "azure", model: "azure/tool-turn-deployment", env: (mock) => ({ AZURE_API_KEY_1: "azure-upstream-key-0001", AZURE_API_BASE_1: mock.azureBase }) },
 ];
 
 const PROMPT = "Run the shell check with your shell tool, then tell me what it printed.";

@@ -3,7 +3,8 @@
  * client programs (Codex CLI, Claude Code, Gemini CLI) through the proxy.
  *
  * One server speaks all three provider families the proxy calls:
- * - OpenAI-compatible: `POST /v1/chat/completions` (stream and not), `GET /v1/models`;
+ * - OpenAI-compatible: `POST /v1/chat/completions` (stream and not), `GET /v1/models`; the same
+ *   under Azure OpenAI's v1 API path (`/openai/v1/…`, the key in `api-key`);
  * - the OpenAI Responses API: `POST /v1/responses` (stream and not), so a client that speaks it
  *   (Codex CLI) can be run straight at the mock, as a control for the same run through the proxy;
  * - Gemini: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`,
@@ -91,6 +92,8 @@ export interface ToolTurnMock {
   anthropicBase: string;
   /** For a Responses API client (Codex `base_url`): …/v1 */
   responsesBase: string;
+  /** For `AZURE_API_BASE` (Azure OpenAI's v1 API of one resource): …/openai/v1 */
+  azureBase: string;
   calls: ToolTurnCall[];
   /** Generate requests, optionally of one family only. */
   generateCalls(family?: Family): ToolTurnCall[];
@@ -140,6 +143,7 @@ export async function startToolTurnMock(options: { models?: string[] } = {}): Pr
     geminiBase: `${origin}/v1beta`,
     anthropicBase: `${origin}/v1`,
     responsesBase: `${origin}/v1`,
+    azureBase: `${origin}/openai/v1`,
     calls,
     generateCalls,
     toolTurn: () => {
@@ -198,7 +202,7 @@ function route(call: ToolTurnCall, url: URL, request: Request, ctx: Context): Re
       })),
     });
   }
-  if (request.method === "POST" && path === "/v1/chat/completions") {
+  if (request.method === "POST" && (path === "/v1/chat/completions" || path === "/openai/v1/chat/completions")) {
     call.family = "openai";
     call.kind = "generate";
     return openaiGenerate(call, ctx);
@@ -219,7 +223,7 @@ function route(call: ToolTurnCall, url: URL, request: Request, ctx: Context): Re
     call.answer = "side";
     return Response.json({ input_tokens: estimateTokens(JSON.stringify(call.body ?? "")) });
   }
-  if (request.method === "GET" && path === "/v1/models") {
+  if (request.method === "GET" && (path === "/v1/models" || path === "/openai/v1/models")) {
     call.kind = "models";
     call.answer = "side";
     if (request.headers.has("x-api-key") || request.headers.has("anthropic-version")) {
