@@ -2,7 +2,8 @@
  * The real client programs, driven non-interactively through the real proxy, each against every
  * upstream family the proxy serves: Codex CLI (`codex exec`, Responses API on /v1/responses),
  * Claude Code (`claude -p`, /v1/messages) and Gemini CLI (`gemini -p`, the Gemini-native
- * /v1beta front), × an OpenAI-compatible custom provider (`mock/…`), `gemini/…` and `anthropic/…`.
+ * /v1beta front), × an OpenAI-compatible custom provider (`mock/…`), `openai/…`, `gemini/…`,
+ * `anthropic/…` and `azure/…` (Azure's v1 API on a key of its own endpoint).
  *
  * One full tool turn each: the mock upstream (test/support/mock-tool-turn.ts) answers the first
  * generate request with one call of the client's own shell tool running `echo proxy-tool-ok`; the
@@ -403,7 +404,7 @@ async function turnThrough(client: Client, upstream: Upstream | undefined, mock:
 
 const caseName = (name: string): string => (enabled ? name : `${name} — ${skipReason}`);
 
-// One at a time: side by side (describe.concurrent) the twelve finished little sooner on a 2-CPU
+// One at a time: side by side (describe.concurrent) the cases finished little sooner on a 2-CPU
 // machine, while each run took several times longer (up to 40 s), too near the timeout.
 describe("real clients through the proxy: one full tool turn", () => {
   for (const client of CLIENTS) {
