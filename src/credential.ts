@@ -19,6 +19,8 @@ export interface Credential {
   readonly masked: string;
   /** Per-key settings of the family (`region`, `project`, `location`, `api_version`), provider-wide values included. */
   readonly options: Readonly<Record<string, string>>;
+  /** Keys that draw on one quota (one Vertex project's) share this name: a quota refusal cools them all. */
+  readonly quotaGroup?: string;
 }
 
 /**

@@ -12,6 +12,8 @@
  *   base URLs and no key at all (a local Ollama) is keyless: one slot per server.
  * - `<P>_<OPTION>`, `<P>_<OPTION>_<N>`: a family's settings (`BEDROCK_REGION`, `VERTEX_PROJECT`,
  *   …), provider-wide or for key `<N>`.
+ * - Where the catalog keeps keys in files (Vertex service accounts), a key naming a file is that
+ *   file's text, read here (key-files.ts).
  * - `IGNORE_MODELS_<P>`, `WHITELIST_MODELS_<P>`: comma-separated `*` globs.
  * - `MAX_CONCURRENT_REQUESTS_PER_KEY_<P>`: positive whole number.
  * - `<P>_RESPONSES`: `native` (the host serves `/responses` itself: pass through) or
@@ -25,6 +27,7 @@
  */
 
 import { catalogEntry, fillBaseUrl, identityOptionsOf, PROVIDER_CATALOG, speaksOpenAI, type WireFamily } from "../providers/catalog.ts";
+import { isJsonKey, readHeldKey } from "./key-files.ts";
 import { ConfigError } from "./paths.ts";
 
 export interface ProviderSettings {
@@ -225,11 +228,16 @@ export function discoverProviders(
       skipped.push(...baseVars.map((v) => v.name));
       continue;
     }
-    checkKeysAreSingle(vars, provider);
+    // A key kept in a file (a service-account key) is that file's text; a JSON document may hold spaces.
+    const heldKeys = entry?.keyFiles ? vars.map((v) => ({ name: v.name, value: readHeldKey(v.value, v.name) })) : vars;
+    checkKeysAreSingle(
+      heldKeys.filter((v) => !(entry?.keyFiles && isJsonKey(v.value))),
+      provider,
+    );
     const family = entry?.family ?? "openai";
     const defaultBase = wideBase !== undefined ? parseBaseUrl(wideBase.name, wideBase.value) : entry?.baseUrl;
-    const keys = distinctKeys(providerKeys(vars, ownBases, optionVars.get(provider)), identityOptionsOf(provider));
-    if (defaultBase !== undefined) checkTemplateFilled(provider, defaultBase, vars, ownBases, optionVars.get(provider));
+    const keys = distinctKeys(providerKeys(heldKeys, ownBases, optionVars.get(provider)), identityOptionsOf(provider));
+    if (defaultBase !== undefined) checkTemplateFilled(provider, defaultBase, heldKeys, ownBases, optionVars.get(provider));
     else {
       // A custom provider defined by per-key endpoints only: a key without one has nowhere to go.
       const stray = vars.find((v) => !ownBases.has(keySuffix(v.name)));

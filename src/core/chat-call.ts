@@ -133,8 +133,7 @@ export function runPassthroughCall<C extends ChatRunner<{ ok: false }>, D extend
 
 /** A client's chat request for the model's provider: planned for its family, then run. */
 export async function runChat<C extends ChatRunner<{ ok: false }>>(target: ModelTarget, body: ChatRequest, face: CallFace<C>): Promise<ChatAnswer | FailureOf<C>> {
-  const { runtime, model } = target;
-  const planned = planOrReject(face, () => runtime.adapter.planChat(body, model));
+  const planned = planOrReject(face, () => target.adapter.planChat(body, target.model));
   if (!planned.ok) return planned.failure;
   return runChatCall(face.open(), planned.plan, face);
 }

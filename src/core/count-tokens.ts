@@ -12,19 +12,19 @@ import { attemptJson } from "../providers/attempts.ts";
 import { countChatTokens } from "../tokens/count-tokens.ts";
 import { canonicalForProvider } from "./canonical-for-provider.ts";
 import type { CallFace, ChatRunner, FailureOf } from "./chat-call.ts";
-import type { ProviderRuntime } from "./provider-runtime.ts";
+import type { ModelTarget } from "./resolve-model.ts";
 
 export interface CountTokensOptions<C extends ChatRunner<{ ok: false }>> extends Pick<CallFace<C>, "open" | "timeouts" | "isRequestFault"> {
-  runtime: ProviderRuntime;
-  model: string;
+  target: ModelTarget;
   chat: ChatRequest;
 }
 
 export type TokenCount<F> = { ok: true; count: number; exact: boolean } | { ok: false; failure: F };
 
 export async function countCanonicalTokens<C extends ChatRunner<{ ok: false }>>(options: CountTokensOptions<C>): Promise<TokenCount<FailureOf<C>>> {
-  const { runtime, model, chat } = options;
-  const plan = runtime.adapter.planCountTokens?.(canonicalForProvider(chat, runtime), model);
+  const { target, chat } = options;
+  const { runtime, model } = target;
+  const plan = target.adapter.planCountTokens?.(canonicalForProvider(chat, runtime), model);
   if (plan) {
     const call = options.open();
     const result = await call.run((lease, controller) =>

@@ -18,8 +18,8 @@ export async function runEmbeddingsCall<C extends ChatRunner<{ ok: false }>>(
   face: CallFace<C>,
   reshape?: (list: string) => string | undefined,
 ): Promise<Extract<ChatAnswer, { kind: "json" }> | FailureOf<C>> {
-  const { runtime, model } = target;
-  const planned = planOrReject(face, () => runtime.adapter.planEmbeddings(body, model));
+  const { model } = target;
+  const planned = planOrReject(face, () => target.adapter.planEmbeddings(body, model));
   if (!planned.ok) return planned.failure;
   const { plan } = planned;
   const decode: DecodeAnswers = !reshape

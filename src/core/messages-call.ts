@@ -52,8 +52,8 @@ export async function runMessagesCall<C extends ChatRunner<{ ok: false }>>(
   face: CallFace<C>,
   extras: MessagesCallExtras = {},
 ): Promise<ChatAnswer | FailureOf<C>> {
-  const { runtime, model } = target;
-  const native = runtime.adapter.planNativeMessages?.({ body: passthroughBody(body, model), stream: body.stream === true, ...extras });
+  const { model } = target;
+  const native = target.adapter.planNativeMessages?.(model, { body: passthroughBody(body, model), stream: body.stream === true, ...extras });
   if (native) return runPassthroughCall(face.open(), native, face);
 
   const canonical = canonicalRequest(body);
@@ -81,9 +81,9 @@ export async function countMessageTokens<C extends ChatRunner<{ ok: false }>>(
   face: CallFace<C>,
   extras: MessagesCallExtras = {},
 ): Promise<{ ok: true; count: number; exact: boolean; text?: string } | FailureOf<C>> {
-  const { runtime, model } = target;
+  const { model } = target;
   const { max_tokens: _maxTokens, stream: _stream, ...countable } = body;
-  const native = runtime.adapter.planNativeMessageCount?.({ body: passthroughBody(countable, model), stream: false, ...extras });
+  const native = target.adapter.planNativeMessageCount?.(model, { body: passthroughBody(countable, model), stream: false, ...extras });
   if (native) {
     const answer = await runPassthroughCall(face.open(), native, face);
     if (answer.ok && answer.kind === "json") {
@@ -94,6 +94,6 @@ export async function countMessageTokens<C extends ChatRunner<{ ok: false }>>(
   }
   const canonical = canonicalRequest({ ...body, max_tokens: body.max_tokens ?? 1 });
   if (!canonical.ok) return face.reject(schemaIssueError(canonical.issue));
-  const counted = await countCanonicalTokens({ ...face, runtime, model, chat: canonical.chat });
+  const counted = await countCanonicalTokens({ ...face, target, chat: canonical.chat });
   return counted.ok ? counted : counted.failure;
 }

@@ -13,16 +13,18 @@ import { fillBaseUrl, identityOptionsOf } from "../providers/catalog.ts";
 export function providerCredentials(provider: ProviderSettings): Credential[] {
   const adapter = adapterFor(provider.family);
   const identityOptions = identityOptionsOf(provider.name);
-  return provider.keys.map((key) =>
-    createCredential({
+  return provider.keys.map((key) => {
+    const credential = createCredential({
       secret: key.secret,
       baseUrl: key.baseUrl ?? templateFilled(provider.baseUrl, key.options),
       ownEndpoint: key.baseUrl !== undefined,
       options: key.options,
       identityOptions,
       label: key.secret === "" ? undefined : adapter.keyLabel?.(key.secret),
-    }),
-  );
+    });
+    const quotaGroup = adapter.quotaGroup?.(credential);
+    return quotaGroup === undefined ? credential : { ...credential, quotaGroup };
+  });
 }
 
 /** Discovery made sure every placeholder has its setting; a missing one is a bug, said plainly. */

@@ -5,10 +5,13 @@
 
 import { modelAllowed } from "../config/discover-providers.ts";
 import { invalidRequest, notFound, type ProxyError } from "../errors/proxy-error.ts";
+import type { ProviderAdapter } from "../providers/adapter.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
 export interface ModelTarget {
   runtime: ProviderRuntime;
+  /** The family adapter that serves this model (a cloud hosting several families picks by model). */
+  adapter: ProviderAdapter;
   /** The model name the upstream knows (everything after the first `/`). */
   model: string;
 }
@@ -50,5 +53,5 @@ export function resolveModel(providers: ReadonlyMap<string, ProviderRuntime>, re
       error: notFound(`The model "${requested}" is filtered out by IGNORE_MODELS_${provider.toUpperCase()} / WHITELIST_MODELS_${provider.toUpperCase()}.`, "model_not_found", "model"),
     };
   }
-  return { ok: true, target: { runtime, model } };
+  return { ok: true, target: { runtime, model, adapter: runtime.adapter.forModel?.(model) ?? runtime.adapter } };
 }

@@ -47,7 +47,7 @@ export interface Turn {
 export type ResponsesAnswer = ChatAnswer & { droppedTools: string[] };
 
 function servedNatively(target: ModelTarget): boolean {
-  return target.runtime.settings.responsesApi === "native" && target.runtime.adapter.planNativeResponses !== undefined;
+  return target.runtime.settings.responsesApi === "native" && target.adapter.planNativeResponses !== undefined;
 }
 
 /** The request with its history: an unknown `previous_response_id` is a 404 unless a native host may know it. */
@@ -85,8 +85,7 @@ export async function runResponsesCall<C extends ChatRunner<{ ok: false }>>(turn
 export async function countResponseTokens<C extends ChatRunner<{ ok: false }>>(turn: Turn, face: CallFace<C>): Promise<{ ok: true; count: number; exact: boolean } | FailureOf<C>> {
   const chat = planOrReject(face, () => convertResponsesToChat(turn.request, turn.history));
   if (!chat.ok) return chat.failure;
-  const { runtime, model } = turn.target;
-  const counted = await countCanonicalTokens({ ...face, runtime, model, chat: chat.plan.chat });
+  const counted = await countCanonicalTokens({ ...face, target: turn.target, chat: chat.plan.chat });
   return counted.ok ? counted : counted.failure;
 }
 
@@ -126,8 +125,7 @@ function withoutId(item: unknown): unknown {
 }
 
 async function nativeResponse<C extends ChatRunner<{ ok: false }>>(turn: Turn, face: CallFace<C>): Promise<ResponsesAnswer | FailureOf<C>> {
-  const { runtime } = turn.target;
-  const plan = runtime.adapter.planNativeResponses!({ body: nativeBody(turn), stream: turn.request.stream === true });
+  const plan = turn.target.adapter.planNativeResponses!({ body: nativeBody(turn), stream: turn.request.stream === true });
   const answer = await runPassthroughCall(face.open(), plan, { ...face, onStreamEnd: (dialect) => void remember(turn, dialect.finalResponse()) });
   if (!answer.ok) return answer;
   // Parsed only to be kept: the client gets the host's bytes as they came.

@@ -26,7 +26,7 @@ export async function runTranslatedChat<C extends ChatRunner<{ ok: false }>>(
   face: CallFace<C> & { failureText: (failure: Failure) => string },
 ): Promise<TranslatedChat | FailureOf<C>> {
   const { runtime, model } = target;
-  const planned = planOrReject(face, () => runtime.adapter.planChat(canonicalForProvider(chat, runtime), model));
+  const planned = planOrReject(face, () => target.adapter.planChat(canonicalForProvider(chat, runtime), model));
   if (!planned.ok) return planned.failure;
   // The dialect's final event carries the usage, so the usage chunk is always kept.
   const answer = await runChatCall(face.open(), planned.plan, { ...face, keepUsageChunk: true });

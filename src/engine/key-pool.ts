@@ -116,6 +116,12 @@ export interface KeyPool {
    * said when it ends, so the proxy's daily reset leaves it alone.
    */
   coolDown(slot: number, model: string, until: number, reason: string, pinned?: boolean): void;
+  /**
+   * Cool `model` on the other keys of `slot`'s quota group (keys that draw on one quota, such as
+   * one Vertex project's) until `until`, leaving any that is already out longer; returns how many
+   * were cooled.
+   */
+  coolQuotaGroup(slot: number, model: string, until: number, reason: string, pinned?: boolean): number;
   /** Count one more strike for (key, model) and return the new count. */
   addStrike(slot: number, model: string): number;
   /**
@@ -191,6 +197,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
   const disabledReason = new Map<number, string>();
   const disabled = createIndexedHeap(count, (a, b) => disabledUntil[a]! < disabledUntil[b]!);
   const lanes = new Map<string, Lane>();
+  const quotaSiblings = siblingsByQuotaGroup(keys);
   let useSequence = 0;
 
   const createLane = (model: string): Lane => {
@@ -490,6 +497,20 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model, until, strikes: lane.strikes[slot]!, reason, pinned });
     },
 
+    coolQuotaGroup(slot, model, until, reason, pinned = false) {
+      const siblings = quotaSiblings.get(slot);
+      if (siblings === undefined) return 0;
+      const lane = laneFor(model);
+      let cooled = 0;
+      for (const sibling of siblings) {
+        if (lane.coolUntil[sibling]! >= until || disabledUntil[sibling] !== 0) continue;
+        applyCooldown(lane, sibling, until, reason, pinned);
+        sink?.saveKeyState({ provider, keyId: keys[sibling]!.id, model, until, strikes: lane.strikes[sibling]!, reason, pinned });
+        cooled++;
+      }
+      return cooled;
+    },
+
     addStrike(slot, model) {
       const lane = laneFor(model);
       const strikes = lane.strikes[slot]! + 1;
@@ -671,4 +692,21 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       return standing;
     },
   };
+}
+
+/** For each key of a quota group with more than one key, the other keys of its group. */
+function siblingsByQuotaGroup(keys: readonly PoolKey[]): Map<number, number[]> {
+  const groups = new Map<string, number[]>();
+  keys.forEach((key, slot) => {
+    if (key.quotaGroup === undefined) return;
+    const group = groups.get(key.quotaGroup);
+    if (group === undefined) groups.set(key.quotaGroup, [slot]);
+    else group.push(slot);
+  });
+  const siblings = new Map<number, number[]>();
+  for (const slots of groups.values()) {
+    if (slots.length < 2) continue;
+    for (const slot of slots) siblings.set(slot, slots.filter((other) => other !== slot));
+  }
+  return siblings;
 }

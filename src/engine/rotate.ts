@@ -97,6 +97,12 @@ export interface Rotator {
 
 const CLIENT_CLOSED: RotationFailure = { kind: "aborted" };
 
+/** The trace's words for a cooldown, naming the keys of the same quota that went with it. */
+function coolingAction(until: number, sharing: number): string {
+  const action = `cooling until ${new Date(until).toISOString()}`;
+  return sharing === 0 ? action : `${action}, with ${sharing} key${sharing === 1 ? "" : "s"} sharing its quota`;
+}
+
 export function createRotator(options: RotatorOptions): Rotator {
   const clock = options.now ?? Date.now;
   const backoff = options.transientBackoffMs ?? (() => 500 + Math.random() * 250);
@@ -108,8 +114,9 @@ export function createRotator(options: RotatorOptions): Rotator {
       case "rate_limit": {
         const strike = pool.addStrike(lease.slot, lease.model);
         const until = now + rateLimitCooldownMs(failure.retryAfterMs, strike);
-        pool.coolDown(lease.slot, lease.model, until, `rate limited (HTTP ${failure.status})`);
-        return `cooling until ${new Date(until).toISOString()}`;
+        const reason = `rate limited (HTTP ${failure.status})`;
+        pool.coolDown(lease.slot, lease.model, until, reason);
+        return coolingAction(until, pool.coolQuotaGroup(lease.slot, lease.model, until, `${reason} on a key sharing its quota`));
       }
       case "quota": {
         pool.addStrike(lease.slot, lease.model);
@@ -118,8 +125,10 @@ export function createRotator(options: RotatorOptions): Rotator {
           knownResetAt: failure.resetAt,
           dailyResetAt: nextDailyReset(now, options.resetMinuteUtc),
         });
-        pool.coolDown(lease.slot, lease.model, until, `quota exhausted (HTTP ${failure.status})`, failure.resetAt !== undefined);
-        return `cooling until ${new Date(until).toISOString()}`;
+        const reason = `quota exhausted (HTTP ${failure.status})`;
+        const pinned = failure.resetAt !== undefined;
+        pool.coolDown(lease.slot, lease.model, until, reason, pinned);
+        return coolingAction(until, pool.coolQuotaGroup(lease.slot, lease.model, until, `${reason} on a key sharing its quota`, pinned));
       }
       case "billing":
       case "invalid_key": {

@@ -4,6 +4,7 @@
  * environment (`providersFromEnv`).
  */
 
+import { readHeldKey } from "../config/key-files.ts";
 import { z } from "zod";
 import { defaultResponsesMode, discoverProviders, distinctKeys, type ProviderKey, type ProviderSettings } from "../config/discover-providers.ts";
 import { ConfigError } from "../config/paths.ts";
@@ -64,7 +65,10 @@ export function providerSettings(name: string, options: z.output<typeof provider
   const family = entry?.family ?? "openai";
   if (options.responsesApi === "native" && !speaksOpenAI(family)) throw new ConfigError(`providers.${name}: responsesApi "native" needs an OpenAI-compatible host; ${name} speaks its own API.`);
   const keys = distinctKeys(
-    options.keys.map((item) => providerKey(item, options.options)),
+    options.keys.map((item, index) => {
+      const key = providerKey(item, options.options);
+      return entry?.keyFiles && key.secret !== "" ? { ...key, secret: readHeldKey(key.secret, `providers.${name}.keys[${index}]`) } : key;
+    }),
     identityOptionsOf(name),
   );
   // A custom provider may be defined by its keys' own endpoints alone (a pool of servers).

@@ -245,7 +245,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       const request = validated(chatRequestSchema, body) as ChatRequest;
       const chosen = target(request.model);
       await ready;
-      const counted = await countCanonicalTokens({ ...face(chosen, callOptions.signal), runtime: chosen.runtime, model: chosen.model, chat: request });
+      const counted = await countCanonicalTokens({ ...face(chosen, callOptions.signal), target: chosen, chat: request });
       if (!counted.ok) throw RotationError.fromFailure(counted.failure.failure, counted.failure.trace);
       return { tokens: counted.count, method: counted.exact ? "provider" : "estimate" };
     },

@@ -7,6 +7,7 @@ import { azureAdapter } from "./azure/azure-adapter.ts";
 import { bedrockAdapter } from "./bedrock/bedrock-adapter.ts";
 import { geminiAdapter } from "./gemini/gemini-adapter.ts";
 import { openAIAdapter } from "./openai/openai-adapter.ts";
+import { vertexAdapter } from "./vertex/vertex-adapter.ts";
 
 const ADAPTERS: Record<WireFamily, ProviderAdapter> = {
   openai: openAIAdapter,
@@ -14,6 +15,7 @@ const ADAPTERS: Record<WireFamily, ProviderAdapter> = {
   bedrock: bedrockAdapter,
   gemini: geminiAdapter,
   anthropic: anthropicAdapter,
+  vertex: vertexAdapter,
 };
 
 export function adapterFor(family: WireFamily): ProviderAdapter {

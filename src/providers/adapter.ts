@@ -98,6 +98,8 @@ export interface ModelListOptions {
 }
 
 export interface ProviderAdapter {
+  /** A provider hosting several wire families (Vertex: Gemini and Claude) answers with the adapter for the model. */
+  forModel?(model: string): ProviderAdapter;
   /** Throws `UnsupportedRequestError` for a request the family cannot express. */
   planChat(body: ChatRequest, model: string): ChatPlan;
   planEmbeddings(body: EmbeddingsRequest, model: string): EmbeddingsPlan;
@@ -108,12 +110,14 @@ export interface ProviderAdapter {
   secretParts?(secret: string): string[];
   /** How a key is shown when its family knows better than its last characters (an access key pair: its public key id). */
   keyLabel?(secret: string): string | undefined;
+  /** The quota a key draws on when its family shares quotas between keys (a Vertex project and location). */
+  quotaGroup?(key: Credential): string | undefined;
   /** Present when the provider can count tokens exactly; otherwise the proxy estimates locally. */
   planCountTokens?(body: ChatRequest, model: string): CountTokensPlan;
   /** Present when the family speaks the Messages API itself (Anthropic): no double translation. */
-  planNativeMessages?(request: PassthroughRequest): PassthroughPlan;
+  planNativeMessages?(model: string, request: PassthroughRequest): PassthroughPlan;
   /** The Messages API's own `count_tokens`, beside `planNativeMessages`. */
-  planNativeMessageCount?(request: PassthroughRequest): PassthroughPlan;
+  planNativeMessageCount?(model: string, request: PassthroughRequest): PassthroughPlan;
   /** Present when the family is Google's own: Gemini-native routes pass through to the same method. */
   planNativeGemini?(method: GeminiNativeMethod, model: string, request: PassthroughRequest): PassthroughPlan;
   /** Present when the family can serve `/responses` itself (used where the provider is configured native). */

@@ -4,7 +4,7 @@
  * OpenAI-compatible provider).
  */
 
-export type WireFamily = "openai" | "azure" | "gemini" | "anthropic" | "bedrock";
+export type WireFamily = "openai" | "azure" | "gemini" | "anthropic" | "bedrock" | "vertex";
 
 /** Families whose hosts speak OpenAI's own API (chat completions, `/responses`): bodies pass through as the client sent them. */
 export function speaksOpenAI(family: WireFamily): boolean {
@@ -27,6 +27,8 @@ export interface CatalogEntry {
   keyless?: boolean;
   /** Settings the family reads per key, each from `<P>_<env>` and `<P>_<env>_<N>`. */
   keyOptions?: readonly KeyOptionSpec[];
+  /** A key may be a document kept in a file (a service-account JSON key): a key naming a file is its text. */
+  keyFiles?: boolean;
 }
 
 /** The catalog's groups, in the order they are listed. */
@@ -87,6 +89,21 @@ export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
     baseUrl: "https://bedrock-runtime.{region}.amazonaws.com",
     exampleModel: "us.amazon.nova-micro-v1:0",
     keyOptions: [{ name: "region", env: "REGION", identity: true }],
+  },
+  // docs.cloud.google.com/vertex-ai/generative-ai/docs/start/express-mode/vertex-ai-express-mode-api-reference: standard endpoints are
+  // https://{location}-aiplatform.googleapis.com/v1/projects/{project}/locations/{location}/…, express mode https://aiplatform.googleapis.com/v1/publishers/…;
+  // the global location is served by aiplatform.googleapis.com. Models are publisher model ids (gemini-2.5-flash, claude-sonnet-4-5@20250929).
+  vertex: {
+    displayName: "Google Vertex AI",
+    group: "Clouds",
+    family: "vertex",
+    baseUrl: "https://aiplatform.googleapis.com/v1",
+    exampleModel: "gemini-2.5-flash",
+    keyOptions: [
+      { name: "project", env: "PROJECT", identity: true },
+      { name: "location", env: "LOCATION", identity: true },
+    ],
+    keyFiles: true,
   },
   // alibabacloud.com/help/en/model-studio/compatibility-of-openai-with-dashscope: "Singapore: https://dashscope-intl.aliyuncs.com/compatible-mode/v1" (Beijing keys: dashscope.aliyuncs.com; keys are regional).
   dashscope: { displayName: "Alibaba DashScope (Qwen)", group: "China and Asia", family: "openai", baseUrl: "https://dashscope-intl.aliyuncs.com/compatible-mode/v1", exampleModel: "qwen-plus" },

@@ -15,12 +15,12 @@ import type { ProxyContext } from "./proxy-context.ts";
 
 /** Whether `target` speaks Gemini itself (else the request is translated). */
 export function speaksGemini(target: ModelTarget): boolean {
-  return target.runtime.adapter.planNativeGemini !== undefined;
+  return target.adapter.planNativeGemini !== undefined;
 }
 
 export async function passThroughGemini(c: Context<AppEnv>, ctx: ProxyContext, target: ModelTarget, method: GeminiNativeMethod, body: unknown): Promise<Response> {
-  const { runtime, model } = target;
-  const plan = runtime.adapter.planNativeGemini!(method, model, { body: JSON.stringify(body), stream: method === "streamGenerateContent" });
+  const { adapter, model } = target;
+  const plan = adapter.planNativeGemini!(method, model, { body: JSON.stringify(body), stream: method === "streamGenerateContent" });
   const face = callFace(c, ctx, target);
   return answerResponse(await runPassthroughCall(face.open(), plan, face), googleErrorResponse);
 }

@@ -62,8 +62,7 @@ export async function translatedGenerate(c: Context<AppEnv>, ctx: ProxyContext, 
 export async function translatedCountTokens(c: Context<AppEnv>, ctx: ProxyContext, call: GeminiCall, body: GeminiGenerateRequest): Promise<Response> {
   const canonical = canonicalRequest(call, body, false);
   if (!canonical.ok) return canonical.response;
-  const { runtime, model } = call.target;
-  const counted = await countCanonicalTokens({ ...callFace(c, ctx, call.target), runtime, model, chat: canonical.chat });
+  const counted = await countCanonicalTokens({ ...callFace(c, ctx, call.target), target: call.target, chat: canonical.chat });
   if (!counted.ok) return googleErrorResponse(counted.failure.error);
   return c.json({ totalTokens: counted.count }, 200, { "x-proxy-token-count": counted.exact ? "provider" : "estimate" });
 }

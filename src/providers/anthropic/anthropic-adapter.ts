@@ -9,7 +9,7 @@ import { UnsupportedRequestError, type PassthroughPlan, type PassthroughRequest,
 import { embeddedErrorOf, type DecodeAnswers, type StreamTranslator } from "../attempts.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";
 import { converterTranslator } from "../translate-stream.ts";
-import { anthropicHeaders } from "./anthropic-headers.ts";
+import { anthropicApiEndpoint, type AnthropicEndpoint } from "./anthropic-endpoint.ts";
 import { convertAnthropicResponse, type AnthropicConversionContext } from "./convert-anthropic-response.ts";
 import { createAnthropicStreamConverter } from "./convert-anthropic-stream.ts";
 import { convertToAnthropicRequest } from "./convert-to-anthropic-request.ts";
@@ -54,37 +54,41 @@ const decodeNative: DecodeAnswers = ([answer], headers) => {
   return { ok: true, text: answer!.text, usage: readAnthropicUsage((answer!.body as { usage?: unknown }).usage) };
 };
 
-function nativePlan(path: string, request: PassthroughRequest): PassthroughPlan {
-  const query = request.betaQuery ? "?beta=true" : "";
-  const accept = request.stream ? "text/event-stream" : "application/json";
+function nativePlan(endpoint: AnthropicEndpoint, model: string, request: PassthroughRequest, count: boolean): PassthroughPlan {
   return {
     stream: request.stream,
-    request: (key) => ({ url: key.baseUrl + path + query, headers: anthropicHeaders(key.secret, accept, request.beta), body: request.body }),
+    request: endpoint.call({ model, body: request.body, stream: request.stream, count, beta: request.beta, betaQuery: request.betaQuery }),
     decode: decodeNative,
     inspect: inspectAnthropicEvent,
     relayDialect: anthropicRelayDialect,
   };
 }
 
+/** The Claude plans over an endpoint: OpenAI chat translated both ways, and the Messages API passed through. */
+export function anthropicPlans(endpoint: AnthropicEndpoint): Pick<ProviderAdapter, "planChat" | "planEmbeddings" | "planNativeMessages" | "planNativeMessageCount"> {
+  return {
+    planChat(body, model) {
+      const json = JSON.stringify(convertToAnthropicRequest(body, model, thinkingMemory));
+      const stream = body.stream === true;
+      const context = newContext(model);
+      return {
+        stream,
+        stripUsageChunk: body.stream_options?.include_usage !== true,
+        request: endpoint.call({ model, body: json, stream, count: false }),
+        decode: decodeChat(context),
+        translateStream: anthropicStreamTranslator(context),
+      };
+    },
+    planEmbeddings() {
+      throw new UnsupportedRequestError("Claude (Anthropic) has no embeddings API; use an embedding model of another provider (for example openai/text-embedding-3-small).", "model");
+    },
+    planNativeMessages: (model, request) => nativePlan(endpoint, model, request, false),
+    planNativeMessageCount: (model, request) => nativePlan(endpoint, model, { ...request, stream: false }, true),
+  };
+}
+
 export const anthropicAdapter: ProviderAdapter = {
-  planChat(body, model) {
-    const json = JSON.stringify(convertToAnthropicRequest(body, model, thinkingMemory));
-    const stream = body.stream === true;
-    const context = newContext(model);
-    const accept = stream ? "text/event-stream" : "application/json";
-    return {
-      stream,
-      stripUsageChunk: body.stream_options?.include_usage !== true,
-      request: (key) => ({ url: `${key.baseUrl}/messages`, headers: anthropicHeaders(key.secret, accept), body: json }),
-      decode: decodeChat(context),
-      translateStream: anthropicStreamTranslator(context),
-    };
-  },
-  planEmbeddings() {
-    throw new UnsupportedRequestError("Anthropic has no embeddings API; use an embedding model of another provider (for example openai/text-embedding-3-small).", "model");
-  },
+  ...anthropicPlans(anthropicApiEndpoint),
   listModels: listAnthropicModels,
   keyCheckRequest: (key) => anthropicModelPage(key, 1),
-  planNativeMessages: (request) => nativePlan("/messages", request),
-  planNativeMessageCount: (request) => nativePlan("/messages/count_tokens", { ...request, stream: false }),
 };

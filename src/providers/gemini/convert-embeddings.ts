@@ -24,7 +24,7 @@ export function embeddingInputs(body: EmbeddingsRequest): string[] {
 
 export function toBatchEmbedRequests(body: EmbeddingsRequest, model: string): GeminiBatchEmbedRequest[] {
   const inputs = embeddingInputs(body);
-  const taskType = typeof body.task_type === "string" ? body.task_type : typeof body.input_type === "string" ? body.input_type : undefined;
+  const taskType = requestedTaskType(body);
   const batches: GeminiBatchEmbedRequest[] = [];
   for (let start = 0; start < inputs.length; start += GEMINI_EMBED_BATCH_LIMIT) {
     batches.push({
@@ -32,7 +32,7 @@ export function toBatchEmbedRequests(body: EmbeddingsRequest, model: string): Ge
         model: `models/${model}`,
         content: { parts: [{ text }] },
         ...(body.dimensions ? { outputDimensionality: body.dimensions } : {}),
-        ...(taskType ? { taskType: taskType.toUpperCase() } : {}),
+        ...(taskType ? { taskType } : {}),
       })),
     });
   }
@@ -57,12 +57,23 @@ export function fromBatchEmbedResponses(
   }
   if (vectors.length !== inputs.length) return undefined;
   const promptTokens = inputs.reduce((sum, text) => sum + countTextTokens(text, "text-embedding-3-small"), 0);
+  return openAIEmbeddingList(vectors, model, encoding, promptTokens);
+}
+
+/** Vectors in input order → OpenAI's embedding list. */
+export function openAIEmbeddingList(vectors: readonly number[][], model: string, encoding: "float" | "base64", promptTokens: number): Record<string, unknown> {
   return {
     object: "list",
     data: vectors.map((values, index) => ({ object: "embedding", index, embedding: encoding === "base64" ? toBase64Floats(values) : values })),
     model,
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
+}
+
+/** The task type a client named (`task_type`, or Voyage-style `input_type`), as Google spells it. */
+export function requestedTaskType(body: EmbeddingsRequest): string | undefined {
+  const taskType = typeof body.task_type === "string" ? body.task_type : typeof body.input_type === "string" ? body.input_type : undefined;
+  return taskType?.toUpperCase();
 }
 
 /** OpenAI's base64 form: the little-endian float32 bytes of the vector. */

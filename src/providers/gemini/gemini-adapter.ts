@@ -11,7 +11,7 @@ import { readOpenAIUsage } from "../openai/read-usage.ts";
 import { embeddingInputs, fromBatchEmbedResponses, toBatchEmbedRequests } from "./convert-embeddings.ts";
 import { convertGeminiResponse, isEmptyGeminiResponse, type GeminiConversionContext } from "./convert-gemini-response.ts";
 import { convertToGeminiRequest } from "./convert-to-gemini-request.ts";
-import { geminiHeaders } from "./gemini-headers.ts";
+import { generativeLanguageEndpoint, type GeminiEndpoint } from "./gemini-endpoint.ts";
 import type { GeminiResponse } from "./gemini-types.ts";
 import { geminiModelPage, listGeminiModels } from "./list-gemini-models.ts";
 import { planGeminiNative } from "./plan-gemini-native.ts";
@@ -33,28 +33,47 @@ function decodeChat(context: GeminiConversionContext): DecodeAnswers {
   };
 }
 
+/**
+ * The Gemini plans over an endpoint: OpenAI chat translated both ways, the provider's own token
+ * count, and Gemini-native calls passed through. Embeddings and model listing differ per endpoint.
+ */
+export function geminiPlans(endpoint: GeminiEndpoint): Pick<ProviderAdapter, "planChat" | "planCountTokens" | "planNativeGemini"> {
+  return {
+    planChat(body, model) {
+      const json = JSON.stringify(convertToGeminiRequest(body, model));
+      const stream = body.stream === true;
+      const context = newContext(model);
+      return {
+        stream,
+        // The translated stream always ends with a usage chunk; the client keeps it only if it asked.
+        stripUsageChunk: body.stream_options?.include_usage !== true,
+        request: endpoint.call(model, stream ? "streamGenerateContent" : "generateContent", json),
+        decode: decodeChat(context),
+        translateStream: geminiStreamTranslator(context),
+      };
+    },
+    planCountTokens(body, model) {
+      const json = JSON.stringify(endpoint.countTokensBody(convertToGeminiRequest(body, model), model));
+      return {
+        request: endpoint.call(model, "countTokens", json),
+        read: (answer) => {
+          const total = (answer as { totalTokens?: unknown }).totalTokens;
+          return typeof total === "number" ? total : undefined;
+        },
+      };
+    },
+    planNativeGemini: (method, model, request) => planGeminiNative(endpoint, method, model, request),
+  };
+}
+
 export const geminiAdapter: ProviderAdapter = {
-  planChat(body, model) {
-    const json = JSON.stringify(convertToGeminiRequest(body, model));
-    const stream = body.stream === true;
-    const context = newContext(model);
-    const path = stream ? `/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse` : `/models/${encodeURIComponent(model)}:generateContent`;
-    return {
-      stream,
-      // The translated stream always ends with a usage chunk; the client keeps it only if it asked.
-      stripUsageChunk: body.stream_options?.include_usage !== true,
-      request: (key) => ({ url: key.baseUrl + path, headers: geminiHeaders(key.secret), body: json }),
-      decode: decodeChat(context),
-      translateStream: geminiStreamTranslator(context),
-    };
-  },
+  ...geminiPlans(generativeLanguageEndpoint),
 
   planEmbeddings(body, model) {
     const inputs = embeddingInputs(body);
     const batches = toBatchEmbedRequests(body, model).map((batch) => JSON.stringify(batch));
-    const path = `/models/${encodeURIComponent(model)}:batchEmbedContents`;
     return {
-      requests: (key) => batches.map((json) => ({ url: key.baseUrl + path, headers: geminiHeaders(key.secret), body: json })),
+      requests: (key) => batches.map((json) => generativeLanguageEndpoint.call(model, "batchEmbedContents", json)(key)),
       decode: (answers) => {
         const list = fromBatchEmbedResponses(answers.map((answer) => answer.body), inputs, model, body.encoding_format ?? "float");
         if (!list) return { ok: false, failure: { ...networkFailure("Gemini answered embeddings without the expected vectors"), status: 200 } };
@@ -66,27 +85,4 @@ export const geminiAdapter: ProviderAdapter = {
 
   listModels: listGeminiModels,
   keyCheckRequest: (key) => geminiModelPage(key, 1),
-  planNativeGemini: planGeminiNative,
-
-  planCountTokens(body, model) {
-    const converted = convertToGeminiRequest(body, model);
-    // countTokens takes the full request only in its generateContentRequest form; generation
-    // settings do not change the prompt's token count, so only what is counted is sent.
-    const json = JSON.stringify({
-      generateContentRequest: {
-        model: `models/${model}`,
-        contents: converted.contents,
-        ...(converted.systemInstruction ? { systemInstruction: converted.systemInstruction } : {}),
-        ...(converted.tools ? { tools: converted.tools } : {}),
-      },
-    });
-    const path = `/models/${encodeURIComponent(model)}:countTokens`;
-    return {
-      request: (key) => ({ url: key.baseUrl + path, headers: geminiHeaders(key.secret), body: json }),
-      read: (answer) => {
-        const total = (answer as { totalTokens?: unknown }).totalTokens;
-        return typeof total === "number" ? total : undefined;
-      },
-    };
-  },
 };

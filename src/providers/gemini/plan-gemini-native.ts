@@ -1,8 +1,8 @@
 /**
- * Gemini-native requests for a Gemini provider: the client's own body goes to the same method of
- * Google's API with a rotated key in `x-goog-api-key`, and the answer comes back untouched. A 200
- * with an error inside, or Gemini's empty candidate, rotates like any failure; usage is read from
- * `usageMetadata`; streams relay through the native Gemini dialect (native-stream.ts).
+ * Gemini-native requests for a Gemini model: the client's own body goes to the same method at the
+ * model's endpoint (AI Studio's or Vertex's) with a rotated key, and the answer comes back untouched.
+ * A 200 with an error inside, or Gemini's empty candidate, rotates like any failure; usage is read
+ * from `usageMetadata`; streams relay through the native Gemini dialect (native-stream.ts).
  */
 
 import type { GeminiNativeMethod, PassthroughPlan, PassthroughRequest } from "../adapter.ts";
@@ -11,7 +11,7 @@ import { networkFailure } from "../classify-failure.ts";
 import { readOpenAIUsage } from "../openai/read-usage.ts";
 import { isEmptyGeminiResponse } from "./convert-gemini-response.ts";
 import { convertGeminiUsage } from "./convert-gemini-usage.ts";
-import { geminiHeaders } from "./gemini-headers.ts";
+import type { GeminiEndpoint } from "./gemini-endpoint.ts";
 import type { GeminiResponse } from "./gemini-types.ts";
 import { geminiRelayDialect, inspectGeminiEvent } from "./native-stream.ts";
 
@@ -28,12 +28,10 @@ function decodeFor(method: GeminiNativeMethod): DecodeAnswers {
   };
 }
 
-export function planGeminiNative(method: GeminiNativeMethod, model: string, request: PassthroughRequest): PassthroughPlan {
-  const stream = method === "streamGenerateContent";
-  const path = `/models/${encodeURIComponent(model)}:${method}${stream ? "?alt=sse" : ""}`;
+export function planGeminiNative(endpoint: GeminiEndpoint, method: GeminiNativeMethod, model: string, request: PassthroughRequest): PassthroughPlan {
   return {
-    stream,
-    request: (key) => ({ url: key.baseUrl + path, headers: geminiHeaders(key.secret), body: request.body }),
+    stream: method === "streamGenerateContent",
+    request: endpoint.call(model, method, request.body),
     decode: decodeFor(method),
     inspect: inspectGeminiEvent,
     relayDialect: geminiRelayDialect,

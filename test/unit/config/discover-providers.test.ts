@@ -1,6 +1,9 @@
 /** Provider discovery from variables: naming, keys, custom providers, filters and caps. */
 
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { compileGlobs, discoverProviders, modelAllowed, providerOfKeyVar, type ProviderSettings } from "../../../src/config/discover-providers.ts";
 import { ConfigError } from "../../../src/config/settings.ts";
 
@@ -163,6 +166,37 @@ describe("discoverProviders", () => {
     ]);
     expect(vllm!.baseUrl).toBe("http://10.0.0.2:8000/v1");
     expect(vllm!.custom).toBe(true);
+  });
+
+  test("a Vertex key may name a service-account file (read at start) or be inline JSON; project and location are per key", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lkp-keyfile-"));
+    try {
+      const document = JSON.stringify({ type: "service_account", client_email: "a@p.iam.gserviceaccount.com" }, null, 2);
+      writeFileSync(join(dir, "sa.json"), document + "\n");
+      const inline = '{ "type": "service_account", "client_email": "b@p.iam.gserviceaccount.com" }';
+      const { providers } = discoverProviders({
+        VERTEX_API_KEY_1: join(dir, "sa.json"),
+        VERTEX_API_KEY_2: ` ${inline} `,
+        VERTEX_API_KEY_3: "AQ.express-key",
+        VERTEX_LOCATION: "us-central1",
+        VERTEX_PROJECT_2: "other-project",
+      });
+      expect(byName(providers).vertex!.keys).toEqual([
+        { secret: document, options: { location: "us-central1" } },
+        { secret: inline, options: { project: "other-project", location: "us-central1" } },
+        { secret: "AQ.express-key", options: { location: "us-central1" } },
+      ]);
+      expect(errorOf({ VERTEX_API_KEY_1: join(dir, "missing.json") }).message).toBe(`VERTEX_API_KEY_1 names the key file ${join(dir, "missing.json")}, which cannot be read (ENOENT).`);
+      writeFileSync(join(dir, "empty.json"), "  \n");
+      expect(errorOf({ VERTEX_API_KEY_1: join(dir, "empty.json") }).message).toContain("which is empty");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a key naming a file is read only where the provider keeps keys in files", () => {
+    const { providers } = discoverProviders({ OPENAI_API_KEY: "./not-read.json" });
+    expect(secrets(byName(providers).openai!)).toEqual(["./not-read.json"]);
   });
 
   test("a custom provider's key without an endpoint of its own is an error that names the variable to set", () => {

@@ -54,13 +54,14 @@ describe(".env.example", () => {
   test("with a real secret and every optional line uncommented, it loads", async () => {
     const text = EXAMPLE.replace(EXAMPLE_PROXY_API_KEY, "a-real-secret-0123456789").replace(/^# ([A-Z][A-Z0-9_]*=)/gm, "$1");
     const s = await loadText(text);
-    expect(s.providers.map((p) => p.name)).toEqual(["openai", "gemini", "groq", "nvidia_nim", "openrouter", "vllm", "ollama", "lmstudio", "azure", "bedrock", "cloudflare"]);
+    expect(s.providers.map((p) => p.name)).toEqual(["openai", "gemini", "groq", "nvidia_nim", "openrouter", "vllm", "ollama", "lmstudio", "azure", "bedrock", "cloudflare", "vertex"]);
     expect(s.providers.find((p) => p.name === "openai")!.keys).toHaveLength(2);
     expect(s.providers.find((p) => p.name === "vllm")!.custom).toBe(true);
     expect(s.providers.find((p) => p.name === "vllm")!.keys).toEqual([{ secret: "token-abc123" }, { secret: "token-def456", baseUrl: "http://10.0.0.2:8000/v1" }]);
     expect(s.providers.find((p) => p.name === "ollama")!.keys).toEqual([{ secret: "", baseUrl: "http://localhost:11434/v1" }]);
     expect(s.providers.find((p) => p.name === "azure")!.keys).toEqual([{ secret: "your-azure-key", options: { resource: "my-resource", api_version: "2024-10-21" } }]);
     expect(s.providers.find((p) => p.name === "bedrock")!.keys[0]!.options).toEqual({ region: "us-east-1" });
+    expect(s.providers.find((p) => p.name === "vertex")!.keys).toEqual([{ secret: "your-vertex-api-key", options: { project: "your-project-id", location: "us-central1" } }]);
     expect(s.warnings).toEqual([]);
   });
 });

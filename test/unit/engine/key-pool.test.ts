@@ -204,6 +204,36 @@ describe("key pool selection", () => {
   });
 });
 
+describe("quota groups", () => {
+  const grouped = (groups: (string | undefined)[]): PoolKey[] => keys(groups.length).map((key, i) => (groups[i] === undefined ? key : { ...key, quotaGroup: groups[i] }));
+
+  test("a cooldown shared with the group cools the other keys of it for that model only, written through, and counts them", async () => {
+    const saved: KeyStateRecord[] = [];
+    const sink = { saveKeyState: (r: KeyStateRecord) => saved.push(r), clearKeyState: () => {}, clearAllKeyState: () => {} };
+    const pool = createKeyPool({ provider: "p", keys: grouped(["proj-a", "proj-a", "proj-b", "proj-a"]), sink });
+    const until = Date.now() + 60_000;
+    pool.coolDown(0, "m", until, "quota");
+    expect(pool.coolQuotaGroup(0, "m", until, "quota, shared")).toBe(2);
+    expect(saved.map((r) => r.keyId)).toEqual(["id0", "id1", "id3"]);
+    await expectServedBy(pool, "m", 2, 3);
+    const standing = pool.standing().keys;
+    expect(standing[1]!.coolingModels).toEqual([{ model: "m", until, reason: "quota, shared", strikes: 0 }]);
+    expect(standing[2]!.coolingModels).toEqual([]);
+    expect((await lease(pool, "other")).slot).not.toBe(2);
+  });
+
+  test("a key already out longer keeps its later return; a disabled key is left alone; a key alone in its group has no siblings", () => {
+    const pool = createKeyPool({ provider: "p", keys: grouped(["g", "g", "g", "solo", undefined]) });
+    const later = Date.now() + 120_000;
+    pool.coolDown(1, "m", later, "earlier quota");
+    pool.disable(2, later, "invalid");
+    expect(pool.coolQuotaGroup(0, "m", Date.now() + 60_000, "shared")).toBe(0);
+    expect(pool.standing().keys[1]!.coolingModels[0]).toMatchObject({ until: later, reason: "earlier quota" });
+    expect(pool.coolQuotaGroup(3, "m", later, "shared")).toBe(0);
+    expect(pool.coolQuotaGroup(4, "m", later, "shared")).toBe(0);
+  });
+});
+
 describe("apply: a state change made elsewhere", () => {
   const record = (keyId: string, model: string, until: number, extra: Partial<KeyStateRecord> = {}): KeyStateRecord => ({
     provider: "p",
