@@ -10,6 +10,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import { parseServiceAccount, ServiceAccountError } from "../providers/vertex/service-account.ts";
 import { ConfigError } from "./paths.ts";
 
 /** A key written inline as a JSON document (it may hold spaces and line breaks). */
@@ -22,9 +23,26 @@ export function namesKeyFile(value: string): boolean {
   return /^(?:\/|\.\.?[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(value) || /\.json$/i.test(value);
 }
 
-/** The key a variable's value stands for: the named file's text, or the value itself. `where` names the setting in errors. */
+/**
+ * The key a variable's value stands for: the named file's text, or the value itself. A JSON key
+ * (the only documents keys come as: Google service-account keys) must be a usable one, so a wrong
+ * file (a gcloud user login, a damaged private key) stops the start instead of failing every call.
+ * `where` names the setting in errors; no error quotes the key.
+ */
 export function readHeldKey(value: string, where: string): string {
-  const trimmed = value.trim();
+  const key = fileOrValue(value.trim(), where);
+  if (isJsonKey(key)) {
+    try {
+      parseServiceAccount(key);
+    } catch (error) {
+      if (error instanceof ServiceAccountError) throw new ConfigError(`${where}: ${error.message}`);
+      throw error;
+    }
+  }
+  return key;
+}
+
+function fileOrValue(trimmed: string, where: string): string {
   if (isJsonKey(trimmed) || !namesKeyFile(trimmed)) return trimmed;
   const path = resolve(trimmed.startsWith("~") ? homedir() + trimmed.slice(1) : trimmed);
   let text: string;

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileGlobs, discoverProviders, modelAllowed, providerOfKeyVar, type ProviderSettings } from "../../../src/config/discover-providers.ts";
 import { ConfigError } from "../../../src/config/settings.ts";
+import { createTestServiceAccount } from "../../support/service-accounts.ts";
 
 function errorOf(env: Record<string, string>, fileVars?: Set<string>): ConfigError {
   try {
@@ -168,22 +169,22 @@ describe("discoverProviders", () => {
     expect(vllm!.custom).toBe(true);
   });
 
-  test("a Vertex key may name a service-account file (read at start) or be inline JSON; project and location are per key", () => {
+  test("a Vertex key may name a service-account file (read at start) or be inline JSON; project and location are per key", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lkp-keyfile-"));
     try {
-      const document = JSON.stringify({ type: "service_account", client_email: "a@p.iam.gserviceaccount.com" }, null, 2);
-      writeFileSync(join(dir, "sa.json"), document + "\n");
-      const inline = '{ "type": "service_account", "client_email": "b@p.iam.gserviceaccount.com" }';
+      const first = await createTestServiceAccount({ name: "a", projectId: "p", tokenUri: "https://oauth2.googleapis.com/token" });
+      const second = await createTestServiceAccount({ name: "b", projectId: "p", tokenUri: "https://oauth2.googleapis.com/token" });
+      writeFileSync(join(dir, "sa.json"), first.json + "\n");
       const { providers } = discoverProviders({
         VERTEX_API_KEY_1: join(dir, "sa.json"),
-        VERTEX_API_KEY_2: ` ${inline} `,
+        VERTEX_API_KEY_2: ` ${second.json} `,
         VERTEX_API_KEY_3: "AQ.express-key",
         VERTEX_LOCATION: "us-central1",
         VERTEX_PROJECT_2: "other-project",
       });
       expect(byName(providers).vertex!.keys).toEqual([
-        { secret: document, options: { location: "us-central1" } },
-        { secret: inline, options: { project: "other-project", location: "us-central1" } },
+        { secret: first.json, options: { location: "us-central1" } },
+        { secret: second.json, options: { project: "other-project", location: "us-central1" } },
         { secret: "AQ.express-key", options: { location: "us-central1" } },
       ]);
       expect(errorOf({ VERTEX_API_KEY_1: join(dir, "missing.json") }).message).toBe(`VERTEX_API_KEY_1 names the key file ${join(dir, "missing.json")}, which cannot be read (ENOENT).`);
@@ -192,6 +193,17 @@ describe("discoverProviders", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("a key document that is not a usable service account stops the start, naming the variable and the field, never the key", async () => {
+    const account = await createTestServiceAccount({ name: "a", projectId: "p", tokenUri: "https://oauth2.googleapis.com/token" });
+    const login = JSON.stringify({ type: "authorized_user", client_id: "x", client_secret: "y", refresh_token: "z" });
+    expect(errorOf({ VERTEX_API_KEY_2: login }).message).toContain('VERTEX_API_KEY_2: The key\'s "type" is not "service_account" (this is a user login');
+    const damaged = JSON.stringify({ ...JSON.parse(account.json), private_key: "-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n" });
+    const message = errorOf({ VERTEX_API_KEY: damaged }).message;
+    expect(message).toStartWith("VERTEX_API_KEY: ");
+    expect(message).toContain('"private_key"');
+    expect(message).not.toContain(account.email);
   });
 
   test("a key naming a file is read only where the provider keeps keys in files", () => {
