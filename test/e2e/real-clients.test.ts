@@ -3,7 +3,8 @@
  * upstream family the proxy serves: Codex CLI (`codex exec`, Responses API on /v1/responses),
  * Claude Code (`claude -p`, /v1/messages) and Gemini CLI (`gemini -p`, the Gemini-native
  * /v1beta front), × an OpenAI-compatible custom provider (`mock/…`), `openai/…`, `gemini/…`,
- * `anthropic/…` and `azure/…` (Azure's v1 API on a key of its own endpoint).
+ * `anthropic/…`, `azure/…` (Azure's v1 API on a key of its own endpoint) and `vertex/…` (Gemini and
+ * Claude on Vertex AI, an API key with a project).
  *
  * One full tool turn each: the mock upstream (test/support/mock-tool-turn.ts) answers the first
  * generate request with one call of the client's own shell tool running `echo proxy-tool-ok`; the
@@ -56,7 +57,7 @@ const CLIENT_TIMEOUT_MS = Number(process.env.LKP_REAL_CLIENTS_TIMEOUT_MS ?? 60_0
 // ---------------------------------------------------------------------------------------------
 
 interface Upstream {
-  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure";
+  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure" | "vertex-gemini" | "vertex-claude";
   /** The model as clients name it through the proxy. */
   model: string;
   env(mock: ToolTurnMock): Record<string, string>;
@@ -70,6 +71,12 @@ const UPSTREAMS: readonly Upstream[] = [
   { name: "anthropic", model: "anthropic/claude-sonnet-4-5", env: (mock) => ({ ANTHROPIC_API_KEY: "anthropic-upstream-key-0001", ANTHROPIC_API_BASE: mock.anthropicBase }) },
   // Azure's v1 API on a key of its own endpoint: every client's dialect translated to its chat completions.
   { name: "azure", model: "azure/tool-turn-deployment", env: (mock) => ({ AZURE_API_KEY_1: "azure-upstream-key-0001", AZURE_API_BASE_1: mock.azureBase }) },
+  // Vertex AI with an API key and a project: Gemini at its publisher-model URL, Claude through :streamRawPredict.
+  ...(["vertex-gemini", "vertex-claude"] as const).map((name) => ({
+    name,
+    model: name === "vertex-gemini" ? "vertex/gemini-2.5-flash" : "vertex/claude-sonnet-4-5",
+    env: (mock: ToolTurnMock) => ({ VERTEX_API_KEY: "AQ.vertex-upstream-key-0001", VERTEX_PROJECT: "tool-turn-project", VERTEX_LOCATION: "us-east5", VERTEX_API_BASE: mock.vertexBase }),
+  })),
 ];
 
 const PROMPT = "Run the shell check with your shell tool, then tell me what it printed.";

@@ -10,7 +10,10 @@
  * - Gemini: `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`,
  *   `:countTokens` (also under /v1), `GET /v1beta/models`;
  * - Anthropic: `POST /v1/messages` (stream and not), `POST /v1/messages/count_tokens`, `GET /v1/models`
- *   (told apart from the OpenAI list by the `x-api-key` / `anthropic-version` headers).
+ *   (told apart from the OpenAI list by the `x-api-key` / `anthropic-version` headers);
+ * - Vertex AI: `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}` as Gemini,
+ *   `…/publishers/anthropic/models/{m}:rawPredict|:streamRawPredict` as Anthropic (the model from
+ *   the URL; `count-tokens:rawPredict` counts), `GET /v1beta1/publishers/{p}/models`.
  *
  * The answer depends on the request, not on a script, because the clients make side requests
  * (titles, summaries, quota probes, next-speaker checks) in an order of their own:
@@ -94,6 +97,8 @@ export interface ToolTurnMock {
   responsesBase: string;
   /** For `AZURE_API_BASE` (Azure OpenAI's v1 API of one resource): …/openai/v1 */
   azureBase: string;
+  /** For `VERTEX_API_BASE`: …/v1 */
+  vertexBase: string;
   calls: ToolTurnCall[];
   /** Generate requests, optionally of one family only. */
   generateCalls(family?: Family): ToolTurnCall[];
@@ -144,6 +149,7 @@ export async function startToolTurnMock(options: { models?: string[] } = {}): Pr
     anthropicBase: `${origin}/v1`,
     responsesBase: `${origin}/v1`,
     azureBase: `${origin}/openai/v1`,
+    vertexBase: `${origin}/v1`,
     calls,
     generateCalls,
     toolTurn: () => {
@@ -187,6 +193,37 @@ function route(call: ToolTurnCall, url: URL, request: Request, ctx: Context): Re
     call.kind = "generate";
     call.stream = gemini[2] === "streamGenerateContent";
     return geminiGenerate(call, ctx);
+  }
+  const vertex = /^\/v1\/(?:projects\/[^/]+\/locations\/[^/]+\/)?publishers\/(google|anthropic)\/models\/([^/:]+):([A-Za-z]+)$/.exec(path);
+  if (request.method === "POST" && vertex) {
+    const [, publisher, model, method] = vertex as unknown as [string, string, string, string];
+    call.model = decodeURIComponent(model);
+    if (publisher === "google" && method === "countTokens") {
+      call.family = "gemini";
+      call.kind = "count_tokens";
+      call.answer = "side";
+      return Response.json({ totalTokens: estimateTokens(JSON.stringify(call.body ?? "")) });
+    }
+    if (publisher === "google") {
+      call.family = "gemini";
+      call.kind = "generate";
+      call.stream = method === "streamGenerateContent";
+      return geminiGenerate(call, ctx);
+    }
+    call.family = "anthropic";
+    if (call.model === "count-tokens") {
+      call.kind = "count_tokens";
+      call.answer = "side";
+      return Response.json({ input_tokens: estimateTokens(JSON.stringify(call.body ?? "")) });
+    }
+    call.kind = "generate";
+    return anthropicGenerate(call, ctx, call.model);
+  }
+  if (request.method === "GET" && /^\/v1beta1\/publishers\/(google|anthropic)\/models$/.test(path)) {
+    call.kind = "models";
+    call.answer = "side";
+    const publisher = path.split("/")[3]!;
+    return Response.json({ publisherModels: ctx.models.filter((id) => id.startsWith("claude") === (publisher === "anthropic")).map((id) => ({ name: `publishers/${publisher}/models/${id}` })) });
   }
   if (request.method === "GET" && path === "/v1beta/models") {
     call.family = "gemini";
@@ -433,9 +470,10 @@ function fitSchema(schema: any, name = ""): unknown {
 // Anthropic messages
 // ---------------------------------------------------------------------------------------------
 
-function anthropicGenerate(call: ToolTurnCall, ctx: Context): Response {
+/** `urlModel`: Vertex names the model in the URL, not the body. */
+function anthropicGenerate(call: ToolTurnCall, ctx: Context, urlModel?: string): Response {
   const body = call.body ?? {};
-  call.model = typeof body.model === "string" ? body.model : null;
+  call.model = urlModel ?? (typeof body.model === "string" ? body.model : null);
   call.stream = body.stream === true;
   call.tools = list(body.tools).map((tool) => tool?.name).filter(isString);
   call.toolResults = list(body.messages)
