@@ -7,9 +7,12 @@
  * the key unless the user says otherwise.
  */
 
+import { readHeldKey } from "../src/config/key-files.ts";
+import { ConfigError } from "../src/config/paths.ts";
 import { createCredential } from "../src/credential.ts";
 import { maskKey } from "../src/key-identity.ts";
 import { adapterFor } from "../src/providers/adapter-for-family.ts";
+import { CredentialFailure, type UpstreamRequest } from "../src/providers/attempts.ts";
 import { catalogEntry, type WireFamily } from "../src/providers/catalog.ts";
 import { normaliseBaseUrl } from "./key-input.ts";
 
@@ -26,6 +29,8 @@ export interface CheckTarget {
   family: WireFamily;
   /** Including the API version path, without a trailing slash. */
   baseUrl: string;
+  /** The provider keeps keys in files (a service-account key): a key naming one is checked by its content. */
+  keyFiles?: boolean;
 }
 
 export interface CheckKeyOptions extends CheckTarget {
@@ -46,15 +51,34 @@ const MAX_UPSTREAM_MESSAGE = 160;
 export function checkTarget(vars: ReadonlyMap<string, string>, provider: string): CheckTarget | undefined {
   const base = vars.get(`${provider.toUpperCase()}_API_BASE`)?.trim();
   const entry = catalogEntry(provider);
-  if (base !== undefined && base !== "") return { family: entry?.family ?? "openai", baseUrl: normaliseBaseUrl(base) };
-  return entry === undefined ? undefined : { family: entry.family, baseUrl: entry.baseUrl };
+  const keyFiles = entry?.keyFiles === true ? { keyFiles: true } : {};
+  if (base !== undefined && base !== "") return { family: entry?.family ?? "openai", baseUrl: normaliseBaseUrl(base), ...keyFiles };
+  return entry === undefined ? undefined : { family: entry.family, baseUrl: entry.baseUrl, ...keyFiles };
 }
 
 /** Asks the provider's model list with the key; see the module comment. */
 export async function checkKey(options: CheckKeyOptions): Promise<KeyCheckResult> {
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
-  const { url, headers } = await adapterFor(options.family).keyCheckRequest(createCredential({ secret: options.key, baseUrl: normaliseBaseUrl(options.baseUrl) }));
   const host = hostOf(options.baseUrl);
+  let secret = options.key;
+  if (options.keyFiles) {
+    try {
+      secret = readHeldKey(options.key, "the key");
+    } catch (error) {
+      if (error instanceof ConfigError) return { status: "rejected", message: error.message };
+      throw error;
+    }
+  }
+  let request: UpstreamRequest;
+  try {
+    // A family that signs requests or trades the key for a token does it here (a service account's exchange).
+    request = await adapterFor(options.family).keyCheckRequest(createCredential({ secret, baseUrl: normaliseBaseUrl(options.baseUrl) }));
+  } catch (error) {
+    if (!(error instanceof CredentialFailure)) throw error;
+    const refused = error.failure.class === "invalid_key" || error.failure.class === "billing";
+    return { status: refused ? "rejected" : "unreachable", message: refused ? `refused: ${error.failure.message}` : `could not be checked: ${error.failure.message}` };
+  }
+  const { url, headers } = request;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   let response: Response;

@@ -32,6 +32,7 @@ import type { ReadStream } from "node:tty";
 import { styleText } from "node:util";
 import { clientExamples, curlLine, exampleModel } from "../src/config/client-examples.ts";
 import { discoverProviders } from "../src/config/discover-providers.ts";
+import { readHeldKey } from "../src/config/key-files.ts";
 import { ConfigError } from "../src/config/paths.ts";
 import { maskKey } from "../src/key-identity.ts";
 import { catalogByGroup, catalogEntry } from "../src/providers/catalog.ts";
@@ -227,7 +228,9 @@ async function addKeysStep(s: Session, io: Io): Promise<void> {
   const choice = await chooseProvider(s, io);
   if (choice === undefined) return;
   const { provider, baseUrl } = choice;
-  const label = catalogEntry(provider)?.displayName ?? provider;
+  const entry = catalogEntry(provider);
+  const label = entry?.displayName ?? provider;
+  if (entry?.keyless) return addKeylessServer(s, io, provider, label, baseUrl ?? entry.baseUrl);
 
   const pastedText = await ask(
     askPastedKeys(
@@ -258,6 +261,8 @@ async function addKeysStep(s: Session, io: Io): Promise<void> {
     const keep = await ask(confirm({ ...io, message: `Add ${flagged.length === 1 ? "it" : `these ${flagged.length}`} anyway?`, initialValue: false }));
     if (!keep) keys = keys.filter((k) => !flagged.some((f) => f.key === k));
   }
+  // A key kept in a file must be readable and usable now: the proxy reads it at start.
+  if (entry?.keyFiles) keys = keys.filter((key) => heldKeyUsable(key, io));
   if (keys.length === 0) {
     log.info("No new keys to add.", io);
     return;
@@ -270,6 +275,44 @@ async function addKeysStep(s: Session, io: Io): Promise<void> {
   s.doc = result.doc;
   s.edits++;
   log.success(`Added ${describeAdded(result.added)} (saved when you choose "Save and exit").`, io);
+  await settingsStep(s, io, provider);
+}
+
+function heldKeyUsable(key: string, io: Io): boolean {
+  try {
+    readHeldKey(key, "This key");
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log.error(`${error.message} Not added.`, io);
+    return false;
+  }
+}
+
+/** A local server needs no key: its address is the whole configuration, written even when it is the usual one. */
+function addKeylessServer(s: Session, io: Io, provider: string, label: string, baseUrl: string): void {
+  const name = baseVarOf(provider);
+  if (getVar(s.doc, name)?.trim() !== baseUrl) {
+    s.doc = setVar(s.doc, name, baseUrl);
+    s.edits++;
+  }
+  log.success(`${label} at ${baseUrl}, no key needed (saved when you choose "Save and exit"). Models: ${provider}/<model it has loaded>.`, io);
+}
+
+/**
+ * The family's settings that are not part of its address (a Vertex project and location), asked
+ * for every key of the provider at once; an empty answer leaves the setting as it was, or unset.
+ */
+async function settingsStep(s: Session, io: Io, provider: string): Promise<void> {
+  for (const option of catalogEntry(provider)?.keyOptions ?? []) {
+    if (option.question === undefined) continue;
+    const name = `${provider.toUpperCase()}_${option.env}`;
+    const current = getVar(s.doc, name)?.trim() || undefined;
+    const answer = String((await ask(text({ ...io, message: `${option.question} [${name}]`, initialValue: current }))) ?? "").trim();
+    if (answer === "" || answer === current) continue;
+    s.doc = setVar(s.doc, name, answer);
+    s.edits++;
+  }
 }
 
 /**

@@ -42,6 +42,8 @@ export interface KeyOptionSpec {
   env: string;
   /** A key with another value is another key (a region or project has its own quotas). */
   identity?: boolean;
+  /** What setup asks for it, saying what an empty answer means; options without one are not asked. */
+  question?: string;
 }
 
 export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
@@ -100,8 +102,8 @@ export const PROVIDER_CATALOG: Readonly<Record<string, CatalogEntry>> = {
     baseUrl: "https://aiplatform.googleapis.com/v1",
     exampleModel: "gemini-2.5-flash",
     keyOptions: [
-      { name: "project", env: "PROJECT", identity: true },
-      { name: "location", env: "LOCATION", identity: true },
+      { name: "project", env: "PROJECT", identity: true, question: "Google Cloud project id (empty: each service account's own project; API keys without one use express mode)" },
+      { name: "location", env: "LOCATION", identity: true, question: "Vertex AI location, e.g. us-central1 or europe-west4 (empty: global)" },
     ],
     keyFiles: true,
   },

@@ -291,6 +291,24 @@ describe("Vertex's signals and what the pool does", () => {
     expect(identities()).toEqual([gamma.email]);
   });
 
+  test("on a Claude model too: Vertex's quota refusal cools the project's keys for Claude, and Claude's own overload (529) rotates without blame", async () => {
+    const { client, proxy } = await start([files[alpha.email]!, files[beta.email]!, files[gamma.email]!]);
+    vertex.fail(alpha.email, "quota");
+    const first = await client.chat.completions.create({ model: `vertex/${CLAUDE}`, messages: MESSAGES });
+    expect(first.choices[0]!.message.content).toBe(CLAUDE_TEXT);
+    expect(identities()).toEqual([alpha.email, gamma.email]);
+    expect(coolingFor(standingOf(proxy, beta.email), CLAUDE)).toBeDefined();
+
+    vertex.reset();
+    vertex.anthropic.script(gamma.email, [{ kind: "overloaded" }, { kind: "text" }]);
+    const second = await client.chat.completions.create({ model: `vertex/${CLAUDE}`, messages: MESSAGES });
+    expect(second.choices[0]!.message.content).toBe(CLAUDE_TEXT);
+    // gamma was the only key not cooling: the overload is retried on it, and it stays unblamed.
+    expect(identities()).toEqual([gamma.email, gamma.email]);
+    expect(standingOf(proxy, gamma.email).disabledUntil).toBe(0);
+    expect(coolingFor(standingOf(proxy, gamma.email), CLAUDE)).toBeUndefined();
+  });
+
   test("keys of one project in two locations draw on two quotas: only the location that refused cools", async () => {
     const { client, proxy } = await start([files[alpha.email]!, files[beta.email]!], { VERTEX_LOCATION_2: "europe-west4" });
     vertex.fail(alpha.email, "dynamic_quota");

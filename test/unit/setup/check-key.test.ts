@@ -7,7 +7,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { checkKey, checkTarget, type KeyCheckStatus } from "../../../setup/check-key.ts";
 import type { WireFamily } from "../../../src/providers/catalog.ts";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { readFixtureText } from "../../support/fixtures.ts";
+import { startMockVertex } from "../../support/mock-vertex.ts";
 
 interface Seen {
   path: string;
@@ -171,5 +175,36 @@ describe("checkTarget", () => {
     });
     expect(checkTarget(new Map([["LOCAL_API_BASE", "http://h/v1"]]), "local")).toEqual({ family: "openai", baseUrl: "http://h/v1" });
     expect(checkTarget(new Map(), "local")).toBeUndefined();
+  });
+});
+
+describe("Vertex AI: keys kept in files, and the token exchange", () => {
+  test("a service-account file is read and exchanged for a token; a refused exchange or a missing file is a rejection; an API key is checked as it is", async () => {
+    const vertex = await startMockVertex();
+    try {
+      const account = await vertex.createAccount("check", "check-project");
+      const file = join(mkdtempSync(join(tmpdir(), "lkp-check-")), "sa.json");
+      writeFileSync(file, account.json);
+      const target = { ...checkTarget(new Map([["VERTEX_API_BASE", vertex.url]]), "vertex")!, timeoutMs: 5_000 };
+      expect(target).toMatchObject({ family: "vertex", keyFiles: true });
+
+      expect(await checkKey({ ...target, key: file })).toMatchObject({ status: "ok" });
+      expect(vertex.tokenExchanges).toEqual([{ email: account.email, granted: true, scope: "https://www.googleapis.com/auth/cloud-platform" }]);
+
+      vertex.refuseTokens(account.email, "invalid_grant");
+      const refused = await checkKey({ ...target, key: file });
+      expect(refused.status).toBe("rejected");
+      expect(refused.message).toContain(account.email);
+
+      const missing = await checkKey({ ...target, key: join(tmpdir(), "no-such-sa.json") });
+      expect(missing).toMatchObject({ status: "rejected" });
+      expect(missing.message).toContain("cannot be read (ENOENT)");
+
+      vertex.addApiKey("AQ.check-api-key-0001");
+      expect(await checkKey({ ...target, key: "AQ.check-api-key-0001" })).toMatchObject({ status: "ok" });
+      expect(await checkKey({ ...target, key: "AQ.unknown-key-0002" })).toMatchObject({ status: "rejected" });
+    } finally {
+      await vertex.stop();
+    }
   });
 });

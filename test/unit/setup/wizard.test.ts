@@ -13,6 +13,7 @@ import { PassThrough, Writable } from "node:stream";
 import { parseEnvFile } from "../../../src/config/env-file.ts";
 import { ConfigError } from "../../../src/config/paths.ts";
 import { runSetupWizard, type SetupWizardResult } from "../../../setup/wizard.ts";
+import { createTestServiceAccount } from "../../support/service-accounts.ts";
 
 const DOWN = "\x1b[B";
 const UP = "\x1b[A";
@@ -201,6 +202,45 @@ describe("saving", () => {
     const vars = parseEnvFile(readFileSync(envPath, "utf8"));
     expect(vars.get("GROQ_API_BASE")).toBe("http://127.0.0.1:9999/openai/v1");
     expect(vars.get("GROQ_API_KEY")).toBe("gsk_existing_key_1111");
+  }, TEST_MS);
+
+  test("a local server of the catalog (Ollama) is its address alone: no key is asked, the usual address is written", async () => {
+    const envPath = envFile(EXISTING);
+    const w = startWizard(envPath);
+    await w.menu("Add provider keys");
+    await w.answer("Which provider?", "ollama", ENTER);
+    await w.answer("Where is Ollama?", ENTER);
+    await w.waitFor("Ollama at http://localhost:11434/v1, no key needed");
+    await w.menu("Save and exit");
+    expect(await w.result).toBe("saved");
+    expect(w.screen()).not.toContain("Paste your Ollama key");
+    const vars = parseEnvFile(readFileSync(envPath, "utf8"));
+    expect(vars.get("OLLAMA_API_BASE")).toBe("http://localhost:11434/v1");
+    expect([...vars.keys()].filter((name) => name.startsWith("OLLAMA_API_KEY"))).toEqual([]);
+  }, TEST_MS);
+
+  test("Vertex: a service-account file path as the key, then its project and location asked; an empty answer leaves a setting unset", async () => {
+    const envPath = envFile(EXISTING);
+    const w = startWizard(envPath);
+    await w.menu("Add provider keys");
+    await w.answer("Which provider?", "vertex", ENTER);
+    await w.answer("Where is Google Vertex AI?", ENTER);
+    const saFile = join(mkdtempSync(join(tmpdir(), "lkp-wizard-sa-")), "sa-prod.json");
+    writeFileSync(saFile, (await createTestServiceAccount({ name: "prod", projectId: "p", tokenUri: "https://oauth2.googleapis.com/token" })).json);
+    await w.answer("Paste your Google Vertex AI key(s)", "/secrets/missing.json", ENTER);
+    await w.waitFor("This key names the key file /secrets/missing.json, which cannot be read (ENOENT). Not added.");
+    await w.menu("Add provider keys");
+    await w.answer("Which provider?", "vertex", ENTER);
+    await w.answer("Where is Google Vertex AI?", ENTER);
+    await w.answer("Paste your Google Vertex AI key(s)", saFile, ENTER);
+    await w.answer("Google Cloud project id", ENTER);
+    await w.answer("Vertex AI location", "europe-west4", ENTER);
+    await w.menu("Save and exit");
+    expect(await w.result).toBe("saved");
+    const vars = parseEnvFile(readFileSync(envPath, "utf8"));
+    expect([...vars].filter(([name]) => name.startsWith("VERTEX_API_KEY"))).toEqual([["VERTEX_API_KEY_1", saFile]]);
+    expect(vars.get("VERTEX_LOCATION")).toBe("europe-west4");
+    expect(vars.has("VERTEX_PROJECT")).toBe(false);
   }, TEST_MS);
 
   test("a name that is no known provider leaves the custom entry to pick, not \"No matches found\"", async () => {
