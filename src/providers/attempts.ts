@@ -6,7 +6,7 @@
  * JSON, and — for streams — an error event or silence before the first event with real content.
  */
 
-import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "./classify-failure.ts";
+import { classifyEmbeddedError, classifyHttpFailure, isMiniMaxError, networkFailure } from "./classify-failure.ts";
 import type { AttemptResult } from "../outcome.ts";
 import type { Failure } from "../outcome.ts";
 import type { TokenUsage } from "../outcome.ts";
@@ -156,6 +156,7 @@ function lazyAnswer(text: string): UpstreamAnswer {
 export function embeddedErrorOf(body: unknown, headers: Headers): Failure | undefined {
   if (typeof body !== "object" || body === null) return undefined;
   const answer = body as Record<string, unknown>;
+  if (isMiniMaxError(answer)) return classifyEmbeddedError(answer, headers, Date.now());
   if (answer.error === undefined || answer.error === null || answer.choices !== undefined || answer.data !== undefined) return undefined;
   return classifyEmbeddedError(answer, headers, Date.now());
 }

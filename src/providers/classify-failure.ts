@@ -33,6 +33,7 @@ interface UpstreamError {
   providerName?: string; // OpenRouter `metadata.provider_name`
   upstreamMessage?: string; // OpenRouter `metadata.raw`: what the provider behind it said
   moderated: boolean; // OpenRouter moderation verdict (`metadata.reasons` / `flagged_input`)
+  baseRespCode?: number; // MiniMax `base_resp.status_code` (its codes mean other things elsewhere)
 }
 
 const MAX_MESSAGE_CHARS = 500;
@@ -49,6 +50,24 @@ const BILLING_CODES = new Set([
 ]);
 /** Cloudflare Workers AI's 429 "Out of capacity" (code 3040) is the platform's, not this account's limit. */
 const TRANSIENT_CODES = new Set(["3040"]);
+
+/**
+ * MiniMax's business codes in `base_resp` (platform.minimax.io/docs/api-reference/errorcode, and
+ * 1028 / 1030 as MiniMax's own CLI reads them): often on an HTTP 200. Read only from that envelope,
+ * as Z.ai uses the same numbers for other things.
+ */
+const MINIMAX_CLASS: Readonly<Record<number, FailureClass>> = {
+  1000: "transient", // unknown error: retry later
+  1001: "transient", // request timeout
+  1002: "rate_limit",
+  1004: "invalid_key", // not authorized
+  1008: "billing", // insufficient balance
+  1024: "transient", // internal error
+  1028: "quota", // plan quota used up
+  1030: "quota",
+  2013: "request", // invalid params
+};
+const STATUS_OF_CLASS: Readonly<Record<FailureClass, number>> = { request: 400, invalid_key: 401, billing: 402, rate_limit: 429, quota: 429, transient: 503 };
 const TRANSIENT_STATUSES = new Set([408, 409, 425, 498, 499, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529]);
 const TRANSIENT_GOOGLE_STATUSES = new Set(["UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "CANCELLED"]);
 const TRANSIENT_TYPES = new Set(["overloaded_error", "api_error"]);
@@ -153,6 +172,8 @@ function absorb(outer: UpstreamError, nested: UpstreamError, keepOuterMessage: b
 function readError(value: unknown, depth: number): UpstreamError {
   const root = Array.isArray(value) ? value[0] : value;
   if (!isRecord(root)) return { message: text(root), details: [], moderated: false };
+  const minimax = miniMaxError(root);
+  if (minimax !== undefined && root.error === undefined) return minimax;
   // Cloudflare's v4 envelope: {"success":false,"errors":[{"code":3036,"message":"…"}]}.
   const cloudflare = root.success === false && Array.isArray(root.errors) && isRecord(root.errors[0]) ? root.errors[0] : undefined;
   const inner = isRecord(root.error) ? root.error : (cloudflare ?? root);
@@ -178,6 +199,21 @@ function readError(value: unknown, depth: number): UpstreamError {
   const nestedInRaw = isRecord(raw) ? raw : parseJson(text(raw));
   if (nestedInRaw !== undefined) return absorb(parsed, readError(nestedInRaw, depth + 1), true);
   return { ...parsed, upstreamMessage: text(raw) };
+}
+
+/** MiniMax's envelope, `{"base_resp":{"status_code":1008,"status_msg":"insufficient balance"}}`; 0 is success. */
+function miniMaxError(root: JsonObject): UpstreamError | undefined {
+  const baseResp = root.base_resp;
+  if (!isRecord(baseResp) || typeof baseResp.status_code !== "number" || baseResp.status_code === 0) return undefined;
+  // The HTTP status the code stands for, since the envelope usually arrives on a 200.
+  const known = MINIMAX_CLASS[baseResp.status_code];
+  const numericCode = known === undefined ? undefined : STATUS_OF_CLASS[known];
+  return { message: text(baseResp.status_msg), code: String(baseResp.status_code), baseRespCode: baseResp.status_code, numericCode, details: [], moderated: false };
+}
+
+/** An answer that is MiniMax's error envelope rather than content (MiniMax sends it with an HTTP 200). */
+export function isMiniMaxError(body: Record<string, unknown>): boolean {
+  return miniMaxError(body) !== undefined && !(Array.isArray(body.choices) && body.choices.length > 0);
 }
 
 function parseBody(body: string): UpstreamError {
@@ -270,6 +306,8 @@ function isTransient(status: number, err: UpstreamError, headers: Headers): bool
 function decideClass(status: number, err: UpstreamError, headers: Headers): FailureClass {
   const aws = AWS_ERROR_CLASS[awsErrorName(err, headers)?.toLowerCase() ?? ""];
   if (aws !== undefined) return aws;
+  const minimax = err.baseRespCode === undefined ? undefined : MINIMAX_CLASS[err.baseRespCode];
+  if (minimax !== undefined) return minimax;
   if (isKeyRejected(err)) return "invalid_key";
   if (isBilling(status, err)) return "billing";
   if (status === 401) return "invalid_key";

@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { classifyEmbeddedError, classifyHttpFailure, networkFailure } from "../../src/providers/classify-failure.ts";
 import type { Failure } from "../../src/outcome.ts";
+import { embeddedErrorOf } from "../../src/providers/attempts.ts";
 
 const NOW = Date.parse("2025-08-21T12:40:00Z");
 
@@ -319,6 +320,24 @@ describe("catalog hosts with their own error shapes (synthesized from each host'
     // docs.z.ai/api-reference/api-code; body as in zai-org/GLM-5#49.
     expect(http(429, JSON.stringify({ error: { code: "1113", message: "Insufficient balance or no resource package. Please recharge." } }))).toMatchObject({ class: "billing", code: "1113" });
     expect(http(429, JSON.stringify({ error: { code: "1302", message: "High concurrency usage of this API, please reduce concurrency" } }))).toMatchObject({ class: "rate_limit" });
+  });
+
+  test("MiniMax: base_resp business codes, on an HTTP 200 as MiniMax sends them, classify by code and carry the status they stand for", () => {
+    // platform.minimax.io/docs/api-reference/errorcode (1000 unknown, 1001 timeout, 1002 rate limit, 1004 not authorized, 1008 balance, 1024 internal).
+    const minimax = (code: number, message: string) => embedded({ id: "0", choices: null, base_resp: { status_code: code, status_msg: message } });
+    expect(minimax(1002, "rate limit")).toMatchObject({ class: "rate_limit", status: 429, code: "1002", message: "rate limit" });
+    expect(minimax(1004, "not authorized")).toMatchObject({ class: "invalid_key", status: 401 });
+    expect(minimax(1008, "insufficient balance")).toMatchObject({ class: "billing", status: 402 });
+    expect(minimax(1000, "unknown error")).toMatchObject({ class: "transient" });
+    expect(minimax(1024, "internal error")).toMatchObject({ class: "transient" });
+    expect(minimax(2013, "invalid params, tool call id is invalid")).toMatchObject({ class: "request", status: 400 });
+    // The same numbers outside base_resp are another host's: MiniMax's meaning is not read into them.
+    expect(http(400, JSON.stringify({ error: { code: "1008", message: "another host's business code" } }))).toMatchObject({ class: "request" });
+  });
+
+  test("a MiniMax 200 whose base_resp says success, or that has content, is an answer", () => {
+    expect(embeddedErrorOf({ choices: [{ index: 0, message: { role: "assistant", content: "hi" } }], base_resp: { status_code: 0, status_msg: "" } }, new Headers())).toBeUndefined();
+    expect(embeddedErrorOf({ choices: [], base_resp: { status_code: 1008, status_msg: "insufficient balance" } }, new Headers())).toMatchObject({ class: "billing" });
   });
 
   test("Novita and Jina: an empty balance is a 403 that is billing, not a dead key; Venice's is a 402", () => {
