@@ -3,8 +3,8 @@
  * upstream family the proxy serves: Codex CLI (`codex exec`, Responses API on /v1/responses),
  * Claude Code (`claude -p`, /v1/messages) and Gemini CLI (`gemini -p`, the Gemini-native
  * /v1beta front), × an OpenAI-compatible custom provider (`mock/…`), `openai/…`, `gemini/…`,
- * `anthropic/…`, `azure/…` (Azure's v1 API on a key of its own endpoint) and `vertex/…` (Gemini and
- * Claude on Vertex AI, an API key with a project).
+ * `anthropic/…`, `azure/…` (Azure's v1 API on a key of its own endpoint), `vertex/…` (Gemini and
+ * Claude on Vertex AI, an API key with a project) and `bedrock/…` (Converse, a Bedrock API key).
  *
  * One full tool turn each: the mock upstream (test/support/mock-tool-turn.ts) answers the first
  * generate request with one call of the client's own shell tool running `echo proxy-tool-ok`; the
@@ -57,7 +57,7 @@ const CLIENT_TIMEOUT_MS = Number(process.env.LKP_REAL_CLIENTS_TIMEOUT_MS ?? 60_0
 // ---------------------------------------------------------------------------------------------
 
 interface Upstream {
-  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure" | "vertex-gemini" | "vertex-claude";
+  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure" | "vertex-gemini" | "vertex-claude" | "bedrock";
   /** The model as clients name it through the proxy. */
   model: string;
   env(mock: ToolTurnMock): Record<string, string>;
@@ -77,6 +77,8 @@ const UPSTREAMS: readonly Upstream[] = [
     model: name === "vertex-gemini" ? "vertex/gemini-2.5-flash" : "vertex/claude-sonnet-4-5",
     env: (mock: ToolTurnMock) => ({ VERTEX_API_KEY: "AQ.vertex-upstream-key-0001", VERTEX_PROJECT: "tool-turn-project", VERTEX_LOCATION: "us-east5", VERTEX_API_BASE: mock.vertexBase }),
   })),
+  // Bedrock's Converse API with a Bedrock API key: every dialect translated to Converse, streams as binary event-stream frames.
+  { name: "bedrock", model: "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", env: (mock) => ({ BEDROCK_API_KEY: "ABSK-bedrock-upstream-key-0001", BEDROCK_REGION: "us-east-1", BEDROCK_API_BASE: mock.bedrockBase }) },
 ];
 
 const PROMPT = "Run the shell check with your shell tool, then tell me what it printed.";

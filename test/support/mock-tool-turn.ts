@@ -13,7 +13,9 @@
  *   (told apart from the OpenAI list by the `x-api-key` / `anthropic-version` headers);
  * - Vertex AI: `POST /v1/projects/{p}/locations/{l}/publishers/google/models/{m}:{method}` as Gemini,
  *   `…/publishers/anthropic/models/{m}:rawPredict|:streamRawPredict` as Anthropic (the model from
- *   the URL; `count-tokens:rawPredict` counts), `GET /v1beta1/publishers/{p}/models`.
+ *   the URL; `count-tokens:rawPredict` counts), `GET /v1beta1/publishers/{p}/models`;
+ * - Amazon Bedrock: `POST /model/{id}/converse` and `/converse-stream` (the binary event stream,
+ *   encoded with the proxy's own encoder as mock-bedrock.ts does), `GET /foundation-models`.
  *
  * The answer depends on the request, not on a script, because the clients make side requests
  * (titles, summaries, quota probes, next-speaker checks) in an order of their own:
@@ -28,6 +30,7 @@
  * output reached the upstream.
  */
 
+import { encodeEventStreamMessage } from "../../src/providers/bedrock/event-stream.ts";
 import { estimateTokens, parseJson } from "./mock-core.ts";
 
 /** What the shell tool prints; a test looks for it in the request after the tool ran. */
@@ -51,7 +54,7 @@ export const SHELL_TOOLS: Readonly<Record<string, Record<string, unknown>>> = {
   run_shell_command: { command: TOOL_COMMAND },
 };
 
-export type Family = "openai" | "responses" | "gemini" | "anthropic";
+export type Family = "openai" | "responses" | "gemini" | "anthropic" | "bedrock";
 
 export type CallKind = "generate" | "count_tokens" | "models" | "unknown";
 
@@ -99,6 +102,8 @@ export interface ToolTurnMock {
   azureBase: string;
   /** For `VERTEX_API_BASE`: …/v1 */
   vertexBase: string;
+  /** For `BEDROCK_API_BASE`: the origin (runtime paths start at /model). */
+  bedrockBase: string;
   calls: ToolTurnCall[];
   /** Generate requests, optionally of one family only. */
   generateCalls(family?: Family): ToolTurnCall[];
@@ -150,6 +155,7 @@ export async function startToolTurnMock(options: { models?: string[] } = {}): Pr
     responsesBase: `${origin}/v1`,
     azureBase: `${origin}/openai/v1`,
     vertexBase: `${origin}/v1`,
+    bedrockBase: origin,
     calls,
     generateCalls,
     toolTurn: () => {
@@ -224,6 +230,20 @@ function route(call: ToolTurnCall, url: URL, request: Request, ctx: Context): Re
     call.answer = "side";
     const publisher = path.split("/")[3]!;
     return Response.json({ publisherModels: ctx.models.filter((id) => id.startsWith("claude") === (publisher === "anthropic")).map((id) => ({ name: `publishers/${publisher}/models/${id}` })) });
+  }
+  const bedrock = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(path);
+  if (request.method === "POST" && bedrock) {
+    call.family = "bedrock";
+    call.kind = "generate";
+    call.model = decodeURIComponent(bedrock[1]!);
+    call.stream = bedrock[2] === "converse-stream";
+    return converseGenerate(call, ctx);
+  }
+  if (request.method === "GET" && path === "/foundation-models") {
+    call.family = "bedrock";
+    call.kind = "models";
+    call.answer = "side";
+    return Response.json({ modelSummaries: ctx.models.map((id) => ({ modelId: id, modelName: id, providerName: "mock", outputModalities: ["TEXT"], inferenceTypesSupported: ["ON_DEMAND"] })) });
   }
   if (request.method === "GET" && path === "/v1beta/models") {
     call.family = "gemini";
@@ -530,6 +550,43 @@ function anthropicGenerate(call: ToolTurnCall, ctx: Context, urlModel?: string):
   events.push({ type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: 8 } });
   events.push({ type: "message_stop" });
   return sse(events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bedrock Converse
+// ---------------------------------------------------------------------------------------------
+
+function converseGenerate(call: ToolTurnCall, ctx: Context): Response {
+  const body = call.body ?? {};
+  call.tools = list(body.toolConfig?.tools).map((tool) => tool?.toolSpec?.name).filter(isString);
+  call.toolResults = list(body.messages)
+    .flatMap((message) => list(message?.content))
+    .filter((block) => block?.toolResult !== undefined)
+    .map((block) => list(block.toolResult.content).map((part) => (typeof part?.text === "string" ? part.text : JSON.stringify(part?.json ?? part))).join("\n"));
+  const decision = decide(call);
+  call.answer = decision.kind === "tool_call" ? "tool_call" : decision.answer;
+  const toolUseId = `tooluse_${ctx.nextId()}`;
+  const block = decision.kind === "tool_call" ? { toolUse: { toolUseId, name: decision.name, input: decision.args } } : { text: decision.text };
+  const stopReason = decision.kind === "tool_call" ? "tool_use" : "end_turn";
+  const inputTokens = estimateTokens(JSON.stringify(body.messages ?? ""));
+  const usage = { inputTokens, outputTokens: 8, totalTokens: inputTokens + 8 };
+  if (!call.stream) return Response.json({ output: { message: { role: "assistant", content: [block] } }, stopReason, usage, metrics: { latencyMs: 12 } });
+  const frames = [converseEvent("messageStart", { role: "assistant" })];
+  if (decision.kind === "tool_call") {
+    frames.push(converseEvent("contentBlockStart", { contentBlockIndex: 0, start: { toolUse: { toolUseId, name: decision.name } } }));
+    frames.push(converseEvent("contentBlockDelta", { contentBlockIndex: 0, delta: { toolUse: { input: JSON.stringify(decision.args) } } }));
+  } else {
+    for (const piece of halves(decision.text)) frames.push(converseEvent("contentBlockDelta", { contentBlockIndex: 0, delta: { text: piece } }));
+  }
+  frames.push(converseEvent("contentBlockStop", { contentBlockIndex: 0 }));
+  frames.push(converseEvent("messageStop", { stopReason }));
+  frames.push(converseEvent("metadata", { usage, metrics: { latencyMs: 12 } }));
+  return new Response(new Blob(frames), { headers: { "content-type": "application/vnd.amazon.eventstream" } });
+}
+
+function converseEvent(eventType: string, payload: unknown): Uint8Array<ArrayBuffer> {
+  const headers = { ":event-type": eventType, ":content-type": "application/json", ":message-type": "event" };
+  return encodeEventStreamMessage(headers, new TextEncoder().encode(JSON.stringify(payload))) as Uint8Array<ArrayBuffer>;
 }
 
 // ---------------------------------------------------------------------------------------------
