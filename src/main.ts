@@ -126,6 +126,7 @@ function printBanner(log: Logger, settings: Settings, server: RunningServer): vo
       (provider) =>
         `    ${provider.name.padEnd(12)} ${String(provider.keys.length).padStart(3)} key${provider.keys.length === 1 ? " " : "s"}  ${providerCredentials(provider).map((key) => key.masked).slice(0, 4).join(" ")}${provider.keys.length > 4 ? " …" : ""}  ${provider.baseUrl}${provider.custom ? "  (custom)" : ""}`,
     ),
+    ...(settings.routes.length === 0 ? [] : ["  routes:", ...settings.routes.map((route) => `    ${route.name} → ${route.targets.map((target) => (route.strategy === "weighted" ? `${target.model}*${target.weight}` : target.model)).join(", ")}`)]),
     "",
     // The key stays out of the console (it may be a log); the line reads it from the shell.
     `  try it (with PROXY_API_KEY from ${settings.envFilePath ?? "your environment"} exported):`,

@@ -13,6 +13,7 @@ import { z } from "zod";
 import type { CliArgs } from "./cli-args.ts";
 import { discoverProviders, showValue, type ProviderSettings } from "./discover-providers.ts";
 import { readEnvFile } from "./env-file.ts";
+import { readRoutes, type RouteSettings } from "./routes.ts";
 import { ConfigError, envFileTarget, resolveDir, resolveEnvFile } from "./paths.ts";
 
 export { ConfigError } from "./paths.ts";
@@ -29,6 +30,8 @@ export interface Settings {
   proxyApiKey: string;
   /** In the order the first key of each provider appears; never empty. */
   providers: ProviderSettings[];
+  /** `ROUTE_<ID>` and `ROUTES_FILE`: model names that stand for chains of targets (config/routes.ts). */
+  routes: RouteSettings[];
   /** The .env file that was read, or null when there was none. */
   envFilePath: string | null;
   /** `--data-dir` / DATA_DIR, absolute; default `<base>/data`. */
@@ -216,6 +219,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     port: cli.port ?? values.PORT ?? 8000,
     proxyApiKey: values.PROXY_API_KEY,
     providers: discovery.providers,
+    routes: readRoutes(vars, discovery.providers, location.baseDir),
     envFilePath,
     // A folder typed on the command line is relative to where the user typed it; one written
     // in configuration is relative to the .env's folder, so a double-clicked binary finds it.

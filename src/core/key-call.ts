@@ -6,13 +6,18 @@
  */
 
 import type { KeyPool, Lease } from "../engine/key-pool.ts";
-import type { AttemptTrace, RotationResult, Rotator } from "../engine/rotate.ts";
+import { cannotServe, type AttemptTrace, type RotationResult, type Rotator } from "../engine/rotate.ts";
+import type { RouteStep } from "./model-routes.ts";
 import type { AttemptResult, Settlement, TokenUsage } from "../outcome.ts";
 
 /** What one call did: the trace, usage and serving key that logs, metrics and events read. */
 export interface CallRecord {
   provider: string;
   model: string;
+  /** The route the request named, when the model was one (the provider and model are its serving target's). */
+  route?: string;
+  /** The route's targets tried before this one, which could not serve, with their attempts. */
+  fellThrough?: { target: string; trace: AttemptTrace[] }[];
   attempts: number;
   trace: AttemptTrace[];
   keyMasked?: string;
@@ -33,6 +38,8 @@ export interface KeyCallOptions {
   provider: string;
   model: string;
   deadline: number;
+  /** Set when this call serves a target of a route: it may not wait while another target follows, and it reports a provider that cannot serve. */
+  routeStep?: RouteStep;
   /** The caller leaving: ends the run, and a committed stream's upstream call (absent: it cannot leave). */
   signal?: AbortSignal;
   observer?: KeyCallObserver;
@@ -72,6 +79,7 @@ export function beginKeyCall(options: KeyCallOptions): KeyCall {
         pool,
         model,
         deadline: options.deadline,
+        fallbackFollows: options.routeStep?.fallbackFollows,
         signal: options.signal,
         attempt: (lease, controller) => {
           started += 1;
@@ -83,6 +91,7 @@ export function beginKeyCall(options: KeyCallOptions): KeyCall {
       record.trace = result.trace;
       if (result.ok) record.keyMasked = result.lease.masked;
       result.trace.forEach((step, index) => observer?.attempt?.(step, index + 1, false));
+      if (!result.ok && options.routeStep !== undefined && cannotServe(result.failure)) options.routeStep.unavailable = true;
       return result;
     },
     succeed(lease, usage) {

@@ -1,5 +1,5 @@
 /**
- * The models a client can ask for (`/v1/models`, the library's `listModels`): the live model lists
+ * The models a client can ask for (`/v1/models`, the library's `listModels`): the routes, then the live model lists
  * of every configured provider, fetched in parallel with a short
  * timeout, cached per provider, prefixed with the provider name and filtered by the
  * IGNORE/WHITELIST settings. A provider that fails is left out (and retried on the next call);
@@ -9,6 +9,7 @@
 import { modelAllowed } from "../config/discover-providers.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 import { hideSecret } from "../credential.ts";
+import type { RouteTable } from "./model-routes.ts";
 
 export interface ModelCard {
   id: string;
@@ -37,6 +38,8 @@ interface CacheEntry {
 
 export function createModelCatalog(options: {
   providers: ReadonlyMap<string, ProviderRuntime>;
+  /** Listed first, as models of their own (`owned_by: "route"`), whatever their targets' lists say. */
+  routes?: RouteTable;
   ttlMs: number;
   /** Told when a provider's list could not be had (the server logs it). */
   onUnavailable?: (provider: string, message: string) => void;
@@ -91,7 +94,7 @@ export function createModelCatalog(options: {
     async list() {
       const runtimes = [...options.providers.values()];
       const results = await Promise.allSettled(runtimes.map(modelsOf));
-      const listing: ModelListing = { models: [], failures: [] };
+      const listing: ModelListing = { models: routeCards(options.routes), failures: [] };
       results.forEach((result, index) => {
         const provider = runtimes[index]!.settings.name;
         if (result.status === "fulfilled") listing.models.push(...result.value);
@@ -104,4 +107,10 @@ export function createModelCatalog(options: {
       return listing;
     },
   };
+}
+
+/** A route is a model a client may name: it is listed by its name, created when the proxy started. */
+const STARTED = Math.floor(Date.now() / 1000);
+function routeCards(routes: RouteTable | undefined): ModelCard[] {
+  return [...(routes?.values() ?? [])].map((route) => ({ id: route.name, object: "model" as const, created: STARTED, owned_by: "route" }));
 }

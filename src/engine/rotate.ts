@@ -33,6 +33,26 @@ export type RotationFailure =
   | { kind: "no_keys"; provider: string; model: string }
   | { kind: "provider_incident"; message: string; retryAfterMs: number };
 
+/**
+ * The provider cannot serve this model now — every key out, at its cap, failed, or the provider
+ * paused — as opposed to the request being refused, the client leaving or the time running out:
+ * what lets a route move on to its next target.
+ */
+export function cannotServe(failure: RotationFailure): boolean {
+  switch (failure.kind) {
+    case "all_keys_cooling":
+    case "all_keys_disabled":
+    case "all_keys_rate_limited":
+    case "all_keys_failed":
+    case "at_capacity":
+    case "no_keys":
+    case "provider_incident":
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** One line of the decision trace. */
 export interface AttemptTrace {
   keyId: string;
@@ -51,6 +71,12 @@ export interface RotationRequest<T> {
   /** Upstream model name (without the provider prefix). */
   model: string;
   deadline: number;
+  /**
+   * Another target of a route takes over when this provider cannot serve: never wait for a key to
+   * come back, for an incident to end or to retry the same key, and keep one attempt to its share
+   * of the budget, so the next target still has time.
+   */
+  fallbackFollows?: boolean;
   /** Aborted when the client goes away; absent for a caller that cannot leave (a library call without one). */
   signal?: AbortSignal;
   /**
@@ -189,6 +215,9 @@ export function createRotator(options: RotatorOptions): Rotator {
     const { pool, model, deadline, signal } = request;
     const provider = pool.provider;
     const begun = clock();
+    const fallbackFollows = request.fallbackFollows === true;
+    /** Waiting (for a key, an incident, a slot, a same-key retry) is pointless after this. */
+    const waitUntil = (): number => (fallbackFollows ? clock() : deadline);
     // Keys this request may not use again. A key that was only rate-limited stays eligible once:
     // if its own hint ends before the deadline, waiting for it beats failing the request.
     const spent = new Set<number>();
@@ -204,7 +233,7 @@ export function createRotator(options: RotatorOptions): Rotator {
     for (;;) {
       const incident = options.incidents.active(provider);
       if (incident) {
-        if (incident.until > deadline) return fail({ kind: "provider_incident", message: incident.message, retryAfterMs: incident.until - clock() });
+        if (incident.until > waitUntil()) return fail({ kind: "provider_incident", message: incident.message, retryAfterMs: incident.until - clock() });
         // Looked at again every little while: a success elsewhere ends the incident early.
         await sleep(Math.min(incident.until - clock(), INCIDENT_RECHECK_MS), signal);
         if (signal?.aborted) return fail(CLIENT_CLOSED);
@@ -214,10 +243,10 @@ export function createRotator(options: RotatorOptions): Rotator {
       if (clock() >= deadline) return fail({ kind: "deadline", provider, last: lastFailure });
 
       const exclude = busyElsewhere === undefined ? spent : new Set([...spent, ...busyElsewhere]);
-      const acquisition = await pool.acquire(model, { exclude, deadline, signal, fallback: !fallbackUsed });
+      const acquisition = await pool.acquire(model, { exclude, deadline: waitUntil(), signal, fallback: !fallbackUsed });
       if (busyElsewhere !== undefined && (acquisition.kind === "exhausted" || acquisition.kind === "cooling")) {
         // Every key left is at its cap somewhere in the cluster: wait a moment and ask again.
-        if (clock() + SLOT_RETRY_MS >= deadline) return fail({ kind: "at_capacity", provider, model });
+        if (clock() + SLOT_RETRY_MS >= waitUntil()) return fail({ kind: "at_capacity", provider, model });
         await sleep(SLOT_RETRY_MS, signal);
         busyElsewhere = undefined;
         continue;
@@ -254,7 +283,7 @@ export function createRotator(options: RotatorOptions): Rotator {
           const started = clock();
           // While another key could take over, one attempt may not use the whole budget.
           const share = options.attemptShare;
-          const capAt = share !== undefined && pool.hasOtherReady(model, spent, lease.slot) ? Math.min(deadline, started + share * (deadline - begun)) : deadline;
+          const capAt = share !== undefined && (fallbackFollows || pool.hasOtherReady(model, spent, lease.slot)) ? Math.min(deadline, started + share * (deadline - begun)) : deadline;
           const result = await attemptWithinDeadline(request, lease, { deadline, capAt, now: clock });
           const durationMs = clock() - started;
           if (result.ok) {
@@ -300,7 +329,7 @@ export function createRotator(options: RotatorOptions): Rotator {
             opened === undefined &&
             !lease.trial &&
             failure.code !== UPSTREAM_TIMEOUT &&
-            clock() + wait < deadline &&
+            clock() + wait < waitUntil() &&
             !pool.hasOtherReady(model, spent, lease.slot);
           if (!retrySameKey) {
             // The lease goes back in the `finally` below, before the next key is taken.

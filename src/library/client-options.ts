@@ -4,6 +4,7 @@
  * environment (`providersFromEnv`).
  */
 
+import { routesSchema } from "../config/routes.ts";
 import { readHeldKey } from "../config/key-files.ts";
 import { z } from "zod";
 import { defaultResponsesMode, discoverProviders, distinctKeys, type ProviderKey, type ProviderSettings } from "../config/discover-providers.ts";
@@ -35,6 +36,8 @@ export type ProviderOptions = z.input<typeof providerSchema>;
 
 export const clientOptionsSchema = z.object({
   providers: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, "provider names are lower-case letters, digits and _"), providerSchema),
+  /** Model names that stand for chains of `provider/model` targets, as ROUTES_FILE's `routes` (config/routes.ts). */
+  routes: routesSchema.optional(),
   globalTimeoutMs: z.number().positive().default(30_000),
   connectTimeoutMs: z.number().positive().default(10_000),
   /** Unset: half of globalTimeoutMs while another key could take over, as in the proxy. */

@@ -6,7 +6,7 @@
  */
 
 export { createRotatingClient } from "./rotating-client.ts";
-export type { AttemptEvent, CallOptions, ListedModel, ProviderStats, RotatingClient, RotatingClientOptions } from "./rotating-client.ts";
+export type { AttemptEvent, CallOptions, ListedModel, ProviderStats, RotatingClient, RotatingClientOptions, RouteOption } from "./rotating-client.ts";
 export type * from "./api-types.ts";
 export { providersFromEnv } from "./client-options.ts";
 export type { ProviderOptions } from "./client-options.ts";

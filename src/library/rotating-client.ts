@@ -16,7 +16,9 @@ import { beginKeyCall, type KeyCall } from "../core/key-call.ts";
 import { runMessagesCall } from "../core/messages-call.ts";
 import { createModelCatalog } from "../core/model-catalog.ts";
 import { countingUsage, createUsageTally } from "../core/usage-tally.ts";
-import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
+import type { ModelTarget } from "../core/resolve-model.ts";
+import { createRouteTable, overRoute, resolveRouted, type RouteStep, type RoutedTargets } from "../core/model-routes.ts";
+import { checkRoutes, routesFromObject } from "../config/routes.ts";
 import { openTurn, runResponsesCall } from "../core/responses-call.ts";
 import type { AttemptTrace } from "../engine/rotate.ts";
 import type { KeyStanding } from "../engine/types.ts";
@@ -60,8 +62,13 @@ export interface AttemptEvent extends AttemptTrace {
   afterCommit: boolean;
 }
 
+/** A route's targets in order, or with a strategy and weights (as ROUTES_FILE writes them). */
+export type RouteOption = string[] | { strategy?: "order" | "weighted"; targets: (string | { model: string; weight?: number })[] };
+
 export interface RotatingClientOptions {
   providers: Record<string, ProviderOptions>;
+  /** Model names that stand for chains of `provider/model` targets, tried in order while a target cannot serve. */
+  routes?: Record<string, RouteOption>;
   globalTimeoutMs?: number;
   connectTimeoutMs?: number;
   firstByteTimeoutMs?: number;
@@ -161,20 +168,21 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
   });
   /** Every call starts once the state is in the pools and the tally. */
   const ready = Promise.all([engine.ready, seeded]);
-  const catalog = createModelCatalog({ providers: engine.providers, ttlMs: settings.modelsCacheTtlMs });
+  const routes = createRouteTable(checkRoutes(routesFromObject(settings.routes ?? {}, "routes"), providers), engine.providers);
+  const catalog = createModelCatalog({ providers: engine.providers, routes, ttlMs: settings.modelsCacheTtlMs });
   const timeouts: AttemptTimeouts = {
     connectMs: settings.connectTimeoutMs,
     firstByteMs: settings.firstByteTimeoutMs ?? settings.globalTimeoutMs,
     maxResponseBytes: settings.maxUpstreamResponseBytes,
   };
 
-  const target = (model: unknown): ModelTarget => {
-    const resolved = resolveModel(engine.providers, typeof model === "string" ? model : "");
+  const routed = (model: unknown): RoutedTargets => {
+    const resolved = resolveRouted(routes, engine.providers, typeof model === "string" ? model : "");
     if (!resolved.ok) throw RotationError.rejected(resolved.error);
-    return resolved.target;
+    return resolved.routed;
   };
 
-  const open = (chosen: ModelTarget, signal: AbortSignal | undefined): KeyCall => {
+  const open = (chosen: ModelTarget, signal: AbortSignal | undefined, step: RouteStep | undefined): KeyCall => {
     const provider = chosen.runtime.settings.name;
     const model = chosen.model;
     return beginKeyCall({
@@ -182,7 +190,8 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       pool: chosen.runtime.pool,
       provider,
       model,
-      deadline: Date.now() + settings.globalTimeoutMs,
+      deadline: step?.deadline ?? Date.now() + settings.globalTimeoutMs,
+      routeStep: step,
       signal,
       observer: options.onAttempt && {
         attempt: (step: AttemptTrace, attempt: number, afterCommit: boolean) =>
@@ -192,8 +201,8 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
   };
 
   /** The core's dialect operations on key calls of this client: a refusal is thrown, never returned. */
-  const face = (chosen: ModelTarget, signal: AbortSignal | undefined): CallFace<KeyCall> => ({
-    open: () => open(chosen, signal),
+  const face = (chosen: ModelTarget, signal: AbortSignal | undefined, step?: RouteStep): CallFace<KeyCall> => ({
+    open: () => open(chosen, signal, step),
     reject: (error) => {
       throw RotationError.rejected(error);
     },
@@ -208,27 +217,33 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     return answer.kind === "json" ? (JSON.parse(answer.text) as T) : chunkStream<Event>(answer.body, errorOf);
   };
 
+  /** One operation over the request's targets (a route's, in order; else the one), once the state is loaded. */
+  const overTargets = async <R>(model: unknown, signal: AbortSignal | undefined, serve: (target: ModelTarget, face: CallFace<KeyCall>) => Promise<R>): Promise<R> => {
+    const targets = routed(model);
+    await ready;
+    return (await overRoute(targets, settings.globalTimeoutMs, (target, step) => serve(target, face(target, signal, step)))).result;
+  };
+
   const chat = async (body: ChatParams, callOptions: CallOptions = {}) => {
     const request = validated(chatRequestSchema, body) as ChatRequest;
-    const chosen = target(request.model);
-    await ready;
-    return delivered<ChatCompletion, ChatCompletionChunk>(await runChat(chosen, request, face(chosen, callOptions.signal)), chatStreamError);
+    const answer = await overTargets(request.model, callOptions.signal, (target, targetFace) => runChat(target, request, targetFace));
+    return delivered<ChatCompletion, ChatCompletionChunk>(answer, chatStreamError);
   };
 
   const messages = async (body: MessagesParams, callOptions: CallOptions = {}) => {
     const request = validated(messagesRequestSchema, body) as AnthropicRequest;
-    const chosen = target(request.model);
-    await ready;
-    return delivered<Message, MessageStreamEvent>(await runMessagesCall(chosen, request, face(chosen, callOptions.signal)), messagesStreamError);
+    const answer = await overTargets(request.model, callOptions.signal, (target, targetFace) => runMessagesCall(target, request, targetFace));
+    return delivered<Message, MessageStreamEvent>(answer, messagesStreamError);
   };
 
   const responses = async (body: ResponsesParams, callOptions: CallOptions = {}) => {
     const request = validated(responsesRequestSchema, body) as ResponsesRequest;
-    const chosen = target(request.model);
-    await ready;
-    const opened = await openTurn(chosen, request, conversation);
-    if (!opened.ok) throw RotationError.rejected(opened.error);
-    return delivered<ResponseObject, ResponseStreamEvent>(await runResponsesCall(opened.turn, face(chosen, callOptions.signal)), responsesStreamError);
+    const answer = await overTargets(request.model, callOptions.signal, async (target, targetFace) => {
+      const opened = await openTurn(target, request, conversation);
+      if (!opened.ok) throw RotationError.rejected(opened.error);
+      return runResponsesCall(opened.turn, targetFace);
+    });
+    return delivered<ResponseObject, ResponseStreamEvent>(answer, responsesStreamError);
   };
 
   return {
@@ -237,21 +252,19 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     responses: responses as RotatingClient["responses"],
     async embeddings(body, callOptions = {}) {
       const request = validated(embeddingsRequestSchema, body);
-      const chosen = target(request.model);
-      await ready;
-      return delivered<EmbeddingsResult, never>(await runEmbeddingsCall(chosen, request, face(chosen, callOptions.signal)), chatStreamError) as EmbeddingsResult;
+      const answer = await overTargets(request.model, callOptions.signal, (target, targetFace) => runEmbeddingsCall(target, request, targetFace));
+      return delivered<EmbeddingsResult, never>(answer, chatStreamError) as EmbeddingsResult;
     },
     async countTokens(body, callOptions = {}) {
       const request = validated(chatRequestSchema, body) as ChatRequest;
-      const chosen = target(request.model);
-      await ready;
-      const counted = await countCanonicalTokens({ ...face(chosen, callOptions.signal), target: chosen, chat: request });
+      const counted = await overTargets(request.model, callOptions.signal, (target, targetFace) => countCanonicalTokens({ ...targetFace, target, chat: request }));
       if (!counted.ok) throw RotationError.fromFailure(counted.failure.failure, counted.failure.trace);
       return { tokens: counted.count, method: counted.exact ? "provider" : "estimate" };
     },
     async listModels({ signal } = {}) {
       const { models } = await untilAborted(catalog.list(), signal);
-      return models.map(({ id, created, owned_by }) => ({ id, provider: id.slice(0, id.indexOf("/")), created, owned_by }));
+      // A route is a model of its own, not of one provider.
+      return models.map(({ id, created, owned_by }) => ({ id, provider: owned_by === "route" ? "route" : id.slice(0, id.indexOf("/")), created, owned_by }));
     },
     stats() {
       const stats: Record<string, ProviderStats> = {};

@@ -65,6 +65,10 @@ export interface RequestResult {
   streamed?: boolean;
   provider?: string;
   model?: string;
+  /** The model route the client named, when it named one; `provider`/`model` are its serving target. */
+  modelRoute?: string;
+  /** The route's targets tried first, which could not serve, with their attempts. */
+  fellThrough?: unknown[];
   usage?: object;
   /** The rotation's decision trace: one entry per attempt. */
   trace?: unknown[];
@@ -241,6 +245,7 @@ export function createRequestLog(options: RequestLogOptions): RequestLog {
               requestId: info.requestId,
               route: info.route,
               method: info.method,
+              ...(result.modelRoute !== undefined ? { model_route: result.modelRoute, fell_through: result.fellThrough ?? [] } : {}),
               provider: result.provider,
               model: result.model,
               status: result.status,

@@ -25,7 +25,7 @@ import { observeRequests } from "./observe-request.ts";
 import { detailedLog } from "./detailed-log.ts";
 import { receiveBody } from "./receive-body.ts";
 
-const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers", "x-proxy-token-count", "x-proxy-dropped-tools"];
+const EXPOSED_HEADERS = ["x-request-id", "x-proxy-attempts", "x-proxy-key", "retry-after", "x-proxy-unavailable-providers", "x-proxy-token-count", "x-proxy-dropped-tools", "x-proxy-route"];
 
 /** Scrape-time gauges: keys per provider by state. */
 function keyGauges(ctx: ProxyContext) {

@@ -73,5 +73,5 @@ function outcome(c: Context<AppEnv>, ctx: ProxyContext) {
   if (!call) return {};
   const passedOver = ctx.providers.get(call.provider)?.pool.passedOver(call.model) ?? [];
   const skipped = passedOver.map(({ masked, why, until, reason }) => ({ key: masked, why, until: new Date(until).toISOString(), reason }));
-  return { provider: call.provider, model: call.model, usage: call.usage, trace: call.trace, skipped };
+  return { ...(call.route !== undefined ? { modelRoute: call.route, fellThrough: call.fellThrough ?? [] } : {}), provider: call.provider, model: call.model, usage: call.usage, trace: call.trace, skipped };
 }

@@ -26,6 +26,8 @@ export interface Metrics {
   observeRequest(observation: RequestObservation): void;
   observeAttempt(provider: string, model: string, outcome: string): void;
   observeTokens(provider: string, model: string, kind: "prompt" | "completion" | "cached" | "reasoning", count: number): void;
+  /** A route's target was tried: it `served` (or `failed`: the answer the client got), or could not serve and the route `fell_through`. */
+  observeRouteTarget(route: string, target: string, outcome: "served" | "failed" | "fell_through"): void;
   inFlight(delta: number): void;
   /** The exposition text; `gauges` adds scrape-time values (keys by state, …). */
   render(gauges?: Record<string, { help: string; samples: GaugeSample[] }>): string;
@@ -104,6 +106,10 @@ export function createMetrics(): Metrics {
       const model = modelLabel(provider, requested);
       add("llm_proxy_tokens_total", `${provider}\0${model}\0${kind}`, () => ({ provider, model, kind }), count);
     },
+    observeRouteTarget(route, target, outcome) {
+      // Route names and targets are configured, so their label values are bounded.
+      add("llm_proxy_route_targets_total", `${route}\0${target}\0${outcome}`, () => ({ route_name: route, target, outcome }), 1);
+    },
     inFlight(delta) {
       inFlight += delta;
     },
@@ -138,6 +144,7 @@ const COUNTER_HELP: [string, string][] = [
   ["llm_proxy_requests_total", "Proxied requests by route, provider, model and the status the client got."],
   ["llm_proxy_upstream_attempts_total", "Upstream attempts by outcome: ok or the failure class."],
   ["llm_proxy_tokens_total", "Tokens reported by upstreams, by kind."],
+  ["llm_proxy_route_targets_total", "Targets of model routes tried, by route, target and outcome (served, failed, fell_through)."],
 ];
 
 const HISTOGRAM_HELP: [string, string][] = [

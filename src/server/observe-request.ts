@@ -77,7 +77,7 @@ function logLine(ctx: ProxyContext, f: LineFields): void {
   const parts = [f.requestId, f.client, `${f.method} ${f.path}`];
   const call = f.call;
   if (call) {
-    parts.push(`${call.provider}/${call.model}`);
+    parts.push(call.route === undefined ? `${call.provider}/${call.model}` : `route ${call.route} → ${call.provider}/${call.model}`);
     if (call.keyMasked) parts.push(`key ${call.keyMasked}`);
     parts.push(`${call.attempts} attempt${call.attempts === 1 ? "" : "s"}`);
   }

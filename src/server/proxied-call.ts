@@ -48,12 +48,15 @@ export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provid
     action: step.action,
     attempt,
   });
+  const step = c.get("routeStep");
   const call = beginKeyCall({
     rotator: ctx.rotator,
     pool: runtime.pool,
     provider,
     model,
-    deadline: Date.now() + ctx.settings.globalTimeoutMs,
+    // A route's targets share one budget: the request's.
+    deadline: step?.deadline ?? Date.now() + ctx.settings.globalTimeoutMs,
+    routeStep: step,
     signal: c.req.raw.signal,
     observer: {
       attempt(step, number, afterCommit) {

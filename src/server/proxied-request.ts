@@ -1,5 +1,5 @@
 /**
- * The shared front of a proxied call: read and validate the body, resolve `provider/model`, and
+ * The shared front of a proxied call: read and validate the body, resolve its model, and
  * the per-attempt timeouts.
  */
 
@@ -9,7 +9,7 @@ import type { AttemptTimeouts } from "../providers/attempts.ts";
 import { errorResponse } from "./errors.ts";
 import type { ProxyContext } from "./proxy-context.ts";
 import { readJsonRequest } from "./read-request.ts";
-import { resolveModel, type ModelTarget } from "../core/resolve-model.ts";
+import { resolveRouted, type RoutedTargets } from "../core/model-routes.ts";
 
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -24,15 +24,15 @@ export function attemptTimeouts(ctx: ProxyContext): AttemptTimeouts {
   return { connectMs: ctx.settings.connectTimeoutMs, firstByteMs, maxResponseBytes: ctx.settings.maxUpstreamResponseBytes };
 }
 
-/** Parse and validate the body, then resolve its `provider/model`; a failure is the answer to send. */
+/** Parse and validate the body, then resolve its model (a route, or `provider/model`); a failure is the answer to send. */
 export async function readProxiedRequest<S extends z.ZodType<{ model: string }>>(
   c: Context,
   ctx: ProxyContext,
   schema: S,
-): Promise<{ ok: true; body: z.infer<S>; target: ModelTarget } | { ok: false; response: Response }> {
+): Promise<{ ok: true; body: z.infer<S>; routed: RoutedTargets } | { ok: false; response: Response }> {
   const parsed = await readJsonRequest(c, schema);
   if (!parsed.ok) return { ok: false, response: errorResponse(parsed.error) };
-  const resolved = resolveModel(ctx.providers, parsed.value.model);
+  const resolved = resolveRouted(ctx.routes, ctx.providers, parsed.value.model);
   if (!resolved.ok) return { ok: false, response: errorResponse(resolved.error) };
-  return { ok: true, body: parsed.value, target: resolved.target };
+  return { ok: true, body: parsed.value, routed: resolved.routed };
 }

@@ -5,6 +5,7 @@
  * and the stored Responses.
  */
 
+import { createRouteTable, type RouteTable } from "../core/model-routes.ts";
 import type { Settings } from "../config/settings.ts";
 import { createEngine, DEFAULT_ATTEMPT_SHARE } from "../core/create-engine.ts";
 import { providerSecrets } from "../core/provider-credentials.ts";
@@ -27,6 +28,8 @@ import { createWriteQueue } from "../logging/write-queue.ts";
 export interface ProxyContext {
   settings: Settings;
   providers: ReadonlyMap<string, ProviderRuntime>;
+  /** Model names that stand for chains of targets (ROUTE_<ID>, ROUTES_FILE). */
+  routes: RouteTable;
   rotator: Rotator;
   incidents: IncidentTracker;
   store: Store;
@@ -79,6 +82,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     onStateUnavailable: (error) => log.warn(`Could not read the saved key state (every key starts fresh): ${String(error)}`),
   });
   const { providers, rotator, incidents } = engine;
+  const routes = createRouteTable(settings.routes, providers);
 
   const writes = createWriteQueue({ maxPending: 10_000, onError: (error) => log.warn(`Could not write a log file: ${String(error)}`) });
   const failureLog = createFailureLog({ dir: settings.logDir, redactor, queue: writes });
@@ -87,6 +91,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   return {
     settings,
     providers,
+    routes,
     rotator,
     incidents,
     store,
@@ -95,6 +100,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     responses,
     models: createModelCatalog({
       providers,
+      routes,
       ttlMs: settings.modelsCacheTtlMs,
       onUnavailable: (provider, message) => log.warn(`Model list of ${provider} unavailable: ${message}`),
     }),

@@ -352,3 +352,26 @@ describe("providersFromEnv", () => {
     });
   });
 });
+
+describe("model routes in the library", () => {
+  test("the `routes` option works as ROUTE_<ID> does: listed, served by the first target that can serve, a request fault not hidden", async () => {
+    const [first, second] = [await startMockUpstream(), await startMockUpstream()];
+    const client = createRotatingClient({
+      providers: { first: { keys: [KEY_A], baseUrl: first.url }, second: { keys: [KEY_B], baseUrl: second.url } },
+      routes: { "my-default": ["first/model-a", "second/model-b"] },
+    });
+    running.push({ mock: first, gemini: second, client });
+
+    expect((await client.listModels()).find((model) => model.id === "my-default")).toMatchObject({ provider: "route", owned_by: "route" });
+    first.script(KEY_A, { kind: "rate_limit", retryAfterSeconds: 60 });
+    const completion = await client.chat({ model: "my-default", messages: MESSAGES });
+    expect(completion.choices[0]!.message.content).toBe(DEFAULT_CONTENT);
+    expect([first.callsFor(KEY_A, "/chat/completions").length, second.callsFor(KEY_B, "/chat/completions").length]).toEqual([1, 1]);
+
+    second.script(KEY_B, { kind: "bad_request" });
+    const refused = await client.chat({ model: "my-default", messages: MESSAGES }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RotationError);
+    expect((refused as RotationError).kind).toBe("request_rejected");
+    expect(() => createRotatingClient({ providers: { first: { keys: [KEY_A], baseUrl: first.url } }, routes: { x: ["nowhere/model"] } })).toThrow('the target "nowhere/model" names the provider "nowhere"');
+  });
+});

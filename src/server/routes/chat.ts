@@ -11,13 +11,14 @@ import type { AppEnv } from "../app-env.ts";
 import { answerResponse, callFace } from "../proxied-call.ts";
 import type { ProxyContext } from "../proxy-context.ts";
 import { readProxiedRequest } from "../proxied-request.ts";
+import { serveRouted } from "../routed-call.ts";
 
 export function chatRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/chat/completions", async (c) => {
     const request = await readProxiedRequest(c, ctx, chatRequestSchema);
     if (!request.ok) return request.response;
-    return answerResponse(await runChat(request.target, request.body, callFace(c, ctx, request.target)));
+    return serveRouted(c, ctx, request.routed, async (target) => answerResponse(await runChat(target, request.body, callFace(c, ctx, target))));
   });
   return app;
 }

@@ -7,13 +7,14 @@ import type { AppEnv } from "../app-env.ts";
 import { answerResponse, callFace } from "../proxied-call.ts";
 import type { ProxyContext } from "../proxy-context.ts";
 import { readProxiedRequest } from "../proxied-request.ts";
+import { serveRouted } from "../routed-call.ts";
 
 export function embeddingsRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/embeddings", async (c) => {
     const request = await readProxiedRequest(c, ctx, embeddingsRequestSchema);
     if (!request.ok) return request.response;
-    return answerResponse(await runEmbeddingsCall(request.target, request.body, callFace(c, ctx, request.target)));
+    return serveRouted(c, ctx, request.routed, async (target) => answerResponse(await runEmbeddingsCall(target, request.body, callFace(c, ctx, target))));
   });
   return app;
 }

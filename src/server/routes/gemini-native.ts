@@ -23,7 +23,8 @@ import { passThroughGemini, speaksGemini } from "../gemini-passthrough.ts";
 import { translatedCountTokens, translatedEmbed, translatedGenerate, type GeminiCall } from "../gemini-translated.ts";
 import type { ProxyContext } from "../proxy-context.ts";
 import { readJsonRequest } from "../read-request.ts";
-import { resolveModel } from "../../core/resolve-model.ts";
+import { resolveRouted } from "../../core/model-routes.ts";
+import { serveRouted } from "../routed-call.ts";
 
 const VERSIONS = ["/v1beta", "/v1"] as const;
 
@@ -52,14 +53,22 @@ function modelPath(c: Context<AppEnv>, prefix: string): string {
 }
 
 /**
- * A Gemini-style model name → the provider and upstream model; a `models/` prefix is Google's
- * resource form. Gemini model ids never hold a `/`, so a name with one names its provider (and an
- * unconfigured one is a 404), and a name without one is a Gemini model.
+ * A Gemini-style model name → its targets; a `models/` prefix is Google's resource form. A route's
+ * name is looked up as sent (Gemini CLI may be told any model name). Gemini model ids never hold a
+ * `/`, so another name with one names its provider (and an unconfigured one is a 404), and a name
+ * without one is a Gemini model.
  */
-function resolveGeminiModel(ctx: ProxyContext, name: string): ReturnType<typeof resolveModel> {
+function resolveGeminiModel(ctx: ProxyContext, name: string): ReturnType<typeof resolveRouted> {
   const bare = name.replace(/^models\//, "");
-  return resolveModel(ctx.providers, bare.includes("/") ? bare : `gemini/${bare}`);
+  return resolveRouted(ctx.routes, ctx.providers, bare.includes("/") || ctx.routes.has(bare) ? bare : `gemini/${bare}`);
 }
+
+/** The body of a method, read once: every target of a route is served from it. */
+type MethodBody =
+  | { method: "generateContent" | "streamGenerateContent"; body: z.infer<typeof generateRequestSchema> }
+  | { method: "countTokens"; body: z.infer<typeof countTokensRequestSchema> }
+  | { method: "embedContent"; body: z.infer<typeof embedRequestSchema> }
+  | { method: "batchEmbedContents"; body: z.infer<typeof batchEmbedRequestSchema> };
 
 async function modelMethod(c: Context<AppEnv>, ctx: ProxyContext, prefix: string): Promise<Response> {
   const path = modelPath(c, prefix);
@@ -71,36 +80,56 @@ async function modelMethod(c: Context<AppEnv>, ctx: ProxyContext, prefix: string
   }
   const resolved = resolveGeminiModel(ctx, name);
   if (!resolved.ok) return googleErrorResponse(resolved.error);
-  const call: GeminiCall = { target: resolved.target, requested: name.replace(/^models\//, "") };
-  const native = speaksGemini(resolved.target);
-  switch (method as GeminiNativeMethod) {
+  const read = await readMethodBody(c, method as GeminiNativeMethod);
+  if (!read.ok) return read.response;
+  const requested = name.replace(/^models\//, "");
+  return serveRouted(c, ctx, resolved.routed, (target) => serveMethod(c, ctx, { target, requested }, read.value));
+}
+
+async function readMethodBody(c: Context<AppEnv>, method: GeminiNativeMethod): Promise<{ ok: true; value: MethodBody } | { ok: false; response: Response }> {
+  switch (method) {
     case "generateContent":
     case "streamGenerateContent": {
       const body = await readBody(c, generateRequestSchema);
-      if (!body.ok) return body.response;
-      const stream = method === "streamGenerateContent";
-      if (native) return passThroughGemini(c, ctx, call.target, method as GeminiNativeMethod, body.value);
-      return translatedGenerate(c, ctx, call, body.value as GeminiGenerateRequest, stream);
+      return body.ok ? { ok: true, value: { method, body: body.value } } : body;
     }
     case "countTokens": {
       const body = await readBody(c, countTokensRequestSchema);
-      if (!body.ok) return body.response;
-      const wrapped = "generateContentRequest" in body.value ? body.value.generateContentRequest : undefined;
-      if (native) return passThroughGemini(c, ctx, call.target, "countTokens", wrapped ? { ...body.value, generateContentRequest: { ...wrapped, model: `models/${call.target.model}` } } : body.value);
-      return translatedCountTokens(c, ctx, call, (wrapped ?? body.value) as GeminiGenerateRequest);
+      return body.ok ? { ok: true, value: { method, body: body.value } } : body;
     }
     case "embedContent": {
       const body = await readBody(c, embedRequestSchema);
-      if (!body.ok) return body.response;
-      if (native) return passThroughGemini(c, ctx, call.target, "embedContent", { ...body.value, model: `models/${call.target.model}` });
-      return translatedEmbed(c, ctx, call, [body.value as GeminiEmbedRequest], true);
+      return body.ok ? { ok: true, value: { method, body: body.value } } : body;
     }
     case "batchEmbedContents": {
       const body = await readBody(c, batchEmbedRequestSchema);
-      if (!body.ok) return body.response;
+      return body.ok ? { ok: true, value: { method, body: body.value } } : body;
+    }
+  }
+}
+
+/** One target: passed through where its family is Google's own, translated otherwise. */
+async function serveMethod(c: Context<AppEnv>, ctx: ProxyContext, call: GeminiCall, read: MethodBody): Promise<Response> {
+  const native = speaksGemini(call.target);
+  switch (read.method) {
+    case "generateContent":
+    case "streamGenerateContent": {
+      if (native) return passThroughGemini(c, ctx, call.target, read.method, read.body);
+      return translatedGenerate(c, ctx, call, read.body as GeminiGenerateRequest, read.method === "streamGenerateContent");
+    }
+    case "countTokens": {
+      const wrapped = "generateContentRequest" in read.body ? read.body.generateContentRequest : undefined;
+      if (native) return passThroughGemini(c, ctx, call.target, "countTokens", wrapped ? { ...read.body, generateContentRequest: { ...wrapped, model: `models/${call.target.model}` } } : read.body);
+      return translatedCountTokens(c, ctx, call, (wrapped ?? read.body) as GeminiGenerateRequest);
+    }
+    case "embedContent": {
+      if (native) return passThroughGemini(c, ctx, call.target, "embedContent", { ...read.body, model: `models/${call.target.model}` });
+      return translatedEmbed(c, ctx, call, [read.body as GeminiEmbedRequest], true);
+    }
+    case "batchEmbedContents": {
       // Google checks that every request names the model of the URL; the client named the proxy's.
-      const requests = body.value.requests.map((request) => ({ ...request, model: `models/${call.target.model}` }));
-      if (native) return passThroughGemini(c, ctx, call.target, "batchEmbedContents", { ...body.value, requests });
+      const requests = read.body.requests.map((request) => ({ ...request, model: `models/${call.target.model}` }));
+      if (native) return passThroughGemini(c, ctx, call.target, "batchEmbedContents", { ...read.body, requests });
       return translatedEmbed(c, ctx, call, requests as GeminiEmbedRequest[], false);
     }
   }

@@ -9,34 +9,36 @@
 
 import { Hono, type Context } from "hono";
 import { countResponseTokens, openTurn, runResponsesCall, type ResponsesConversation, type Turn } from "../../core/responses-call.ts";
+import type { CallFace } from "../../core/chat-call.ts";
 import { responseNotFound } from "../../core/responses-conversation.ts";
 import { visibleResponse } from "../../formats/responses/convert-completion-to-response.ts";
 import { inputTokensRequestSchema, responsesRequestSchema } from "../../formats/responses/responses-schema.ts";
 import type { ResponseObject } from "../../formats/responses/types.ts";
 import type { AppEnv } from "../app-env.ts";
 import { errorResponse } from "../errors.ts";
-import { answerResponse, callFace } from "../proxied-call.ts";
+import { answerResponse, callFace, type ProxiedCall } from "../proxied-call.ts";
 import type { ProxyContext } from "../proxy-context.ts";
 import { readProxiedRequest } from "../proxied-request.ts";
+import { serveRouted } from "../routed-call.ts";
 
 export function responsesRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.post("/responses", async (c) => {
-    const turn = await readTurn(c, ctx, responsesRequestSchema);
-    if (!turn.ok) return turn.response;
-    const answer = await runResponsesCall(turn.turn, callFace(c, ctx, turn.turn.target));
-    const dropped = answer.ok && answer.droppedTools.length > 0 ? { "x-proxy-dropped-tools": answer.droppedTools.join(", ") } : undefined;
-    return answerResponse(answer, errorResponse, dropped);
-  });
+  app.post("/responses", (c) =>
+    overTurns(c, ctx, responsesRequestSchema, async (turn, face) => {
+      const answer = await runResponsesCall(turn, face);
+      const dropped = answer.ok && answer.droppedTools.length > 0 ? { "x-proxy-dropped-tools": answer.droppedTools.join(", ") } : undefined;
+      return answerResponse(answer, errorResponse, dropped);
+    }),
+  );
 
-  app.post("/responses/input_tokens", async (c) => {
-    const turn = await readTurn(c, ctx, inputTokensRequestSchema);
-    if (!turn.ok) return turn.response;
-    const counted = await countResponseTokens(turn.turn, callFace(c, ctx, turn.turn.target));
-    if (!counted.ok) return errorResponse(counted.error);
-    return c.json({ object: "response.input_tokens", input_tokens: counted.count }, 200, { "x-proxy-token-count": counted.exact ? "provider" : "estimate" });
-  });
+  app.post("/responses/input_tokens", (c) =>
+    overTurns(c, ctx, inputTokensRequestSchema, async (turn, face) => {
+      const counted = await countResponseTokens(turn, face);
+      if (!counted.ok) return errorResponse(counted.error);
+      return c.json({ object: "response.input_tokens", input_tokens: counted.count }, 200, { "x-proxy-token-count": counted.exact ? "provider" : "estimate" });
+    }),
+  );
 
   app.get("/responses/:id", async (c) => {
     const stored = await ctx.responses.get(c.req.param("id"));
@@ -60,17 +62,26 @@ export function responsesRoutes(ctx: ProxyContext): Hono<AppEnv> {
   return app;
 }
 
+/** The request read, then a turn opened for each target of its model (a route's, in order) and handled. */
+async function overTurns(
+  c: Context<AppEnv>,
+  ctx: ProxyContext,
+  schema: typeof responsesRequestSchema,
+  handle: (turn: Turn, face: CallFace<ProxiedCall>) => Promise<Response>,
+): Promise<Response> {
+  const read = await readProxiedRequest(c, ctx, schema);
+  if (!read.ok) return read.response;
+  return serveRouted(c, ctx, read.routed, async (target) => {
+    const opened = await openTurn(target, read.body, conversationOf(ctx));
+    return opened.ok ? handle(opened.turn, callFace(c, ctx, target)) : errorResponse(opened.error);
+  });
+}
+
 /** The conversation behind `/v1/responses` is the proxy's store; a failed put only costs a warning. */
 function conversationOf(ctx: ProxyContext): ResponsesConversation {
   return { store: ctx.responses, onStoreError: (id, error) => ctx.log.warn(`Could not store response ${id}: ${String(error)}`) };
 }
 
-async function readTurn(c: Context<AppEnv>, ctx: ProxyContext, schema: typeof responsesRequestSchema): Promise<{ ok: true; turn: Turn } | { ok: false; response: Response }> {
-  const read = await readProxiedRequest(c, ctx, schema);
-  if (!read.ok) return read;
-  const opened = await openTurn(read.target, read.body, conversationOf(ctx));
-  return opened.ok ? opened : { ok: false, response: errorResponse(opened.error) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // input_items listing

@@ -62,6 +62,10 @@ describe(".env.example", () => {
     expect(s.providers.find((p) => p.name === "azure")!.keys).toEqual([{ secret: "your-azure-key", options: { resource: "my-resource", api_version: "2024-10-21" } }]);
     expect(s.providers.find((p) => p.name === "bedrock")!.keys[0]!.options).toEqual({ region: "us-east-1" });
     expect(s.providers.find((p) => p.name === "vertex")!.keys).toEqual([{ secret: "your-vertex-api-key", options: { project: "your-project-id", location: "us-central1" } }]);
+    expect(s.routes.map((route) => [route.name, route.strategy, route.targets.length])).toEqual([
+      ["smart", "order", 2],
+      ["fast", "weighted", 2],
+    ]);
     expect(s.warnings).toEqual([]);
   });
 });

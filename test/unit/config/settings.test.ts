@@ -55,6 +55,7 @@ describe("loadSettings", () => {
       port: 8000,
       proxyApiKey: SECRET,
       providers: [expect.objectContaining({ name: "openai", keys: [{ secret: "sk-file" }] })],
+      routes: [],
       envFilePath: join(cwd, ".env"),
       dataDir: join(cwd, "data"),
       logDir: join(cwd, "logs"),
