@@ -11,7 +11,7 @@
  *   several self-hosted servers); with no such key, a keyless server of its own. A provider with
  *   base URLs and no key at all (a local Ollama) is keyless: one slot per server.
  * - `<P>_<OPTION>`, `<P>_<OPTION>_<N>`: a family's settings (`BEDROCK_REGION`, `VERTEX_PROJECT`,
- *   …), provider-wide or for key `<N>`.
+ *   …), provider-wide or for key `<N>`; `<P>_QUOTA_GROUP_<N>` for any provider (keys sharing a quota).
  * - Where the catalog keeps keys in files (Vertex service accounts), a key naming a file is that
  *   file's text, read here (key-files.ts).
  * - `IGNORE_MODELS_<P>`, `WHITELIST_MODELS_<P>`: comma-separated `*` globs.
@@ -125,7 +125,13 @@ const OPTION_VARS = Object.entries(PROVIDER_CATALOG).flatMap(([provider, entry])
   (entry.keyOptions ?? []).map((option) => ({ provider, option: option.name, prefix: `${provider.toUpperCase()}_${option.env}` })),
 );
 
+/** `<P>_QUOTA_GROUP[_<N>]`, any provider's: keys that draw on one quota (one project, one account). */
+const QUOTA_GROUP_VAR = /^([A-Z][A-Z0-9_]*?)_QUOTA_GROUP(?:_(.+))?$/;
+export const QUOTA_GROUP_OPTION = "quota_group";
+
 function optionVarParts(name: string): { provider: string; option: string; suffix: string } | null {
+  const group = QUOTA_GROUP_VAR.exec(name);
+  if (group) return { provider: group[1]!.toLowerCase(), option: QUOTA_GROUP_OPTION, suffix: group[2] ?? "" };
   for (const { provider, option, prefix } of OPTION_VARS) {
     if (name === prefix) return { provider, option, suffix: "" };
     if (name.startsWith(prefix + "_") && name.length > prefix.length + 1) return { provider, option, suffix: name.slice(prefix.length + 1) };

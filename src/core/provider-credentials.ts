@@ -5,7 +5,7 @@
  * own keeps the id it always had.
  */
 
-import type { ProviderSettings } from "../config/discover-providers.ts";
+import { QUOTA_GROUP_OPTION, type ProviderSettings } from "../config/discover-providers.ts";
 import { createCredential, type Credential } from "../credential.ts";
 import { adapterFor } from "../providers/adapter-for-family.ts";
 import { fillBaseUrl, identityOptionsOf } from "../providers/catalog.ts";
@@ -22,7 +22,8 @@ export function providerCredentials(provider: ProviderSettings): Credential[] {
       identityOptions,
       label: key.secret === "" ? undefined : adapter.keyLabel?.(key.secret),
     });
-    const quotaGroup = adapter.quotaGroup?.(credential);
+    // A declared group (`<P>_QUOTA_GROUP_<N>`) wins over the one the family knows (a Vertex project).
+    const quotaGroup = key.options?.[QUOTA_GROUP_OPTION] ?? adapter.quotaGroup?.(credential);
     return quotaGroup === undefined ? credential : { ...credential, quotaGroup };
   });
 }

@@ -27,12 +27,14 @@ export function rateLimitCooldownMs(hintMs: number | undefined, strike: number):
 
 /**
  * A quota cooldown ends when the quota resets: at the provider's known reset time when there is one
- * (a Gemini per-day quota resets at midnight Pacific whatever its retry hint says), else after the
- * hint, else at the proxy's daily reset; never later than 26 h.
+ * (a Gemini per-day quota resets at midnight Pacific whatever its retry hint says), never later than
+ * 26 h; else after the hint, else at the proxy's daily reset — a hint never past that reset, which
+ * is when a stale multi-day cooldown would otherwise keep a key out.
  */
 export function quotaCooldownUntil(now: number, reset: { hintMs?: number; knownResetAt?: number; dailyResetAt: number }): number {
-  const until = reset.knownResetAt ?? (reset.hintMs === undefined ? reset.dailyResetAt : now + Math.max(reset.hintMs, MIN_COOLDOWN_MS));
-  return Math.min(until, now + MAX_QUOTA_MS);
+  if (reset.knownResetAt !== undefined) return Math.min(reset.knownResetAt, now + MAX_QUOTA_MS);
+  if (reset.hintMs === undefined) return reset.dailyResetAt;
+  return Math.min(now + Math.max(reset.hintMs, MIN_COOLDOWN_MS), reset.dailyResetAt);
 }
 
 /**

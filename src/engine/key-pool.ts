@@ -112,8 +112,9 @@ export interface KeyPool {
   readonly cap: number | undefined;
   acquire(model: string, options: AcquireOptions): Promise<Acquisition>;
   /**
-   * Take (key, model) out until `until`, remembering its current strikes. `pinned`: the provider
-   * said when it ends, so the proxy's daily reset leaves it alone.
+   * Take (key, model) out until `until`, remembering its current strikes; a key already out longer
+   * keeps its later return. `pinned`: the provider said when it ends, so the proxy's daily reset
+   * leaves it alone.
    */
   coolDown(slot: number, model: string, until: number, reason: string, pinned?: boolean): void;
   /**
@@ -493,6 +494,8 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
 
     coolDown(slot, model, until, reason, pinned = false) {
       const lane = laneFor(model);
+      // A key already out for longer keeps its later return: a shorter hint must not bring it back early.
+      if (lane.coolUntil[slot]! > until && lane.cooling.has(slot)) return;
       applyCooldown(lane, slot, until, reason, pinned);
       sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model, until, strikes: lane.strikes[slot]!, reason, pinned });
     },

@@ -139,7 +139,8 @@ export function createRotator(options: RotatorOptions): Rotator {
     switch (failure.class) {
       case "rate_limit": {
         const strike = pool.addStrike(lease.slot, lease.model);
-        const until = now + rateLimitCooldownMs(failure.retryAfterMs, strike);
+        // No wait hint outlasts the daily reset, where every cooldown ends anyway.
+        const until = Math.min(now + rateLimitCooldownMs(failure.retryAfterMs, strike), nextDailyReset(now, options.resetMinuteUtc));
         const reason = `rate limited (HTTP ${failure.status})`;
         pool.coolDown(lease.slot, lease.model, until, reason);
         return coolingAction(until, pool.coolQuotaGroup(lease.slot, lease.model, until, `${reason} on a key sharing its quota`));

@@ -204,6 +204,19 @@ describe("key pool selection", () => {
   });
 });
 
+describe("cooldown deadlines", () => {
+  test("a new, shorter cooldown for a key already cooling keeps the later deadline; a longer one extends it", () => {
+    const pool = createKeyPool({ provider: "p", keys: keys(1) });
+    const later = Date.now() + 120_000;
+    pool.coolDown(0, "m", later, "day quota");
+    pool.coolDown(0, "m", Date.now() + 5_000, "short rate limit");
+    expect(pool.standing().keys[0]!.coolingModels[0]).toMatchObject({ until: later, reason: "day quota" });
+    const longer = Date.now() + 600_000;
+    pool.coolDown(0, "m", longer, "longer");
+    expect(pool.standing().keys[0]!.coolingModels[0]).toMatchObject({ until: longer, reason: "longer" });
+  });
+});
+
 describe("quota groups", () => {
   const grouped = (groups: (string | undefined)[]): PoolKey[] => keys(groups.length).map((key, i) => (groups[i] === undefined ? key : { ...key, quotaGroup: groups[i] }));
 

@@ -82,3 +82,20 @@ describe("Gemini zero quota", () => {
     expect(iso(failure.resetAt!)).toBe("2026-11-28T08:00:00.000Z");
   });
 });
+
+describe("cooldown bounds", () => {
+  const now = Date.UTC(2026, 11, 2, 1, 0);
+  const dailyResetAt = Date.UTC(2026, 11, 2, 3, 0);
+
+  test("a quota hint never outlasts the daily reset; without a hint the daily reset is the end", () => {
+    expect(quotaCooldownUntil(now, { hintMs: 72 * 3_600_000, dailyResetAt })).toBe(dailyResetAt);
+    expect(quotaCooldownUntil(now, { hintMs: 60_000, dailyResetAt })).toBe(now + 60_000);
+    expect(quotaCooldownUntil(now, { dailyResetAt })).toBe(dailyResetAt);
+  });
+
+  test("the provider's own reset time wins over the proxy's daily reset, within 26 h", () => {
+    const pacificMidnight = Date.UTC(2026, 11, 2, 8, 0);
+    expect(quotaCooldownUntil(now, { hintMs: 1_000, knownResetAt: pacificMidnight, dailyResetAt })).toBe(pacificMidnight);
+    expect(quotaCooldownUntil(now, { knownResetAt: now + 80 * 3_600_000, dailyResetAt })).toBe(now + 26 * 3_600_000);
+  });
+});
