@@ -73,6 +73,8 @@ export interface Settings {
   responsesTtlMs: number;
   /** RESPONSES_STORE_MAX_MB (default 512): the oldest stored responses go first beyond it. */
   responsesStoreMaxBytes: number;
+  /** RECOVERY_PROBES: the waits between probes of a disabled key (core/recovery-probes.ts); empty when off. */
+  recoveryProbeScheduleMs: number[];
   /** Sentences for the start-up log: skipped environment variables, settings without effect. */
   warnings: string[];
 }
@@ -161,7 +163,28 @@ const EnvSchema = z.object({
   MODELS_CACHE_TTL: optional(seconds(true)),
   RESPONSES_TTL_DAYS: optional(positiveNumber("a positive number of days")),
   RESPONSES_STORE_MAX_MB: optional(positiveNumber("a positive number of megabytes")),
+  RECOVERY_PROBES: optional(
+    z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .refine((s) => PROBES_OFF.has(s) || PROBE_WAITS.test(s), { error: 'off, or waits such as "10m,30m,2h,6h" (s, m or h; a bare number is seconds)' })
+      .transform((s) => (PROBES_OFF.has(s) ? [] : s.split(",").map(durationMs)))
+      .refine((list) => list.every((ms) => ms >= 100 && ms <= MAX_TIMER_SECONDS * 1000), { error: "waits from 0.1 s to 24 days" }),
+  ),
 });
+
+const PROBES_OFF = new Set(["off", "false", "0"]);
+const PROBE_WAITS = /^\s*\d+(\.\d+)?[smh]?\s*(,\s*\d+(\.\d+)?[smh]?\s*)*$/;
+
+/** RECOVERY_PROBES' default: 10 min after a key is disabled, then 30 min, 2 h, and every 6 h. */
+export const DEFAULT_PROBE_SCHEDULE_MS: readonly number[] = [10 * 60_000, 30 * 60_000, 2 * 3_600_000, 6 * 3_600_000];
+
+/** `90`, `90s`, `10m`, `2h` → milliseconds. */
+function durationMs(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(text.trim())!;
+  const unit = match[2] === "h" ? 3_600_000 : match[2] === "m" ? 60_000 : 1_000;
+  return Math.round(Number(match[1]) * unit);
+}
 
 type EnvValues = z.output<typeof EnvSchema>;
 
@@ -244,6 +267,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     metricsRequireAuth: values.METRICS_REQUIRE_AUTH ?? true,
     responsesTtlMs: Math.round((values.RESPONSES_TTL_DAYS ?? 30) * 24 * 60 * 60 * 1000),
     responsesStoreMaxBytes: Math.round((values.RESPONSES_STORE_MAX_MB ?? 512) * 1024 * 1024),
+    recoveryProbeScheduleMs: values.RECOVERY_PROBES ?? [...DEFAULT_PROBE_SCHEDULE_MS],
     warnings: discovery.warnings,
   };
 }

@@ -138,6 +138,10 @@ export interface KeyPool {
   allDisabled(): boolean;
   /** Take the key out for every model until `until`. */
   disable(slot: number, until: number, reason: string): void;
+  /** The keys disabled now, soonest back first: O(disabled keys). */
+  disabledKeys(): { slot: number; key: PoolKey; until: number; reason: string }[];
+  /** Bring a disabled key back for every model (a recovery probe found it working), written through; its cooldowns stay. */
+  restore(slot: number): void;
   /**
    * Clear cooldowns, strikes and disabled state of one key (by id) or of all keys; returns how many
    * keys it touched. `keepPinned` (the daily reset) spares cooldowns whose end the provider stated.
@@ -570,6 +574,18 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     disable(slot, until, reason) {
       applyDisable(slot, until, reason);
       sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model: "", until, strikes: 0, reason, pinned: false });
+    },
+
+    disabledKeys() {
+      return [...disabled.ids()]
+        .map((slot) => ({ slot, key: keys[slot]!, until: disabledUntil[slot]!, reason: disabledReason.get(slot) ?? "" }))
+        .sort((a, b) => a.until - b.until);
+    },
+
+    restore(slot) {
+      if (disabledUntil[slot] === 0) return;
+      enable(slot);
+      sink?.clearKeyState(provider, keys[slot]!.id, "");
     },
 
     reset({ keyId, keepPinned = false, writeThrough = true } = {}) {

@@ -5,6 +5,7 @@
  * and the stored Responses.
  */
 
+import { createRecoveryProbes, type RecoveryProbes } from "../core/recovery-probes.ts";
 import { createRouteTable, type RouteTable } from "../core/model-routes.ts";
 import type { Settings } from "../config/settings.ts";
 import { createEngine, DEFAULT_ATTEMPT_SHARE } from "../core/create-engine.ts";
@@ -62,6 +63,7 @@ export interface ProxyContextOptions {
 
 export function createProxyContext(options: ProxyContextOptions): ProxyContext {
   const { settings, store } = options;
+  let probes: RecoveryProbes | undefined;
   const redisSecret = settings.redisUrl === undefined ? undefined : redisPassword(settings.redisUrl);
   const redactor = createRedactor([settings.proxyApiKey, ...settings.providers.flatMap(providerSecrets), ...(redisSecret ? [redisSecret] : [])]);
   // Every console line of the server goes through the redactor: client text (models, paths, keys
@@ -77,8 +79,10 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     // An explicit FIRST_BYTE_TIMEOUT is the user's per-attempt limit; without one, an attempt gets
     // half the budget while another key could still answer, so one hung key cannot cost the request.
     attemptShare: settings.firstByteTimeoutMs === undefined ? DEFAULT_ATTEMPT_SHARE : undefined,
-    onReset: ({ caughtUp }) =>
-      log.info(caughtUp ? "A daily reset passed while the proxy was stopped: cooldowns and disabled keys cleared." : "Daily reset: cooldowns, strikes and disabled keys cleared."),
+    onReset: ({ caughtUp }) => {
+      probes?.forget();
+      log.info(caughtUp ? "A daily reset passed while the proxy was stopped: cooldowns and disabled keys cleared." : "Daily reset: cooldowns, strikes and disabled keys cleared.");
+    },
     onStateUnavailable: (error) => log.warn(`Could not read the saved key state (every key starts fresh): ${String(error)}`),
   });
   const { providers, rotator, incidents } = engine;
@@ -86,6 +90,21 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
 
   const writes = createWriteQueue({ maxPending: 10_000, onError: (error) => log.warn(`Could not write a log file: ${String(error)}`) });
   const failureLog = createFailureLog({ dir: settings.logDir, redactor, queue: writes });
+  // Disabled keys come back when their provider's key check passes again; each probe is a failure-log line.
+  probes =
+    settings.recoveryProbeScheduleMs.length === 0
+      ? undefined
+      : createRecoveryProbes({
+          providers,
+          scheduleMs: settings.recoveryProbeScheduleMs,
+          onProbe: (event) => {
+            const action = event.restored ? "restored" : `still disabled; next probe at ${new Date(event.nextAt!).toISOString()}`;
+            failureLog.record({ requestId: "recovery_probe", provider: event.provider, model: "", keyId: event.keyId, keyMasked: event.masked, status: event.status, class: event.restored ? "probe_ok" : "probe_failed", message: event.message, action, attempt: event.probe });
+            if (event.restored) log.info(`Recovery probe: ${event.provider} key ${event.masked} works again (probe ${event.probe}); it is back in rotation.`);
+            else log.debug(`Recovery probe ${event.probe} of ${event.provider} key ${event.masked}: ${event.message}; ${action}.`);
+          },
+        });
+  probes?.start();
   const responses = options.responseStore ?? openResponseStore(settings, log);
 
   return {
@@ -110,6 +129,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     requestLog: createRequestLog({ dir: settings.logDir, enabled: settings.requestLogging, redactor, queue: writes }),
     log,
     async stop() {
+      probes?.stop();
       engine.stop();
       await writes.flush();
       responses.close();

@@ -56,6 +56,7 @@ describe("loadSettings", () => {
       proxyApiKey: SECRET,
       providers: [expect.objectContaining({ name: "openai", keys: [{ secret: "sk-file" }] })],
       routes: [],
+      recoveryProbeScheduleMs: [600_000, 1_800_000, 7_200_000, 21_600_000],
       envFilePath: join(cwd, ".env"),
       dataDir: join(cwd, "data"),
       logDir: join(cwd, "logs"),
@@ -122,6 +123,11 @@ describe("loadSettings", () => {
       dataDir: resolve("/var/lkp"),
       logDir: join("/home/tester", "lkp-logs"),
     });
+  });
+
+  test("RECOVERY_PROBES: waits in s, m or h (a bare number is seconds), or off", async () => {
+    expect((await load({ env: { RECOVERY_PROBES: "90, 5m,1.5h" } })).recoveryProbeScheduleMs).toEqual([90_000, 300_000, 5_400_000]);
+    expect((await load({ env: { RECOVERY_PROBES: "OFF" } })).recoveryProbeScheduleMs).toEqual([]);
   });
 
   test("FIRST_BYTE_TIMEOUT unset leaves the per-attempt limit to the engine's share of GLOBAL_TIMEOUT", async () => {
@@ -269,6 +275,7 @@ describe("bad values", () => {
     ["MAX_BODY_SIZE_MB", "lots", 'MAX_BODY_SIZE_MB must be a positive number of megabytes (got "lots").'],
     ["REQUEST_BODY_TIMEOUT", "0", 'REQUEST_BODY_TIMEOUT must be a positive number of seconds (got "0").'],
     ["MAX_UPSTREAM_RESPONSE_MB", "-1", 'MAX_UPSTREAM_RESPONSE_MB must be a positive number of megabytes (got "-1").'],
+    ["RECOVERY_PROBES", "sometimes", 'RECOVERY_PROBES must be off, or waits such as "10m,30m,2h,6h" (s, m or h; a bare number is seconds) (got "sometimes").'],
   ];
   for (const [name, value, message] of cases) {
     test(`${name}=${value}`, async () => {
