@@ -54,7 +54,18 @@ export interface TokenUsage {
   reasoningTokens: number;
 }
 
-export type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+/**
+ * A limit the answer's own headers say is used up (`x-ratelimit-remaining-requests: 0`,
+ * `anthropic-ratelimit-tokens-remaining: 0`), with when it resets: the key is skipped until then,
+ * before the provider has to refuse it.
+ */
+export interface LimitReached {
+  until: number;
+  /** The header that said so. */
+  header: string;
+}
+
+export type AttemptResult<T> = { ok: true; value: T; limitReached?: LimitReached } | { ok: false; failure: Failure };
 
 /** How a lease ended. A stream the client abandoned midway settles as a success with what it used. */
 export type Settlement = { kind: "success"; usage?: TokenUsage } | { kind: "failure"; failure: Failure } | { kind: "cancelled" };

@@ -6,7 +6,7 @@
  * or a classified `Failure`.
  */
 
-import { UPSTREAM_TIMEOUT, timeoutFailure, type AttemptResult, type Failure, type FailureClass, type Settlement } from "../outcome.ts";
+import { UPSTREAM_TIMEOUT, timeoutFailure, type AttemptResult, type Failure, type FailureClass, type LimitReached, type Settlement } from "../outcome.ts";
 import { quotaCooldownUntil, rateLimitCooldownMs } from "./cooldown-policy.ts";
 import { nextDailyReset } from "./daily-reset.ts";
 import type { IncidentTracker } from "./incidents.ts";
@@ -171,6 +171,16 @@ export function createRotator(options: RotatorOptions): Rotator {
     }
   };
 
+  /**
+   * The answer's headers say a limit of the key is used up: skip (key, model) until its reset (never
+   * past the daily reset), with no strike, so the next request goes elsewhere instead of meeting a 429.
+   */
+  const skipUntilReset = (pool: KeyPool, lease: Lease, limit: LimitReached, now: number): string => {
+    const until = Math.min(limit.until, nextDailyReset(now, options.resetMinuteUtc));
+    pool.coolDown(lease.slot, lease.model, until, `limit reached (${limit.header}: 0), skipped until its reset`);
+    return `skipped until ${new Date(until).toISOString()} (${limit.header}: 0)`;
+  };
+
   /** Count a transient failure against (key, model); says so when it opened the key's circuit. */
   const noteCircuit = (pool: KeyPool, lease: Lease, failure: Failure): string | undefined => {
     const timedOut = failure.code === UPSTREAM_TIMEOUT;
@@ -288,7 +298,9 @@ export function createRotator(options: RotatorOptions): Rotator {
           const result = await attemptWithinDeadline(request, lease, { deadline, capAt, now: clock });
           const durationMs = clock() - started;
           if (result.ok) {
-            trace.push({ keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs, ...(lease.trial ? { action: "circuit closed" } : {}) });
+            const skipped = result.limitReached === undefined ? undefined : skipUntilReset(pool, lease, result.limitReached, clock());
+            const action = [lease.trial ? "circuit closed" : undefined, skipped].filter((part) => part !== undefined).join("; ");
+            trace.push({ keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs, ...(action ? { action } : {}) });
             handedOver = true;
             return { ok: true, value: result.value, lease, trace };
           }

@@ -11,6 +11,7 @@ import type { AttemptResult } from "../outcome.ts";
 import type { Failure } from "../outcome.ts";
 import type { TokenUsage } from "../outcome.ts";
 import { createSseParser, type SseEvent, type SseParser } from "../formats/sse.ts";
+import { limitReachedFromHeaders } from "./retry-hints.ts";
 import { callUpstream, createChunkReader, readBodyText, type ChunkReader } from "./upstream-http.ts";
 
 export interface AttemptTimeouts {
@@ -127,7 +128,8 @@ export async function attemptJson(
     return { ok: false, failure: undecodableAnswer(error) };
   }
   if (!decoded.ok) return decoded;
-  return { ok: true, value: { status, text: decoded.text, usage: decoded.usage } };
+  const limitReached = headers === undefined ? undefined : limitReachedFromHeaders(headers, Date.now());
+  return { ok: true, value: { status, text: decoded.text, usage: decoded.usage }, ...(limitReached ? { limitReached } : {}) };
 }
 
 /**
@@ -212,7 +214,8 @@ export async function attemptStream(
       if (verdict.kind === "substantive") {
         // Events that arrived in the same read belong to the committed stream too; they go out
         // after the first bytes, so a read holding a whole answer does not delay them.
-        return { ok: true, value: { reader, parser, held, rest: events.slice(index + 1), headers: response.headers } };
+        const limitReached = limitReachedFromHeaders(response.headers, Date.now());
+        return { ok: true, value: { reader, parser, held, rest: events.slice(index + 1), headers: response.headers }, ...(limitReached ? { limitReached } : {}) };
       }
     }
     if (read.done) {

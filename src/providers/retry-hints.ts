@@ -2,8 +2,10 @@
  * Wait hints: how long an upstream asked us to hold off, read from its response headers or
  * from the wording of its error message. Every hint is whole milliseconds counted from `now`.
  * Anything negative or unreadable yields `undefined`, so callers fall back to their own backoff
- * instead of trusting a garbled number.
+ * instead of trusting a garbled number. A success's headers may also say a limit is used up.
  */
+
+import type { LimitReached } from "../outcome.ts";
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
@@ -153,4 +155,25 @@ export function retryAfterFromMessage(message: string): number | undefined {
   if (amount === undefined) return undefined;
   if (BARE_NUMBER.test(amount)) return toWholeMs(Number(amount) * wordUnitMs(match?.[2]));
   return parseDurationMs(amount);
+}
+
+/**
+ * On an answer that succeeded: the latest reset among the limits its headers report as used up
+ * (`remaining` "0" with a known reset), OpenAI/Groq, Cerebras-style windowed and Anthropic forms.
+ * Undefined when nothing is used up, or when no reset time comes with it.
+ */
+export function limitReachedFromHeaders(headers: Headers, now: number): LimitReached | undefined {
+  let reached: LimitReached | undefined;
+  const consider = (remainingHeader: string, resetHeader: string): void => {
+    if (!isZero(headers.get(remainingHeader))) return;
+    const ms = hintFromValue(headers.get(resetHeader), now);
+    if (ms === undefined || ms <= 0) return;
+    if (reached === undefined || now + ms > reached.until) reached = { until: now + ms, header: remainingHeader };
+  };
+  for (const kind of ["requests", "tokens"]) {
+    consider(`x-ratelimit-remaining-${kind}`, `x-ratelimit-reset-${kind}`);
+    for (const window of ["minute", "hour", "day"]) consider(`x-ratelimit-remaining-${kind}-${window}`, `x-ratelimit-reset-${kind}-${window}`);
+  }
+  for (const kind of ["requests", "tokens", "input-tokens", "output-tokens"]) consider(`anthropic-ratelimit-${kind}-remaining`, `anthropic-ratelimit-${kind}-reset`);
+  return reached;
 }

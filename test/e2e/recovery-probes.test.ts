@@ -5,7 +5,7 @@
  * are never probed, and RECOVERY_PROBES=off turns probing off.
  */
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,23 +15,17 @@ import { startMockUpstream, type MockUpstream } from "../support/mock-upstream.t
 import { providerStanding } from "../support/key-standing.ts";
 import { startProxy, type ProxyHarness } from "../support/proxy-harness.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { FAST_ENV, numberedKeys } from "./rig-helpers.ts";
+import { FAST_ENV, numberedKeys, stopRigAfterEach } from "./rig-helpers.ts";
 
 const KEYS: [string, string] = ["probe-key-aaaa0001", "probe-key-bbbb0002"];
 const MESSAGES = [{ role: "user" as const, content: "Hi" }];
-let running: { mock: MockUpstream; proxy: ProxyHarness } | undefined;
-
-afterEach(async () => {
-  await running?.proxy.stop();
-  await running?.mock.stop();
-  running = undefined;
-});
+const keep = stopRigAfterEach<{ mock: MockUpstream; proxy: ProxyHarness }>((rig) => [rig.mock]);
 
 async function start(probes: string) {
   const mock = await startMockUpstream();
   const logDir = mkdtempSync(join(tmpdir(), "lkp-probes-"));
   const proxy = await startProxy({ env: { ...FAST_ENV, LOG_DIR: logDir, RECOVERY_PROBES: probes, POOL_API_BASE: mock.url, ...numberedKeys("POOL_API_KEY", KEYS) }, log: createLogger({ level: "error", color: false, write: () => {} }) });
-  running = { mock, proxy };
+  keep({ mock, proxy });
   return { mock, proxy, logDir };
 }
 
@@ -76,7 +70,6 @@ describe("recovery probes", () => {
     expect(listings(first.mock, KEYS[0])).toBe(0);
     await first.proxy.stop();
     await first.mock.stop();
-    running = undefined;
 
     const off = await start("off");
     off.mock.script(KEYS[0], { kind: "invalid_key" });

@@ -4,7 +4,7 @@
  * rate-limit messages.
  */
 import { describe, expect, test } from "bun:test";
-import { parseDurationMs, retryAfterFromHeaders, retryAfterFromMessage } from "../../src/providers/retry-hints.ts";
+import { parseDurationMs, retryAfterFromHeaders, retryAfterFromMessage, limitReachedFromHeaders } from "../../src/providers/retry-hints.ts";
 
 const NOW = Date.parse("2025-08-21T12:40:00Z");
 
@@ -137,5 +137,22 @@ describe("retryAfterFromMessage", () => {
     "",
   ])("no hint in %p", (message) => {
     expect(retryAfterFromMessage(message)).toBeUndefined();
+  });
+});
+
+describe("limitReachedFromHeaders", () => {
+  const now = Date.UTC(2026, 11, 2, 12, 0);
+  const h = (fields: Record<string, string>) => new Headers(fields);
+
+  test("the latest reset among the used-up limits, with the header that said so", () => {
+    expect(limitReachedFromHeaders(h({ "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "6s", "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1m30s" }), now)).toEqual({ until: now + 90_000, header: "x-ratelimit-remaining-tokens" });
+    expect(limitReachedFromHeaders(h({ "x-ratelimit-remaining-requests-day": "0", "x-ratelimit-reset-requests-day": "3600.5" }), now)).toEqual({ until: now + 3_600_500, header: "x-ratelimit-remaining-requests-day" });
+    expect(limitReachedFromHeaders(h({ "anthropic-ratelimit-requests-remaining": "0", "anthropic-ratelimit-requests-reset": "2026-12-02T12:00:42Z" }), now)).toEqual({ until: now + 42_000, header: "anthropic-ratelimit-requests-remaining" });
+  });
+
+  test("nothing used up, or used up with no reset to go by: nothing to skip", () => {
+    expect(limitReachedFromHeaders(h({ "x-ratelimit-remaining-requests": "3", "x-ratelimit-reset-requests": "6s" }), now)).toBeUndefined();
+    expect(limitReachedFromHeaders(h({ "x-ratelimit-remaining-requests": "0" }), now)).toBeUndefined();
+    expect(limitReachedFromHeaders(h({}), now)).toBeUndefined();
   });
 });
