@@ -73,6 +73,8 @@ export interface Settings {
   responsesTtlMs: number;
   /** RESPONSES_STORE_MAX_MB (default 512): the oldest stored responses go first beyond it. */
   responsesStoreMaxBytes: number;
+  /** PROMPT_CACHE_AFFINITY_TTL (default 300 s; 0 off): how long a conversation keeps preferring the key that served it. */
+  promptCacheAffinityTtlMs: number;
   /** RECOVERY_PROBES: the waits between probes of a disabled key (core/recovery-probes.ts); empty when off. */
   recoveryProbeScheduleMs: number[];
   /** Sentences for the start-up log: skipped environment variables, settings without effect. */
@@ -163,6 +165,7 @@ const EnvSchema = z.object({
   MODELS_CACHE_TTL: optional(seconds(true)),
   RESPONSES_TTL_DAYS: optional(positiveNumber("a positive number of days")),
   RESPONSES_STORE_MAX_MB: optional(positiveNumber("a positive number of megabytes")),
+  PROMPT_CACHE_AFFINITY_TTL: optional(seconds(true)),
   RECOVERY_PROBES: optional(
     z
       .string()
@@ -268,6 +271,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     responsesTtlMs: Math.round((values.RESPONSES_TTL_DAYS ?? 30) * 24 * 60 * 60 * 1000),
     responsesStoreMaxBytes: Math.round((values.RESPONSES_STORE_MAX_MB ?? 512) * 1024 * 1024),
     recoveryProbeScheduleMs: values.RECOVERY_PROBES ?? [...DEFAULT_PROBE_SCHEDULE_MS],
+    promptCacheAffinityTtlMs: toMs(values.PROMPT_CACHE_AFFINITY_TTL ?? 300),
     warnings: discovery.warnings,
   };
 }

@@ -17,6 +17,7 @@ import { UnsupportedRequestError, type ChatPlan, type PassthroughPlan, type Requ
 import { attemptJson, attemptStream, type AttemptTimeouts, type DecodeAnswers, type StreamOptions } from "../providers/attempts.ts";
 import { openAIRelayDialect } from "../providers/openai/openai-relay-dialect.ts";
 import { relayStream, type RelayDialect } from "../providers/relay-stream.ts";
+import { chatConversationKey } from "./conversation-key.ts";
 import type { ModelTarget } from "./resolve-model.ts";
 
 type Served<T> = { ok: true; value: T; lease: Lease; trace: AttemptTrace[] };
@@ -36,7 +37,10 @@ export type FailureOf<C extends ChatRunner<{ ok: false }>> = Extract<Awaited<Ret
  * (a request refused before that opens none), `reject` words such a refusal the face's way.
  */
 export interface CallFace<C extends ChatRunner<{ ok: false }>> {
-  open(): C;
+  /** `conversation`: the request's conversation key (conversation-key.ts), for prompt-cache affinity. */
+  open(conversation?: string): C;
+  /** The client's own conversation id (`x-session-id`), when it sent one. */
+  sessionId?: string;
   reject(error: ProxyError): FailureOf<C>;
   /** The provider refused the request itself (its 400): no fallback hides that from the client. */
   isRequestFault(failure: FailureOf<C>): boolean;
@@ -135,5 +139,5 @@ export function runPassthroughCall<C extends ChatRunner<{ ok: false }>, D extend
 export async function runChat<C extends ChatRunner<{ ok: false }>>(target: ModelTarget, body: ChatRequest, face: CallFace<C>): Promise<ChatAnswer | FailureOf<C>> {
   const planned = planOrReject(face, () => target.adapter.planChat(body, target.model));
   if (!planned.ok) return planned.failure;
-  return runChatCall(face.open(), planned.plan, face);
+  return runChatCall(face.open(chatConversationKey(body, face.sessionId)), planned.plan, face);
 }

@@ -8,6 +8,7 @@
 import type { KeyPool, Lease } from "../engine/key-pool.ts";
 import { cannotServe, type AttemptTrace, type RotationResult, type Rotator } from "../engine/rotate.ts";
 import type { RouteStep } from "./model-routes.ts";
+import type { Affinity } from "../engine/affinity.ts";
 import type { AttemptResult, Settlement, TokenUsage } from "../outcome.ts";
 
 /** What one call did: the trace, usage and serving key that logs, metrics and events read. */
@@ -40,6 +41,8 @@ export interface KeyCallOptions {
   deadline: number;
   /** Set when this call serves a target of a route: it may not wait while another target follows, and it reports a provider that cannot serve. */
   routeStep?: RouteStep;
+  /** Prompt-cache affinity: the conversation's last key is tried first, and whichever key serves is remembered. */
+  affinity?: { table: Affinity; conversation: string };
   /** The caller leaving: ends the run, and a committed stream's upstream call (absent: it cannot leave). */
   signal?: AbortSignal;
   observer?: KeyCallObserver;
@@ -57,7 +60,7 @@ export interface KeyCall {
 }
 
 export function beginKeyCall(options: KeyCallOptions): KeyCall {
-  const { rotator, pool, provider, model, observer } = options;
+  const { rotator, pool, provider, model, observer, affinity } = options;
   const record: CallRecord = { provider, model, attempts: 0, trace: [] };
   let lastController: AbortController | undefined;
 
@@ -80,6 +83,7 @@ export function beginKeyCall(options: KeyCallOptions): KeyCall {
         model,
         deadline: options.deadline,
         fallbackFollows: options.routeStep?.fallbackFollows,
+        preferKeyId: affinity?.table.get(provider, model, affinity.conversation),
         signal: options.signal,
         attempt: (lease, controller) => {
           started += 1;
@@ -89,7 +93,10 @@ export function beginKeyCall(options: KeyCallOptions): KeyCall {
       });
       record.attempts = started;
       record.trace = result.trace;
-      if (result.ok) record.keyMasked = result.lease.masked;
+      if (result.ok) {
+        record.keyMasked = result.lease.masked;
+        affinity?.table.set(provider, model, affinity.conversation, result.lease.keyId);
+      }
       result.trace.forEach((step, index) => observer?.attempt?.(step, index + 1, false));
       if (!result.ok && options.routeStep !== undefined && cannotServe(result.failure)) options.routeStep.unavailable = true;
       return result;

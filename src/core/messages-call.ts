@@ -6,6 +6,7 @@
  * events) translated back. `countMessageTokens` is the same split for `count_tokens`.
  */
 
+import { conversationKey } from "./conversation-key.ts";
 import { schemaIssueError } from "../errors/proxy-error.ts";
 import { convertCompletionToMessage, thinkingOmitted } from "../formats/anthropic/convert-completion-to-message.ts";
 import { convertMessagesToOpenAI } from "../formats/anthropic/convert-messages-to-openai.ts";
@@ -54,7 +55,10 @@ export async function runMessagesCall<C extends ChatRunner<{ ok: false }>>(
 ): Promise<ChatAnswer | FailureOf<C>> {
   const { model } = target;
   const native = target.adapter.planNativeMessages?.(model, { body: passthroughBody(body, model), stream: body.stream === true, ...extras });
-  if (native) return runPassthroughCall(face.open(), native, face);
+  if (native) {
+    const conversation = conversationKey(face.sessionId ?? body.metadata?.user_id, [body.tools, body.system, body.messages[0]]);
+    return runPassthroughCall(face.open(conversation), native, face);
+  }
 
   const canonical = canonicalRequest(body);
   if (!canonical.ok) return face.reject(schemaIssueError(canonical.issue));

@@ -78,6 +78,8 @@ export interface AcquireOptions {
    * failing key.
    */
   fallback?: boolean;
+  /** The key to take when it is ready and below its cap (prompt-cache affinity); else the usual best. */
+  preferKeyId?: string;
 }
 
 /** What a transient failure did to the key's circuit for the model. */
@@ -470,12 +472,16 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     size: count,
     cap,
 
-    async acquire(model, { exclude, deadline, signal, fallback = false }) {
+    async acquire(model, { exclude, deadline, signal, fallback = false, preferKeyId }) {
       const lane = laneFor(model);
       for (;;) {
         if (signal?.aborted) return { kind: "aborted" };
         const now = clock();
         restoreExpired(lane, now);
+        const preferred = preferKeyId === undefined ? undefined : slotById.get(preferKeyId);
+        if (preferred !== undefined && lane.ready.has(preferred) && !exclude.has(preferred) && (cap === undefined || lane.inFlight[preferred]! < cap)) {
+          return { kind: "lease", lease: take(lane, preferred), fallback: false };
+        }
         const best = bestUntried(lane.ready, exclude);
         if (best >= 0) {
           if (cap === undefined || lane.inFlight[best]! < cap) return { kind: "lease", lease: take(lane, best), fallback: false };

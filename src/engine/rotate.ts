@@ -77,6 +77,8 @@ export interface RotationRequest<T> {
    * of the budget, so the next target still has time.
    */
   fallbackFollows?: boolean;
+  /** The key that served this conversation last (prompt-cache affinity): tried first when it is ready. */
+  preferKeyId?: string;
   /** Aborted when the client goes away; absent for a caller that cannot leave (a library call without one). */
   signal?: AbortSignal;
   /**
@@ -254,7 +256,9 @@ export function createRotator(options: RotatorOptions): Rotator {
       if (clock() >= deadline) return fail({ kind: "deadline", provider, last: lastFailure });
 
       const exclude = busyElsewhere === undefined ? spent : new Set([...spent, ...busyElsewhere]);
-      const acquisition = await pool.acquire(model, { exclude, deadline: waitUntil(), signal, fallback: !fallbackUsed });
+      // The conversation's key is a preference for the first attempt only: a retry goes by the usual order.
+      const preferKeyId = trace.length === 0 ? request.preferKeyId : undefined;
+      const acquisition = await pool.acquire(model, { exclude, deadline: waitUntil(), signal, fallback: !fallbackUsed, preferKeyId });
       if (busyElsewhere !== undefined && (acquisition.kind === "exhausted" || acquisition.kind === "cooling")) {
         // Every key left is at its cap somewhere in the cluster: wait a moment and ask again.
         if (clock() + SLOT_RETRY_MS >= waitUntil()) return fail({ kind: "at_capacity", provider, model });

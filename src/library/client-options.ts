@@ -38,6 +38,8 @@ export const clientOptionsSchema = z.object({
   providers: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, "provider names are lower-case letters, digits and _"), providerSchema),
   /** Model names that stand for chains of `provider/model` targets, as ROUTES_FILE's `routes` (config/routes.ts). */
   routes: routesSchema.optional(),
+  /** How long a conversation keeps preferring the key that served it (prompt-cache affinity); 0 turns it off. */
+  promptCacheAffinityTtlMs: z.number().min(0).default(300_000),
   globalTimeoutMs: z.number().positive().default(30_000),
   connectTimeoutMs: z.number().positive().default(10_000),
   /** Unset: half of globalTimeoutMs while another key could take over, as in the proxy. */

@@ -17,6 +17,7 @@ import { runMessagesCall } from "../core/messages-call.ts";
 import { createModelCatalog } from "../core/model-catalog.ts";
 import { countingUsage, createUsageTally } from "../core/usage-tally.ts";
 import type { ModelTarget } from "../core/resolve-model.ts";
+import { AFFINITY_CAPACITY, createAffinity } from "../engine/affinity.ts";
 import { createRouteTable, overRoute, resolveRouted, type RouteStep, type RoutedTargets } from "../core/model-routes.ts";
 import { checkRoutes, routesFromObject } from "../config/routes.ts";
 import { openTurn, runResponsesCall } from "../core/responses-call.ts";
@@ -69,6 +70,8 @@ export interface RotatingClientOptions {
   providers: Record<string, ProviderOptions>;
   /** Model names that stand for chains of `provider/model` targets, tried in order while a target cannot serve. */
   routes?: Record<string, RouteOption>;
+  /** How long a conversation keeps preferring the key that served it, so the provider's prompt cache hits; default 300,000; 0 off. */
+  promptCacheAffinityTtlMs?: number;
   globalTimeoutMs?: number;
   connectTimeoutMs?: number;
   firstByteTimeoutMs?: number;
@@ -182,7 +185,9 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
     return resolved.routed;
   };
 
-  const open = (chosen: ModelTarget, signal: AbortSignal | undefined, step: RouteStep | undefined): KeyCall => {
+  const affinity = settings.promptCacheAffinityTtlMs > 0 ? createAffinity({ ttlMs: settings.promptCacheAffinityTtlMs, capacity: AFFINITY_CAPACITY }) : undefined;
+
+  const open = (chosen: ModelTarget, signal: AbortSignal | undefined, step: RouteStep | undefined, conversation: string | undefined): KeyCall => {
     const provider = chosen.runtime.settings.name;
     const model = chosen.model;
     return beginKeyCall({
@@ -192,6 +197,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
       model,
       deadline: step?.deadline ?? Date.now() + settings.globalTimeoutMs,
       routeStep: step,
+      affinity: conversation !== undefined && affinity !== undefined ? { table: affinity, conversation } : undefined,
       signal,
       observer: options.onAttempt && {
         attempt: (step: AttemptTrace, attempt: number, afterCommit: boolean) =>
@@ -202,7 +208,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
 
   /** The core's dialect operations on key calls of this client: a refusal is thrown, never returned. */
   const face = (chosen: ModelTarget, signal: AbortSignal | undefined, step?: RouteStep): CallFace<KeyCall> => ({
-    open: () => open(chosen, signal, step),
+    open: (conversation) => open(chosen, signal, step, conversation),
     reject: (error) => {
       throw RotationError.rejected(error);
     },

@@ -6,6 +6,7 @@
 
 import type { Context } from "hono";
 import { runPassthroughCall } from "../core/chat-call.ts";
+import { conversationKey } from "../core/conversation-key.ts";
 import type { ModelTarget } from "../core/resolve-model.ts";
 import type { GeminiNativeMethod } from "../providers/adapter.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -22,5 +23,7 @@ export async function passThroughGemini(c: Context<AppEnv>, ctx: ProxyContext, t
   const { adapter, model } = target;
   const plan = adapter.planNativeGemini!(method, model, { body: JSON.stringify(body), stream: method === "streamGenerateContent" });
   const face = callFace(c, ctx, target);
-  return answerResponse(await runPassthroughCall(face.open(), plan, face), googleErrorResponse);
+  const request = body as { systemInstruction?: unknown; tools?: unknown; contents?: unknown[] };
+  const conversation = method === "generateContent" || method === "streamGenerateContent" ? conversationKey(face.sessionId, [request.tools, request.systemInstruction, request.contents?.[0]]) : undefined;
+  return answerResponse(await runPassthroughCall(face.open(conversation), plan, face), googleErrorResponse);
 }

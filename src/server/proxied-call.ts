@@ -34,7 +34,7 @@ export interface ProxiedCall {
   streamEnd(lease: Lease): (settlement: Settlement) => void;
 }
 
-export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string): ProxiedCall {
+export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: ProviderRuntime, model: string, conversation?: string): ProxiedCall {
   const provider = runtime.settings.name;
   const failureLine = (step: AttemptTrace, outcome: FailureClass, attempt: number) => ({
     requestId: c.get("requestId"),
@@ -57,6 +57,7 @@ export function beginCall(c: Context<AppEnv>, ctx: ProxyContext, runtime: Provid
     // A route's targets share one budget: the request's.
     deadline: step?.deadline ?? Date.now() + ctx.settings.globalTimeoutMs,
     routeStep: step,
+    affinity: conversation !== undefined && ctx.affinity !== undefined ? { table: ctx.affinity, conversation } : undefined,
     signal: c.req.raw.signal,
     observer: {
       attempt(step, number, afterCommit) {
@@ -101,7 +102,8 @@ export function attemptHeaders(result: { trace: readonly AttemptTrace[] }): Reco
 /** The core's dialect operations, run on proxied calls of this request. */
 export function callFace(c: Context<AppEnv>, ctx: ProxyContext, target: ModelTarget): CallFace<ProxiedCall> {
   return {
-    open: () => beginCall(c, ctx, target.runtime, target.model),
+    open: (conversation) => beginCall(c, ctx, target.runtime, target.model, conversation),
+    sessionId: c.req.header("x-session-id") || undefined,
     reject: (error) => ({ ok: false, error, trace: [] }),
     isRequestFault: (failure) => failure.error.status === 400,
     timeouts: attemptTimeouts(ctx),

@@ -5,6 +5,7 @@
  * and the stored Responses.
  */
 
+import { AFFINITY_CAPACITY, createAffinity, type Affinity } from "../engine/affinity.ts";
 import { createRecoveryProbes, type RecoveryProbes } from "../core/recovery-probes.ts";
 import { createRouteTable, type RouteTable } from "../core/model-routes.ts";
 import type { Settings } from "../config/settings.ts";
@@ -31,6 +32,8 @@ export interface ProxyContext {
   providers: ReadonlyMap<string, ProviderRuntime>;
   /** Model names that stand for chains of targets (ROUTE_<ID>, ROUTES_FILE). */
   routes: RouteTable;
+  /** Prompt-cache affinity (PROMPT_CACHE_AFFINITY_TTL), absent when off. */
+  affinity?: Affinity;
   rotator: Rotator;
   incidents: IncidentTracker;
   store: Store;
@@ -111,6 +114,7 @@ export function createProxyContext(options: ProxyContextOptions): ProxyContext {
     settings,
     providers,
     routes,
+    ...(settings.promptCacheAffinityTtlMs > 0 ? { affinity: createAffinity({ ttlMs: settings.promptCacheAffinityTtlMs, capacity: AFFINITY_CAPACITY }) } : {}),
     rotator,
     incidents,
     store,

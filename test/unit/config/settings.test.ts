@@ -57,6 +57,7 @@ describe("loadSettings", () => {
       providers: [expect.objectContaining({ name: "openai", keys: [{ secret: "sk-file" }] })],
       routes: [],
       recoveryProbeScheduleMs: [600_000, 1_800_000, 7_200_000, 21_600_000],
+      promptCacheAffinityTtlMs: 300_000,
       envFilePath: join(cwd, ".env"),
       dataDir: join(cwd, "data"),
       logDir: join(cwd, "logs"),
