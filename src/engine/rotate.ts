@@ -229,8 +229,6 @@ export function createRotator(options: RotatorOptions): Rotator {
     const provider = pool.provider;
     const begun = clock();
     const fallbackFollows = request.fallbackFollows === true;
-    /** Waiting (for a key, an incident, a slot, a same-key retry) is pointless after this. */
-    const waitUntil = (): number => (fallbackFollows ? clock() : deadline);
     // Keys this request may not use again. A key that was only rate-limited stays eligible once:
     // if its own hint ends before the deadline, waiting for it beats failing the request.
     const spent = new Set<number>();
@@ -246,7 +244,8 @@ export function createRotator(options: RotatorOptions): Rotator {
     for (;;) {
       const incident = options.incidents.active(provider);
       if (incident) {
-        if (incident.until > waitUntil()) return fail({ kind: "provider_incident", message: incident.message, retryAfterMs: incident.until - clock() });
+        // With another target to take over, waiting (for an incident, a key, a slot, a same-key retry) is pointless.
+        if (incident.until > (fallbackFollows ? clock() : deadline)) return fail({ kind: "provider_incident", message: incident.message, retryAfterMs: incident.until - clock() });
         // Looked at again every little while: a success elsewhere ends the incident early.
         await sleep(Math.min(incident.until - clock(), INCIDENT_RECHECK_MS), signal);
         if (signal?.aborted) return fail(CLIENT_CLOSED);
@@ -258,10 +257,10 @@ export function createRotator(options: RotatorOptions): Rotator {
       const exclude = busyElsewhere === undefined ? spent : new Set([...spent, ...busyElsewhere]);
       // The conversation's key is a preference for the first attempt only: a retry goes by the usual order.
       const preferKeyId = trace.length === 0 ? request.preferKeyId : undefined;
-      const acquisition = await pool.acquire(model, { exclude, deadline: waitUntil(), signal, fallback: !fallbackUsed, preferKeyId });
+      const acquisition = await pool.acquire(model, { exclude, deadline: fallbackFollows ? clock() : deadline, signal, fallback: !fallbackUsed, preferKeyId });
       if (busyElsewhere !== undefined && (acquisition.kind === "exhausted" || acquisition.kind === "cooling")) {
         // Every key left is at its cap somewhere in the cluster: wait a moment and ask again.
-        if (clock() + SLOT_RETRY_MS >= waitUntil()) return fail({ kind: "at_capacity", provider, model });
+        if (fallbackFollows || clock() + SLOT_RETRY_MS >= deadline) return fail({ kind: "at_capacity", provider, model });
         await sleep(SLOT_RETRY_MS, signal);
         busyElsewhere = undefined;
         continue;
@@ -302,9 +301,14 @@ export function createRotator(options: RotatorOptions): Rotator {
           const result = await attemptWithinDeadline(request, lease, { deadline, capAt, now: clock });
           const durationMs = clock() - started;
           if (result.ok) {
-            const skipped = result.limitReached === undefined ? undefined : skipUntilReset(pool, lease, result.limitReached, clock());
-            const action = [lease.trial ? "circuit closed" : undefined, skipped].filter((part) => part !== undefined).join("; ");
-            trace.push({ keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs, ...(action ? { action } : {}) });
+            let action = lease.trial ? "circuit closed" : undefined;
+            if (result.limitReached !== undefined) {
+              const skipped = skipUntilReset(pool, lease, result.limitReached, clock());
+              action = action === undefined ? skipped : `${action}; ${skipped}`;
+            }
+            const step: AttemptTrace = { keyId: lease.keyId, masked: lease.masked, outcome: "ok", status: 200, durationMs };
+            if (action !== undefined) step.action = action;
+            trace.push(step);
             handedOver = true;
             return { ok: true, value: result.value, lease, trace };
           }
@@ -346,7 +350,8 @@ export function createRotator(options: RotatorOptions): Rotator {
             opened === undefined &&
             !lease.trial &&
             failure.code !== UPSTREAM_TIMEOUT &&
-            clock() + wait < waitUntil() &&
+            !fallbackFollows &&
+            clock() + wait < deadline &&
             !pool.hasOtherReady(model, spent, lease.slot);
           if (!retrySameKey) {
             // The lease goes back in the `finally` below, before the next key is taken.
