@@ -11,15 +11,12 @@ import type { ChatRequest } from "../formats/openai-requests.ts";
 
 /** About 1,024 tokens, the shortest prefix OpenAI and Anthropic cache. */
 export const MIN_CACHED_PREFIX_CHARS = 4096;
-/** A longer prefix is identified by its start, its end (the first turn, after long tools and system prompts) and its length, so hashing costs at most twice this. */
-const HASHED_END_CHARS = 16_384;
-
 /**
- * The keys live in this process only, so any good hash will do: Bun's wyhash where it runs (several
- * times faster than a cryptographic hash), SHA-1 on Node (the library).
+ * A longer prefix is identified by its start, its end (the first turn, after long tools and system
+ * prompts) and its length, so hashing costs at most twice this whatever the prompt's size. Two
+ * conversations alike in all three would only share a preferred key, which is harmless.
  */
-const fastHash: (text: string) => string =
-  typeof Bun !== "undefined" ? (text) => Bun.hash(text).toString(36) : (text) => createHash("sha1").update(text).digest("hex");
+const HASHED_END_CHARS = 1_024;
 
 /** `explicit` when the client gave one; else the prefix's hash when it is long enough to be cached. */
 export function conversationKey(explicit: unknown, prefix: readonly unknown[]): string | undefined {
@@ -27,7 +24,7 @@ export function conversationKey(explicit: unknown, prefix: readonly unknown[]): 
   const text = JSON.stringify(prefix);
   if (text.length < MIN_CACHED_PREFIX_CHARS) return undefined;
   const hashed = text.length <= 2 * HASHED_END_CHARS ? text : text.slice(0, HASHED_END_CHARS) + text.slice(-HASHED_END_CHARS);
-  return `prefix:${fastHash(hashed)}:${text.length}`;
+  return `prefix:${createHash("sha1").update(hashed).digest("hex")}:${text.length}`;
 }
 
 /** The system messages and the first other message of an OpenAI chat body: what later turns repeat. */
