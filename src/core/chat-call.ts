@@ -37,8 +37,11 @@ export type FailureOf<C extends ChatRunner<{ ok: false }>> = Extract<Awaited<Ret
  * (a request refused before that opens none), `reject` words such a refusal the face's way.
  */
 export interface CallFace<C extends ChatRunner<{ ok: false }>> {
-  /** `conversation`: the request's conversation key (conversation-key.ts), for prompt-cache affinity. */
-  open(conversation?: string): C;
+  /**
+   * `conversation` gives the request's conversation key (conversation-key.ts) for prompt-cache
+   * affinity; a face calls it only when affinity is on, so the key costs nothing otherwise.
+   */
+  open(conversation?: () => string | undefined): C;
   /** The client's own conversation id (`x-session-id`), when it sent one. */
   sessionId?: string;
   reject(error: ProxyError): FailureOf<C>;
@@ -139,5 +142,5 @@ export function runPassthroughCall<C extends ChatRunner<{ ok: false }>, D extend
 export async function runChat<C extends ChatRunner<{ ok: false }>>(target: ModelTarget, body: ChatRequest, face: CallFace<C>): Promise<ChatAnswer | FailureOf<C>> {
   const planned = planOrReject(face, () => target.adapter.planChat(body, target.model));
   if (!planned.ok) return planned.failure;
-  return runChatCall(face.open(chatConversationKey(body, face.sessionId)), planned.plan, face);
+  return runChatCall(face.open(() => chatConversationKey(body, face.sessionId)), planned.plan, face);
 }

@@ -56,7 +56,7 @@ export async function runMessagesCall<C extends ChatRunner<{ ok: false }>>(
   const { model } = target;
   const native = target.adapter.planNativeMessages?.(model, { body: passthroughBody(body, model), stream: body.stream === true, ...extras });
   if (native) {
-    const conversation = conversationKey(face.sessionId ?? body.metadata?.user_id, [body.tools, body.system, body.messages[0]]);
+    const conversation = () => conversationKey(face.sessionId ?? body.metadata?.user_id, [body.tools, body.system, body.messages[0]]);
     return runPassthroughCall(face.open(conversation), native, face);
   }
 

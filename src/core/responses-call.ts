@@ -127,10 +127,12 @@ function withoutId(item: unknown): unknown {
 
 async function nativeResponse<C extends ChatRunner<{ ok: false }>>(turn: Turn, face: CallFace<C>): Promise<ResponsesAnswer | FailureOf<C>> {
   const plan = turn.target.adapter.planNativeResponses!({ body: nativeBody(turn), stream: turn.request.stream === true });
-  const { request } = turn;
-  // A conversation chained by previous_response_id has the first response of the chain in common.
-  const firstInput = typeof request.input === "string" ? request.input : Array.isArray(request.input) ? request.input[0] : undefined;
-  const conversation = conversationKey(face.sessionId ?? (request as { prompt_cache_key?: unknown }).prompt_cache_key, [request.tools, request.instructions, turn.history[0] ?? firstInput]);
+  const conversation = () => {
+    const { request } = turn;
+    // A conversation chained by previous_response_id has the first response of the chain in common.
+    const firstInput = typeof request.input === "string" ? request.input : Array.isArray(request.input) ? request.input[0] : undefined;
+    return conversationKey(face.sessionId ?? (request as { prompt_cache_key?: unknown }).prompt_cache_key, [request.tools, request.instructions, turn.history[0] ?? firstInput]);
+  };
   const answer = await runPassthroughCall(face.open(conversation), plan, { ...face, onStreamEnd: (dialect) => void remember(turn, dialect.finalResponse()) });
   if (!answer.ok) return answer;
   // Parsed only to be kept: the client gets the host's bytes as they came.

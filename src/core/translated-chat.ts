@@ -30,7 +30,7 @@ export async function runTranslatedChat<C extends ChatRunner<{ ok: false }>>(
   const planned = planOrReject(face, () => target.adapter.planChat(canonicalForProvider(chat, runtime), model));
   if (!planned.ok) return planned.failure;
   // The dialect's final event carries the usage, so the usage chunk is always kept.
-  const answer = await runChatCall(face.open(chatConversationKey(chat, face.sessionId)), planned.plan, { ...face, keepUsageChunk: true });
+  const answer = await runChatCall(face.open(() => chatConversationKey(chat, face.sessionId)), planned.plan, { ...face, keepUsageChunk: true });
   if (!answer.ok) return answer;
   if (answer.kind === "json") return { ok: true, completion: JSON.parse(answer.text) as Record<string, unknown>, trace: answer.trace };
   return { ok: true, stream: answer.body, trace: answer.trace };

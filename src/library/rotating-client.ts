@@ -208,7 +208,7 @@ export function createRotatingClient(options: RotatingClientOptions): RotatingCl
 
   /** The core's dialect operations on key calls of this client: a refusal is thrown, never returned. */
   const face = (chosen: ModelTarget, signal: AbortSignal | undefined, step?: RouteStep): CallFace<KeyCall> => ({
-    open: (conversation) => open(chosen, signal, step, conversation),
+    open: (conversation) => open(chosen, signal, step, affinity === undefined ? undefined : conversation?.()),
     reject: (error) => {
       throw RotationError.rejected(error);
     },

@@ -24,6 +24,6 @@ export async function passThroughGemini(c: Context<AppEnv>, ctx: ProxyContext, t
   const plan = adapter.planNativeGemini!(method, model, { body: JSON.stringify(body), stream: method === "streamGenerateContent" });
   const face = callFace(c, ctx, target);
   const request = body as { systemInstruction?: unknown; tools?: unknown; contents?: unknown[] };
-  const conversation = method === "generateContent" || method === "streamGenerateContent" ? conversationKey(face.sessionId, [request.tools, request.systemInstruction, request.contents?.[0]]) : undefined;
+  const conversation = method === "generateContent" || method === "streamGenerateContent" ? () => conversationKey(face.sessionId, [request.tools, request.systemInstruction, request.contents?.[0]]) : undefined;
   return answerResponse(await runPassthroughCall(face.open(conversation), plan, face), googleErrorResponse);
 }

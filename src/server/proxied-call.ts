@@ -102,8 +102,10 @@ export function attemptHeaders(result: { trace: readonly AttemptTrace[] }): Reco
 /** The core's dialect operations, run on proxied calls of this request. */
 export function callFace(c: Context<AppEnv>, ctx: ProxyContext, target: ModelTarget): CallFace<ProxiedCall> {
   return {
-    open: (conversation) => beginCall(c, ctx, target.runtime, target.model, conversation),
-    sessionId: c.req.header("x-session-id") || undefined,
+    open: (conversation) => beginCall(c, ctx, target.runtime, target.model, ctx.affinity === undefined ? undefined : conversation?.()),
+    get sessionId() {
+      return c.req.header("x-session-id") || undefined;
+    },
     reject: (error) => ({ ok: false, error, trace: [] }),
     isRequestFault: (failure) => failure.error.status === 400,
     timeouts: attemptTimeouts(ctx),
