@@ -69,8 +69,9 @@ export function createRecoveryProbes(options: RecoveryProbeOptions): RecoveryPro
     try {
       const outcome = await listWith(runtime, key);
       backoff.probes += 1;
+      // Restored or not, the next probe (should the key be disabled again) is the next step from now.
+      backoff.nextAt = now() + stepMs(backoff.probes);
       if (outcome.ok) runtime.pool.restore(slot);
-      else backoff.nextAt = now() + stepMs(backoff.probes);
       options.onProbe({
         provider: runtime.settings.name,
         keyId: key.id,
@@ -81,8 +82,6 @@ export function createRecoveryProbes(options: RecoveryProbeOptions): RecoveryPro
         message: hideSecret(outcome.message, key),
         ...(outcome.ok ? {} : { nextAt: backoff.nextAt }),
       });
-      // Restored: the next probe, should the key be disabled again, is the next step from now.
-      if (outcome.ok) backoff.nextAt = now() + stepMs(backoff.probes);
     } finally {
       backoff.running = false;
     }

@@ -432,6 +432,17 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     else lane.cooling.push(slot);
   };
 
+  /**
+   * Cool (key, lane's model) until `until` and write it through; a key already cooling until then or
+   * later keeps its return (a shorter hint must not bring it back early). Whether it was cooled.
+   */
+  const coolSlot = (lane: Lane, slot: number, until: number, reason: string, pinned: boolean): boolean => {
+    if (lane.cooling.has(slot) && lane.coolUntil[slot]! >= until) return false;
+    applyCooldown(lane, slot, until, reason, pinned);
+    sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model: lane.model, until, strikes: lane.strikes[slot]!, reason, pinned });
+    return true;
+  };
+
   const applyDisable = (slot: number, until: number, reason: string): void => {
     disabledUntil[slot] = until;
     disabledReason.set(slot, reason);
@@ -503,24 +514,13 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     },
 
     coolDown(slot, model, until, reason, pinned = false) {
-      const lane = laneFor(model);
-      // A key already out for longer keeps its later return: a shorter hint must not bring it back early.
-      if (lane.coolUntil[slot]! > until && lane.cooling.has(slot)) return;
-      applyCooldown(lane, slot, until, reason, pinned);
-      sink?.saveKeyState({ provider, keyId: keys[slot]!.id, model, until, strikes: lane.strikes[slot]!, reason, pinned });
+      coolSlot(laneFor(model), slot, until, reason, pinned);
     },
 
     coolQuotaGroup(slot, model, until, reason, pinned = false) {
-      const siblings = quotaSiblings.get(slot);
-      if (siblings === undefined) return 0;
       const lane = laneFor(model);
       let cooled = 0;
-      for (const sibling of siblings) {
-        if (lane.coolUntil[sibling]! >= until || disabledUntil[sibling] !== 0) continue;
-        applyCooldown(lane, sibling, until, reason, pinned);
-        sink?.saveKeyState({ provider, keyId: keys[sibling]!.id, model, until, strikes: lane.strikes[sibling]!, reason, pinned });
-        cooled++;
-      }
+      for (const sibling of quotaSiblings.get(slot) ?? []) if (disabledUntil[sibling] === 0 && coolSlot(lane, sibling, until, reason, pinned)) cooled++;
       return cooled;
     },
 

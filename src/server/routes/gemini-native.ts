@@ -86,26 +86,18 @@ async function modelMethod(c: Context<AppEnv>, ctx: ProxyContext, prefix: string
   return serveRouted(c, ctx, resolved.routed, (target) => serveMethod(c, ctx, { target, requested }, read.value));
 }
 
+/** The schema of each method's body. */
+const METHOD_SCHEMAS = {
+  generateContent: generateRequestSchema,
+  streamGenerateContent: generateRequestSchema,
+  countTokens: countTokensRequestSchema,
+  embedContent: embedRequestSchema,
+  batchEmbedContents: batchEmbedRequestSchema,
+} as const satisfies Record<GeminiNativeMethod, z.ZodType>;
+
 async function readMethodBody(c: Context<AppEnv>, method: GeminiNativeMethod): Promise<{ ok: true; value: MethodBody } | { ok: false; response: Response }> {
-  switch (method) {
-    case "generateContent":
-    case "streamGenerateContent": {
-      const body = await readBody(c, generateRequestSchema);
-      return body.ok ? { ok: true, value: { method, body: body.value } } : body;
-    }
-    case "countTokens": {
-      const body = await readBody(c, countTokensRequestSchema);
-      return body.ok ? { ok: true, value: { method, body: body.value } } : body;
-    }
-    case "embedContent": {
-      const body = await readBody(c, embedRequestSchema);
-      return body.ok ? { ok: true, value: { method, body: body.value } } : body;
-    }
-    case "batchEmbedContents": {
-      const body = await readBody(c, batchEmbedRequestSchema);
-      return body.ok ? { ok: true, value: { method, body: body.value } } : body;
-    }
-  }
+  const body = await readBody(c, METHOD_SCHEMAS[method]);
+  return body.ok ? { ok: true, value: { method, body: body.value } as MethodBody } : body;
 }
 
 /** One target: passed through where its family is Google's own, translated otherwise. */
