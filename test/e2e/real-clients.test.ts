@@ -4,7 +4,8 @@
  * Claude Code (`claude -p`, /v1/messages) and Gemini CLI (`gemini -p`, the Gemini-native
  * /v1beta front), × an OpenAI-compatible custom provider (`mock/…`), `openai/…`, `gemini/…`,
  * `anthropic/…`, `azure/…` (Azure's v1 API on a key of its own endpoint), `vertex/…` (Gemini and
- * Claude on Vertex AI, an API key with a project) and `bedrock/…` (Converse, a Bedrock API key).
+ * Claude on Vertex AI, an API key with a project), `bedrock/…` (Converse, a Bedrock API key) and a
+ * model route `smart` whose first target is down, so every turn falls through to the second.
  *
  * One full tool turn each: the mock upstream (test/support/mock-tool-turn.ts) answers the first
  * generate request with one call of the client's own shell tool running `echo proxy-tool-ok`; the
@@ -57,9 +58,11 @@ const CLIENT_TIMEOUT_MS = Number(process.env.LKP_REAL_CLIENTS_TIMEOUT_MS ?? 60_0
 // ---------------------------------------------------------------------------------------------
 
 interface Upstream {
-  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure" | "vertex-gemini" | "vertex-claude" | "bedrock";
+  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure" | "vertex-gemini" | "vertex-claude" | "bedrock" | "route";
   /** The model as clients name it through the proxy. */
   model: string;
+  /** The model the mock must be asked for, when it is not `model` without its provider (a route's serving target). */
+  servedAs?: string;
   env(mock: ToolTurnMock): Record<string, string>;
 }
 
@@ -78,6 +81,19 @@ const UPSTREAMS: readonly Upstream[] = [
     env: (mock: ToolTurnMock) => ({ VERTEX_API_KEY: "AQ.vertex-upstream-key-0001", VERTEX_PROJECT: "tool-turn-project", VERTEX_LOCATION: "us-east5", VERTEX_API_BASE: mock.vertexBase }),
   })),
   // Bedrock's Converse API with a Bedrock API key: every dialect translated to Converse, streams as binary event-stream frames.
+  // A model route whose first target is down (nothing listens on its port): every client's request falls through to the second.
+  {
+    name: "route",
+    model: "smart",
+    servedAs: "tool-turn-model",
+    env: (mock) => ({
+      GEMINI_API_KEY: "gemini-upstream-key-0001",
+      GEMINI_API_BASE: "http://127.0.0.1:9/v1beta",
+      MOCK_API_KEY: "mock-upstream-key-0001",
+      MOCK_API_BASE: mock.openaiBase,
+      ROUTE_SMART: "smart => gemini/gemini-2.5-flash, mock/tool-turn-model",
+    }),
+  },
   { name: "bedrock", model: "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", env: (mock) => ({ BEDROCK_API_KEY: "ABSK-bedrock-upstream-key-0001", BEDROCK_REGION: "us-east-1", BEDROCK_API_BASE: mock.bedrockBase }) },
 ];
 
@@ -378,7 +394,7 @@ async function turnThrough(client: Client, upstream: Upstream | undefined, mock:
   mkdirSync(join(home, "tmp"), { recursive: true });
 
   const model = upstream?.model ?? client.controlModel;
-  const upstreamModel = model.slice(model.indexOf("/") + 1);
+  const upstreamModel = upstream?.servedAs ?? model.slice(model.indexOf("/") + 1);
   const outcome = await runClient(client.prepare(target, model, home, work, trap), work);
   const story = `${report(client, upstream, outcome, mock)}\n--- calls beyond loopback (refused)\n${trap.attempts.join("\n") || "(none)"}`;
   if (process.env.LKP_REAL_CLIENTS_VERBOSE === "1") console.log(story);
