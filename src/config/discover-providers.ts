@@ -29,6 +29,7 @@
 import { catalogEntry, fillBaseUrl, identityOptionsOf, PROVIDER_CATALOG, speaksOpenAI, type WireFamily } from "../providers/catalog.ts";
 import { isJsonKey, readHeldKey } from "./key-files.ts";
 import { ConfigError } from "./paths.ts";
+import type { RateLimitRule } from "../engine/declared-limits.ts";
 
 export interface ProviderSettings {
   /** Lower-case provider name, the first segment of `provider/model`. */
@@ -47,6 +48,8 @@ export interface ProviderSettings {
   maxConcurrentPerKey?: number;
   /** How `/v1/responses` reaches this provider: its own `/responses`, or translated to chat. */
   responsesApi: ResponsesApiMode;
+  /** `RATE_LIMIT_<P>…`: limits counted before sending (config/rate-limits.ts); absent: none. */
+  rateLimits?: RateLimitRule[];
 }
 
 export type ResponsesApiMode = "native" | "translate";

@@ -14,6 +14,7 @@ import type { CliArgs } from "./cli-args.ts";
 import { discoverProviders, showValue, type ProviderSettings } from "./discover-providers.ts";
 import { readEnvFile } from "./env-file.ts";
 import { readRoutes, type RouteSettings } from "./routes.ts";
+import { readRateLimits } from "./rate-limits.ts";
 import { ConfigError, envFileTarget, resolveDir, resolveEnvFile } from "./paths.ts";
 
 export { ConfigError } from "./paths.ts";
@@ -238,14 +239,19 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     );
   }
 
+  const declared = readRateLimits(vars, discovery.providers);
+  const providers = discovery.providers.map((provider) => {
+    const rateLimits = declared.rules.get(provider.name);
+    return rateLimits === undefined ? provider : { ...provider, rateLimits };
+  });
   const home = env.HOME ?? env.USERPROFILE ?? homedir();
   const globalTimeoutS = values.GLOBAL_TIMEOUT ?? 30;
   return {
     host: cli.host ?? values.HOST ?? "127.0.0.1",
     port: cli.port ?? values.PORT ?? 8000,
     proxyApiKey: values.PROXY_API_KEY,
-    providers: discovery.providers,
-    routes: readRoutes(vars, discovery.providers, location.baseDir),
+    providers,
+    routes: readRoutes(vars, providers, location.baseDir),
     envFilePath,
     // A folder typed on the command line is relative to where the user typed it; one written
     // in configuration is relative to the .env's folder, so a double-clicked binary finds it.
@@ -272,7 +278,7 @@ export async function loadSettings(options: LoadSettingsOptions): Promise<Settin
     responsesStoreMaxBytes: Math.round((values.RESPONSES_STORE_MAX_MB ?? 512) * 1024 * 1024),
     recoveryProbeScheduleMs: values.RECOVERY_PROBES ?? [...DEFAULT_PROBE_SCHEDULE_MS],
     promptCacheAffinityTtlMs: toMs(values.PROMPT_CACHE_AFFINITY_TTL ?? 300),
-    warnings: discovery.warnings,
+    warnings: [...discovery.warnings, ...declared.warnings],
   };
 }
 

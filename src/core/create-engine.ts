@@ -15,6 +15,8 @@ import { providerCredentials } from "./provider-credentials.ts";
 import { lastDailyReset, scheduleDailyReset } from "../engine/daily-reset.ts";
 import { createIncidentTracker, type IncidentTracker } from "../engine/incidents.ts";
 import { createKeyPool } from "../engine/key-pool.ts";
+import { nextDailyReset } from "../engine/daily-reset.ts";
+import { limitsLookup } from "../config/rate-limits.ts";
 import { createRotator, type Rotator } from "../engine/rotate.ts";
 import { adapterFor } from "../providers/adapter-for-family.ts";
 import type { Awaitable, KeyStateRecord, Store } from "../store/types.ts";
@@ -22,7 +24,7 @@ import { whenReady } from "../store/when-ready.ts";
 import type { ProviderRuntime } from "./provider-runtime.ts";
 
 /** What the engine keeps: usage rows, key state, and when the last daily reset ran. */
-export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState" | "shareIncident" | "acquireSlot" | "claim">;
+export type EngineState = Pick<Store, "addUsage" | "saveKeyState" | "clearKeyState" | "clearAllKeyState" | "loadKeyState" | "getMeta" | "setMeta" | "watchKeyState" | "shareIncident" | "acquireSlot" | "claim" | "chargeLimits" | "adjustLimitTokens">;
 
 export interface EngineOptions {
   providers: readonly ProviderSettings[];
@@ -70,6 +72,10 @@ export function createEngine(options: EngineOptions): Engine {
       keys: providerCredentials(provider),
       maxConcurrentPerKey: provider.maxConcurrentPerKey,
       sink: state,
+      limits: limitsLookup(provider.name, provider.rateLimits),
+      nextReset: (now) => nextDailyReset(now, resetMinuteUtc),
+      // A shared store counts declared limits for the cluster, not per instance.
+      sharedLimits: state.chargeLimits && state.adjustLimitTokens ? { charge: (windows, now) => state.chargeLimits!(windows, now), adjustTokens: (windows, second, tokens) => state.adjustLimitTokens!(windows, second, tokens) } : undefined,
     });
     providers.set(provider.name, { settings: provider, pool, adapter: adapterFor(provider.family) });
   }

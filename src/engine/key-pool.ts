@@ -19,6 +19,7 @@
 
 import { circuitBackoffMs, failuresToOpenCircuit } from "./cooldown-policy.ts";
 import { createIndexedHeap, type IndexedHeap } from "./indexed-heap.ts";
+import { createLimitLedger, type LimitCharge, type LimitsFor, type LimitUse, type SharedLimitWindow } from "./declared-limits.ts";
 import type { KeyStateChange, KeyStateRecord, Store } from "../store/types.ts";
 import type { KeyStanding } from "./types.ts";
 import type { Credential } from "../credential.ts";
@@ -35,7 +36,21 @@ export interface KeyPoolOptions {
   /** Hard cap of in-flight requests per (key, model). */
   maxConcurrentPerKey?: number;
   sink?: KeyStateSink;
+  /** Declared limits (`RATE_LIMIT_<P>…`) of each model: a key at one is passed over until it frees. */
+  limits?: LimitsFor;
+  /** The first daily reset after `now`, where a day's limits end (required with `limits`). */
+  nextReset?: (now: number) => number;
+  /** Cluster mode: the declared limits are counted across every process sharing the keys. */
+  sharedLimits?: SharedLimits;
   now?: () => number;
+}
+
+/** A count of declared limits shared by several processes (Redis in cluster mode). */
+export interface SharedLimits {
+  /** Count the request in every window, or none: 0 when it fits, else the time the first of them that refused frees. */
+  charge(windows: readonly SharedLimitWindow[], now: number): Promise<number>;
+  /** Correct the token windows by `tokens` (the answer's count minus what was reserved); fire-and-forget. */
+  adjustTokens(windows: readonly SharedLimitWindow[], second: number, tokens: number): void;
 }
 
 export interface Lease {
@@ -51,6 +66,8 @@ export interface Lease {
    * outcome decides whether the circuit closes.
    */
   readonly trial: boolean;
+  /** What the request was charged against the model's declared limits, when it has any. */
+  readonly limitCharge?: LimitCharge;
   /** Give the key back; safe to call more than once. */
   release(): void;
 }
@@ -58,8 +75,11 @@ export interface Lease {
 export type Acquisition =
   /** `fallback`: no ready key was left, so this is a key whose circuit is open (see `AcquireOptions.fallback`). */
   | { kind: "lease"; lease: Lease; fallback: boolean }
-  /** Every untried key is cooling or disabled beyond the deadline; `retryAt` is the earliest return. */
-  | { kind: "cooling"; retryAt: number }
+  /**
+   * Every untried key is cooling or disabled beyond the deadline; `retryAt` is the earliest return.
+   * `limit`: what holds back the first to return is a declared limit, in words.
+   */
+  | { kind: "cooling"; retryAt: number; limit?: string }
   /** Every key that could serve was already tried by this request. */
   | { kind: "exhausted" }
   /** Usable keys exist but all are at their concurrency cap until the deadline. */
@@ -125,6 +145,13 @@ export interface KeyPool {
    * were cooled.
    */
   coolQuotaGroup(slot: number, model: string, until: number, reason: string, pinned?: boolean): number;
+  /**
+   * The answer of a lease is over: what it was charged against declared limits is settled with the
+   * tokens it used (undefined: none counted, as for a failure).
+   */
+  settleLimit(lease: Lease, tokens: number | undefined): void;
+  /** What each key (by slot) and the provider as a whole have used of their declared limits now; empty without limits. */
+  limitUse(): { keys: Map<number, LimitUse[]>; provider: LimitUse[] };
   /** Count one more strike for (key, model) and return the new count. */
   addStrike(slot: number, model: string): number;
   /**
@@ -188,6 +215,8 @@ interface Lane {
   readonly open: IndexedHeap;
   /** Slots whose trial lease is out and has not reported an outcome yet. */
   readonly trials: Set<number>;
+  /** Cooling slots held back by a declared limit rather than by the provider. */
+  readonly limited: Set<number>;
   busy: number;
   struckKeys: number;
   readonly waiters: Set<() => void>;
@@ -205,6 +234,15 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
   const disabled = createIndexedHeap(count, (a, b) => disabledUntil[a]! < disabledUntil[b]!);
   const lanes = new Map<string, Lane>();
   const quotaSiblings = siblingsByQuotaGroup(keys);
+  const ledger = options.limits === undefined ? undefined : createLimitLedger({
+    provider,
+    limitsFor: options.limits,
+    keyIdOf: (slot) => keys[slot]!.id,
+    nextReset: options.nextReset ?? (() => Number.POSITIVE_INFINITY),
+  });
+  const sharedLimits = options.sharedLimits;
+  /** Charges already settled: a lease's end may be reported on more than one path. */
+  const settledCharges = new WeakSet<LimitCharge>();
   let useSequence = 0;
 
   const createLane = (model: string): Lane => {
@@ -237,6 +275,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       openReasons: new Map(),
       open,
       trials: new Set(),
+      limited: new Set(),
       busy: 0,
       struckKeys: 0,
       waiters: new Set(),
@@ -298,6 +337,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     lane.coolUntil[slot] = 0;
     lane.reasons.delete(slot);
     lane.pinned.delete(slot);
+    lane.limited.delete(slot);
     makeReady(lane, slot);
   };
 
@@ -359,7 +399,27 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     return earliest;
   };
 
-  const take = (lane: Lane, slot: number): Lease => {
+  /** When the model's declared limits hold `slot` back, cool it for the lane until it frees (not written through: the counts are the state). */
+  const heldByLimit = (lane: Lane, slot: number, now: number): boolean => {
+    const hold = ledger!.keyHold(slot, lane.model, now);
+    if (hold === undefined) return false;
+    holdBack(lane, slot, hold.until, `at its declared limit: ${hold.limit}`);
+    return true;
+  };
+
+  const holdBack = (lane: Lane, slot: number, until: number, reason: string): void => {
+    applyCooldown(lane, slot, until, reason, false);
+    lane.limited.add(slot);
+  };
+
+  /** The declared limit that holds back the first untried key to return, when that is what does. */
+  const limitOfFirstReturn = (lane: Lane, exclude: ReadonlySet<number>, retryAt: number): string | undefined => {
+    const first = bestUntried(lane.cooling, exclude);
+    if (first < 0 || !lane.limited.has(first) || lane.coolUntil[first]! > retryAt) return undefined;
+    return lane.reasons.get(first)?.replace(/^at its declared limit: /, "");
+  };
+
+  const take = (lane: Lane, slot: number, now: number): Lease => {
     // A key with a failure run that reached the open threshold is half-open (or open, when taken
     // as a fallback): this lease is its trial, and no other request gets it from the ready heap
     // until the trial reports back.
@@ -378,8 +438,10 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     lastUsed[slot] = ++useSequence;
     reorderEverywhere(slot);
     const key = keys[slot]!;
+    const limitCharge = ledger !== undefined && ledger.limits(lane.model) !== undefined ? ledger.charge(slot, lane.model, now) : undefined;
     let held = true;
     return {
+      limitCharge,
       slot,
       secret: key.secret,
       keyId: key.id,
@@ -425,6 +487,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
   const applyCooldown = (lane: Lane, slot: number, until: number, reason: string, pinned: boolean): void => {
     lane.coolUntil[slot] = until;
     lane.reasons.set(slot, reason);
+    lane.limited.delete(slot);
     if (pinned) lane.pinned.add(slot);
     else lane.pinned.delete(slot);
     lane.ready.remove(slot);
@@ -485,32 +548,85 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
 
     async acquire(model, { exclude, deadline, signal, fallback = false, preferKeyId }) {
       const lane = laneFor(model);
+      const declared = ledger !== undefined && ledger.limits(model) !== undefined;
       for (;;) {
         if (signal?.aborted) return { kind: "aborted" };
         const now = clock();
         restoreExpired(lane, now);
+        let chosen = -1;
+        let viaFallback = false;
+        if (declared) {
+          // A provider-wide limit holds every key back alike: wait for it, or say when it frees.
+          const gate = ledger!.providerHold(model, now);
+          if (gate !== undefined) {
+            if (gate.until > deadline) return { kind: "cooling", retryAt: gate.until, limit: gate.limit };
+            await wait(lane, gate.until, signal);
+            continue;
+          }
+        }
         const preferred = preferKeyId === undefined ? undefined : slotById.get(preferKeyId);
-        if (preferred !== undefined && lane.ready.has(preferred) && !exclude.has(preferred) && (cap === undefined || lane.inFlight[preferred]! < cap)) {
-          return { kind: "lease", lease: take(lane, preferred), fallback: false };
+        if (preferred !== undefined && lane.ready.has(preferred) && !exclude.has(preferred) && (cap === undefined || lane.inFlight[preferred]! < cap) && !(declared && heldByLimit(lane, preferred, now))) {
+          chosen = preferred;
         }
-        const best = bestUntried(lane.ready, exclude);
-        if (best >= 0) {
-          if (cap === undefined || lane.inFlight[best]! < cap) return { kind: "lease", lease: take(lane, best), fallback: false };
-          if (now >= deadline) return { kind: "at_capacity" };
-          await wait(lane, deadline, signal);
+        if (chosen < 0) {
+          let best = bestUntried(lane.ready, exclude);
+          // Each key found at its limit leaves the ready heap until it frees, so this loop runs once per key per limit period.
+          while (declared && best >= 0 && heldByLimit(lane, best, now)) best = bestUntried(lane.ready, exclude);
+          if (best >= 0) {
+            if (cap !== undefined && lane.inFlight[best]! >= cap) {
+              if (now >= deadline) return { kind: "at_capacity" };
+              await wait(lane, deadline, signal);
+              continue;
+            }
+            chosen = best;
+          }
+        }
+        if (chosen < 0 && fallback && lane.open.size > 0) {
+          // An open circuit may serve as a last resort; a key cooling, disabled, at its cap or at a declared limit may not.
+          const usable = (slot: number): boolean =>
+            disabledUntil[slot] === 0 && !lane.cooling.has(slot) && (cap === undefined || lane.inFlight[slot]! < cap) && !(declared && ledger!.keyHold(slot, model, now) !== undefined);
+          chosen = bestUntried(lane.open, exclude, usable);
+          viaFallback = chosen >= 0;
+        }
+        if (chosen >= 0) {
+          const lease = take(lane, chosen, now);
+          if (sharedLimits === undefined || lease.limitCharge === undefined) return { kind: "lease", lease, fallback: viaFallback };
+          // The other processes count too: the request goes only if the shared count has room.
+          const freesAt = await sharedLimits.charge(lease.limitCharge.shared, now);
+          if (freesAt <= clock()) return { kind: "lease", lease, fallback: viaFallback };
+          ledger!.refund(lease.limitCharge);
+          lease.release();
+          holdBack(lane, chosen, freesAt, "at its declared limit, counted across the cluster");
           continue;
-        }
-        if (fallback && lane.open.size > 0) {
-          // An open circuit may serve as a last resort; a key cooling, disabled or at its cap may not.
-          const usable = (slot: number): boolean => disabledUntil[slot] === 0 && !lane.cooling.has(slot) && (cap === undefined || lane.inFlight[slot]! < cap);
-          const failing = bestUntried(lane.open, exclude, usable);
-          if (failing >= 0) return { kind: "lease", lease: take(lane, failing), fallback: true };
         }
         const earliest = earliestReturn(lane, exclude);
         if (earliest === Number.POSITIVE_INFINITY) return { kind: "exhausted" };
-        if (earliest > deadline) return { kind: "cooling", retryAt: earliest };
+        if (earliest > deadline) {
+          const limit = declared ? limitOfFirstReturn(lane, exclude, earliest) : undefined;
+          return limit === undefined ? { kind: "cooling", retryAt: earliest } : { kind: "cooling", retryAt: earliest, limit };
+        }
         await wait(lane, earliest, signal);
       }
+    },
+
+    limitUse() {
+      const used = { keys: new Map<number, LimitUse[]>(), provider: [] as LimitUse[] };
+      if (ledger === undefined) return used;
+      const now = clock();
+      for (let slot = 0; slot < count; slot++) {
+        const own = ledger.use(slot, now);
+        if (own.length > 0) used.keys.set(slot, own);
+      }
+      used.provider = ledger.use(undefined, now);
+      return used;
+    },
+
+    settleLimit(lease, tokens) {
+      const charge = lease.limitCharge;
+      if (charge === undefined || ledger === undefined || settledCharges.has(charge)) return;
+      settledCharges.add(charge);
+      const change = ledger.settleTokens(charge, tokens, clock());
+      if (change !== 0 && sharedLimits !== undefined) sharedLimits.adjustTokens(charge.shared, charge.second, change);
     },
 
     coolDown(slot, model, until, reason, pinned = false) {

@@ -26,7 +26,8 @@ export type RotationFailure =
   | { kind: "deadline"; provider: string; last?: Failure }
   /** Usable keys exist, but every one stayed at its concurrency cap until the deadline. */
   | { kind: "at_capacity"; provider: string; model: string }
-  | { kind: "all_keys_cooling"; provider: string; model: string; poolSize: number; retryAfterMs: number; attempts: number; last?: Failure }
+  /** `limit`: the first key to return is held back by a declared limit (`10 requests per minute per key (RATE_LIMIT_GEMINI)`), not by the provider. */
+  | { kind: "all_keys_cooling"; provider: string; model: string; poolSize: number; retryAfterMs: number; attempts: number; last?: Failure; limit?: string }
   | { kind: "all_keys_disabled"; provider: string; poolSize: number; reasons: string[]; retryAfterMs: number; attempts: number; last?: Failure }
   | { kind: "all_keys_rate_limited"; provider: string; model: string; attempts: number; last: Failure; retryAfterMs?: number }
   | { kind: "all_keys_failed"; provider: string; model: string; attempts: number; last: Failure }
@@ -197,6 +198,7 @@ export function createRotator(options: RotatorOptions): Rotator {
   const settle = (pool: KeyPool, lease: Lease, settlement: Settlement): string | undefined => {
     if (settlement.kind === "cancelled") {
       // The client left before any answer: nothing was served and nothing is the key's fault.
+      pool.settleLimit(lease, undefined);
       lease.release();
       return undefined;
     }
@@ -207,6 +209,11 @@ export function createRotator(options: RotatorOptions): Rotator {
       if (ok) {
         pool.noteSuccess(lease.slot, lease.model);
         options.incidents.noteSuccess(pool.provider);
+      }
+      if (lease.limitCharge !== undefined) {
+        // A success without a usage report keeps what it reserved; a failure used no tokens.
+        const used = settlement.kind === "success" ? (settlement.usage ? settlement.usage.promptTokens + settlement.usage.completionTokens : lease.limitCharge.reservedTokens) : undefined;
+        pool.settleLimit(lease, used);
       }
       recordAttemptUsage(options.usage, {
         provider: pool.provider,
@@ -271,7 +278,7 @@ export function createRotator(options: RotatorOptions): Rotator {
         case "at_capacity":
           return fail({ kind: "at_capacity", provider, model });
         case "cooling":
-          return fail(coolingFailure(pool, model, acquisition.retryAt - clock(), lastFailure, trace.length));
+          return fail(coolingFailure(pool, model, acquisition.retryAt - clock(), lastFailure, trace.length, acquisition.limit));
         case "exhausted":
           return fail(exhaustedFailure(pool, model, lastFailure, trace.length, clock()));
       }
@@ -366,7 +373,10 @@ export function createRotator(options: RotatorOptions): Rotator {
           if (signal?.aborted) return fail(CLIENT_CLOSED);
         }
       } finally {
-        if (!handedOver) lease.release();
+        if (!handedOver) {
+          pool.settleLimit(lease, undefined);
+          lease.release();
+        }
       }
     }
   };
@@ -435,9 +445,10 @@ export function redactFailure(failure: Failure, lease: Lease): Failure {
   return message === failure.message ? failure : { ...failure, message };
 }
 
-function coolingFailure(pool: KeyPool, model: string, waitMs: number, last: Failure | undefined, attempts: number): RotationFailure {
+function coolingFailure(pool: KeyPool, model: string, waitMs: number, last: Failure | undefined, attempts: number, limit: string | undefined): RotationFailure {
   if (pool.allDisabled()) return allDisabledFailure(pool, waitMs, last, attempts);
-  return { kind: "all_keys_cooling", provider: pool.provider, model, poolSize: pool.size, retryAfterMs: waitMs, attempts, last };
+  const failure: RotationFailure = { kind: "all_keys_cooling", provider: pool.provider, model, poolSize: pool.size, retryAfterMs: waitMs, attempts, last };
+  return limit === undefined ? failure : { ...failure, limit };
 }
 
 /** Every key disabled: the same answer whether this request disabled the last one or found them so. */

@@ -46,6 +46,16 @@ export function rotationFailureError(failure: RotationFailure): ProxyError {
         retryAfterSeconds: 1,
       };
     case "all_keys_cooling":
+      if (failure.limit !== undefined) {
+        return {
+          status: 429,
+          type: "rate_limit_error",
+          code: "declared_limit_reached",
+          param: null,
+          message: `Every ${failure.provider} key that could serve ${failure.model} is at a declared limit or cooling; the first frees in ${seconds(failure.retryAfterMs)} s (${failure.limit}).${triedFirst(failure.last, failure.attempts)}`,
+          retryAfterSeconds: seconds(failure.retryAfterMs),
+        };
+      }
       return {
         status: 429,
         type: "rate_limit_error",

@@ -9,6 +9,8 @@ import { readHeldKey } from "../config/key-files.ts";
 import { z } from "zod";
 import { defaultResponsesMode, discoverProviders, distinctKeys, type ProviderKey, type ProviderSettings } from "../config/discover-providers.ts";
 import { ConfigError } from "../config/paths.ts";
+import { readRateLimits } from "../config/rate-limits.ts";
+import type { RateLimitRule } from "../engine/declared-limits.ts";
 import { catalogEntry, fillBaseUrl, identityOptionsOf, speaksOpenAI } from "../providers/catalog.ts";
 
 /** A key with its own endpoint or settings; no `key` at all is a keyless server. */
@@ -18,6 +20,21 @@ const keyWithEndpoint = z.object({
   /** The family's settings for this key (`region`, `project`, `location`, `api_version`). */
   options: z.record(z.string(), z.string()).optional(),
 });
+
+/** A declared limit (as `RATE_LIMIT_<P>…`): counted before sending, a key at it is passed over until it frees. */
+const rateLimitSchema = z
+  .object({
+    /** A `*` glob of model ids; absent: every model (each counted on its own). */
+    model: z.string().min(1).optional(),
+    /** "key" (default): each key has the limit; "provider": all the provider's keys together. */
+    per: z.enum(["key", "provider"]).default("key"),
+    requestsPerMinute: z.int().positive().optional(),
+    tokensPerMinute: z.int().positive().optional(),
+    requestsPerDay: z.int().positive().optional(),
+    tokensPerDay: z.int().positive().optional(),
+  })
+  .strict()
+  .refine((rule) => rule.requestsPerMinute ?? rule.tokensPerMinute ?? rule.requestsPerDay ?? rule.tokensPerDay, "declares no limit (requestsPerMinute, tokensPerMinute, requestsPerDay or tokensPerDay)");
 
 const providerSchema = z.object({
   keys: z.array(z.union([z.string().trim().min(1), keyWithEndpoint])).min(1, "needs at least one key"),
@@ -30,6 +47,7 @@ const providerSchema = z.object({
   whitelistModels: z.array(z.string()).optional(),
   /** "native": the host serves `/responses` itself (default for openai); "translate": through chat completions. */
   responsesApi: z.enum(["native", "translate"]).optional(),
+  rateLimits: z.array(rateLimitSchema).optional(),
 });
 
 export type ProviderOptions = z.input<typeof providerSchema>;
@@ -96,13 +114,21 @@ export function providerSettings(name: string, options: z.output<typeof provider
     whitelistModels: options.whitelistModels ?? [],
     maxConcurrentPerKey: options.maxConcurrentPerKey,
     responsesApi: options.responsesApi ?? defaultResponsesMode(name),
+    ...(options.rateLimits ? { rateLimits: options.rateLimits.map((rule, index) => rateLimitRule(rule, `providers.${name}.rateLimits[${index}]`)) } : {}),
   };
+}
+
+function rateLimitRule({ model, per, ...limits }: z.output<typeof rateLimitSchema>, source: string): RateLimitRule {
+  return { ...(model === undefined || model === "*" ? {} : { model }), scope: per, limits, source };
 }
 
 /** The providers the proxy would find in this environment (`<P>_API_KEY_<N>`, `<P>_API_BASE`, …). */
 export function providersFromEnv(env: Readonly<Record<string, string | undefined>>): Record<string, ProviderOptions> {
   const found: Record<string, ProviderOptions> = {};
-  for (const provider of discoverProviders(env).providers) {
+  const providers = discoverProviders(env).providers;
+  const declared = readRateLimits(env, providers).rules;
+  for (const provider of providers) {
+    const rateLimits = declared.get(provider.name);
     found[provider.name] = {
       keys: provider.keys.map(keyOption),
       ...(provider.custom ? { baseUrl: provider.baseUrl } : {}),
@@ -110,6 +136,7 @@ export function providersFromEnv(env: Readonly<Record<string, string | undefined
       ...(provider.ignoreModels.length > 0 ? { ignoreModels: provider.ignoreModels } : {}),
       ...(provider.whitelistModels.length > 0 ? { whitelistModels: provider.whitelistModels } : {}),
       ...(provider.responsesApi !== defaultResponsesMode(provider.name) ? { responsesApi: provider.responsesApi } : {}),
+      ...(rateLimits ? { rateLimits: rateLimits.map(({ model, scope, limits }) => ({ ...(model === undefined ? {} : { model }), per: scope, ...limits })) } : {}),
     };
   }
   return found;

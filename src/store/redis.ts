@@ -15,6 +15,10 @@
  *   (provider, key id, model) of holders by expiry, taken by an atomic script, renewed while held
  *   and removed on release; a holder that dies is gone within SLOT_TTL_MS.
  *
+ * - Declared limits (`RATE_LIMIT_<P>…`): a hash per minute window (a field per second, the count
+ *   of that second) and a counter per day window (ending at the daily reset), checked and charged
+ *   together by one atomic script, so two instances cannot both take the last request of a minute.
+ *
  * Redis down never fails a request: writes are fire-and-forget, usage deltas wait in a bounded
  * buffer (beyond it they are dropped and counted), key-state writes made while apart wait too (the
  * last one per key and model), and one warning is given per outage, not per write. Every
@@ -26,6 +30,7 @@
 import { addCounters, matchesUsageQuery, USAGE_COUNTERS, type UsageCounter } from "./usage-rows.ts";
 import { connectRedis, redactRedisUrl, type RedisConnection } from "./redis-connection.ts";
 import type { KeyStateChange, KeyStateRecord, Store, StoreHealth, UsageDelta, UsageRow } from "./types.ts";
+import type { SharedLimitWindow } from "../engine/declared-limits.ts";
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://`, with user and password when Redis needs them. */
@@ -73,6 +78,66 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 /**
+ * KEYS: the windows of one request. ARGV[1]: now (ms); then per window: kind (`m` a minute hash of
+ * per-second counts, `d` a day counter), limit, cost, the day's end (ms). Nothing is charged unless
+ * every window has room (an empty window always has); else the latest time one that refused frees.
+ */
+const CHARGE_LIMITS = `
+local now = tonumber(ARGV[1])
+local second = math.floor(now / 1000)
+local frees = 0
+for i = 1, #KEYS do
+  local at = 2 + (i - 1) * 4
+  local kind, limit, cost = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+  if kind == 'm' then
+    local flat = redis.call('HGETALL', KEYS[i])
+    local seconds, counts, total = {}, {}, 0
+    for j = 1, #flat, 2 do
+      local s, c = tonumber(flat[j]), tonumber(flat[j + 1])
+      if s <= second - 60 then redis.call('HDEL', KEYS[i], flat[j])
+      else total = total + c; seconds[#seconds + 1] = s; counts[s] = c end
+    end
+    if total > 0 and total + cost > limit then
+      table.sort(seconds)
+      local left, at_free = total, (second + 60) * 1000
+      for _, s in ipairs(seconds) do
+        left = left - counts[s]
+        if left <= 0 or left + cost <= limit then at_free = (s + 60) * 1000; break end
+      end
+      if at_free > frees then frees = at_free end
+    end
+  else
+    local total = tonumber(redis.call('GET', KEYS[i]) or '0')
+    local ends = tonumber(ARGV[at + 3])
+    if total > 0 and total + cost > limit and ends > frees then frees = ends end
+  end
+end
+if frees > 0 then return frees end
+for i = 1, #KEYS do
+  local at = 2 + (i - 1) * 4
+  local cost = tonumber(ARGV[at + 2])
+  if ARGV[at] == 'm' then
+    if cost > 0 then redis.call('HINCRBY', KEYS[i], second, cost) end
+    redis.call('PEXPIRE', KEYS[i], 61000)
+  elseif cost > 0 then
+    redis.call('INCRBY', KEYS[i], cost)
+    redis.call('PEXPIREAT', KEYS[i], ARGV[at + 3])
+  end
+end
+return 0`;
+
+/** KEYS[1]: one window. ARGV: kind, the second (minute windows), the change, its life (ms) or end (epoch ms); the window never outlives it. */
+const ADJUST_LIMIT = `
+if ARGV[1] == 'm' then
+  redis.call('HINCRBY', KEYS[1], ARGV[2], ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+else
+  redis.call('INCRBY', KEYS[1], ARGV[3])
+  redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+end
+return 1`;
+
+/**
  * ARGV: the count n of the day-list arguments, the days key and the days, then (hash, field,
  * increment) triples. Runs atomically: every increment of a flush lands, or none does.
  */
@@ -118,6 +183,8 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
   const unsent = new Map<string, KeyStateRecord | null>();
   let reconcileTimer: ReturnType<typeof setInterval> | undefined;
   let slotCount = 0;
+  /** A day window's key names its end, so a new day starts a new count. */
+  const limitKey = (window: SharedLimitWindow): string => `${prefix}limit:${window.name}${window.kind === "day" ? `${SEPARATOR}${window.endsAt}` : ""}`;
 
   let reachable = true;
   let dropped = 0;
@@ -348,6 +415,31 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
       } catch (error) {
         outage(error);
         return true;
+      }
+    },
+
+    async chargeLimits(windows, now) {
+      if (windows.length === 0) return 0;
+      const args: string[] = [String(now)];
+      for (const window of windows) args.push(window.kind === "minute" ? "m" : "d", String(window.limit), String(Math.round(window.cost)), String(window.endsAt));
+      try {
+        const frees = await send("EVAL", [CHARGE_LIMITS, String(windows.length), ...windows.map(limitKey), ...args]);
+        healthy();
+        return Number(frees);
+      } catch (error) {
+        // Redis away: this instance's own count still holds.
+        outage(error);
+        return 0;
+      }
+    },
+
+    adjustLimitTokens(windows, second, tokens) {
+      const change = String(Math.round(tokens));
+      if (change === "0") return;
+      for (const window of windows) {
+        if (!window.tokens) continue;
+        const args = window.kind === "minute" ? ["m", String(second), change, "61000"] : ["d", "", change, String(window.endsAt)];
+        send("EVAL", [ADJUST_LIMIT, "1", limitKey(window), ...args]).then(healthy, outage);
       }
     },
 

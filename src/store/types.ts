@@ -7,6 +7,8 @@
  * leaks usage figures but no credentials.
  */
 
+import type { SharedLimitWindow } from "../engine/declared-limits.ts";
+
 /** Counters to add to one (day, provider, key id, model) bucket. */
 export interface UsageDelta {
   /** YYYY-MM-DD of the usage day. */
@@ -98,6 +100,14 @@ export interface Store {
    * grants it (the per-instance cap still holds).
    */
   acquireSlot?(scope: { provider: string; keyId: string; model: string }, cap: number): Promise<{ release(): void } | false>;
+  /**
+   * Present on a shared store: count one request in every window of its declared limits, all or
+   * none, across the processes sharing it: 0 when it fits, else when the window that refused frees.
+   * A store that cannot be reached says 0 (each process's own count still holds).
+   */
+  chargeLimits?(windows: readonly SharedLimitWindow[], now: number): Promise<number>;
+  /** Present on a shared store: move the token windows of a charge made at `second` by `tokens`; fire-and-forget. */
+  adjustLimitTokens?(windows: readonly SharedLimitWindow[], second: number, tokens: number): void;
   /**
    * Present on a shared store: true for exactly one of the processes that claim `name` within
    * `ttlMs` (a store that cannot be reached says true: doing the work twice beats not at all).

@@ -42,6 +42,7 @@ describe(".env.example", () => {
       "_RESPONSES",
       "RESPONSES_TTL_DAYS",
       "RESPONSES_STORE_MAX_MB",
+      "RATE_LIMIT_",
     ]) {
       expect(EXAMPLE).toMatch(new RegExp(`^#? ?[A-Z_0-9]*${name}[A-Z_0-9]*=`, "m"));
     }
@@ -66,6 +67,8 @@ describe(".env.example", () => {
       ["smart", "order", 2],
       ["fast", "weighted", 2],
     ]);
+    expect(s.providers.find((p) => p.name === "gemini")!.rateLimits!.map((rule) => rule.source)).toEqual(["RATE_LIMIT_GEMINI", "RATE_LIMIT_GEMINI_PRO"]);
+    expect(s.providers.find((p) => p.name === "openai")!.rateLimits).toEqual([{ scope: "provider", limits: { requestsPerMinute: 5000 }, source: "RATE_LIMIT_OPENAI_ORG" }]);
     expect(s.warnings).toEqual([]);
   });
 });
