@@ -23,12 +23,15 @@ export interface Affinity {
   /** The key that served it now. */
   set(provider: string, model: string, conversation: string, keyId: string): void;
   readonly size: number;
+  /** Turns of a remembered conversation served by its key again (`kept`) or by another (`moved`: that key was not ready). */
+  readonly turns: { kept: number; moved: number };
 }
 
 export function createAffinity(options: AffinityOptions): Affinity {
   const now = options.now ?? Date.now;
   const entries = new Map<string, { keyId: string; expiresAt: number }>();
   const idOf = (provider: string, model: string, conversation: string): string => `${provider}\0${model}\0${conversation}`;
+  const turns = { kept: 0, moved: 0 };
   return {
     get(provider, model, conversation) {
       const id = idOf(provider, model, conversation);
@@ -42,6 +45,11 @@ export function createAffinity(options: AffinityOptions): Affinity {
     },
     set(provider, model, conversation, keyId) {
       const id = idOf(provider, model, conversation);
+      const previous = entries.get(id);
+      if (previous !== undefined && previous.expiresAt > now()) {
+        if (previous.keyId === keyId) turns.kept += 1;
+        else turns.moved += 1;
+      }
       // Re-inserted so the map's order stays least recently used first.
       entries.delete(id);
       entries.set(id, { keyId, expiresAt: now() + options.ttlMs });
@@ -50,5 +58,6 @@ export function createAffinity(options: AffinityOptions): Affinity {
     get size() {
       return entries.size;
     },
+    turns,
   };
 }

@@ -29,6 +29,8 @@ export interface Metrics {
   /** A route's target was tried: it `served` (or `failed`: the answer the client got), or could not serve and the route `fell_through`. */
   observeRouteTarget(route: string, target: string, outcome: "served" | "failed" | "fell_through"): void;
   inFlight(delta: number): void;
+  /** How often each (route, target) had each outcome since start, for `/v1/stats`. */
+  routeTargetCounts(): { route: string; target: string; outcome: string; count: number }[];
   /** The exposition text; `gauges` adds scrape-time values (keys by state, …). */
   render(gauges?: Record<string, { help: string; samples: GaugeSample[] }>): string;
 }
@@ -112,6 +114,9 @@ export function createMetrics(): Metrics {
     },
     inFlight(delta) {
       inFlight += delta;
+    },
+    routeTargetCounts() {
+      return [...(counters.get("llm_proxy_route_targets_total")?.values() ?? [])].map(({ labels, value }) => ({ route: labels.route_name!, target: labels.target!, outcome: labels.outcome!, count: value }));
     },
     render(gauges = {}) {
       const out: string[] = [];

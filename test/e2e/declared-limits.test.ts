@@ -48,6 +48,13 @@ describe("requests per minute per key", () => {
     expect(error.message).toContain("2 requests per minute per key (RATE_LIMIT_POOL)");
     expect(mock.calls).toHaveLength(4);
 
+    // /v1/stats shows how much of each limit each key has used.
+    const stats = (await (await proxy.request("/v1/stats")).json()) as any;
+    const pool = stats.providers.find((p: any) => p.name === "pool");
+    expect(pool.keys.map((k: any) => k.limits)).toEqual([[{ model: "m", limit: "rpm", used: 2, of: 2 }], [{ model: "m", limit: "rpm", used: 2, of: 2 }]]);
+    expect(pool.limits).toEqual([]);
+    expect(pool.cooling).toBe(2);
+
     // Both keys show as cooling for the model, with the time each frees and why.
     const standing = providerStanding(proxy, "pool");
     for (const key of KEYS) {
@@ -89,6 +96,8 @@ describe("per provider", () => {
     expect(refused.status).toBe(429);
     expect((await errorBody(refused)).message).toContain("3 requests per minute per provider");
     expect(mock.calls).toHaveLength(3);
+    const stats = (await (await proxy.request("/v1/stats")).json()) as any;
+    expect(stats.providers.find((p: any) => p.name === "pool").limits).toEqual([{ model: "m", limit: "rpm", used: 3, of: 3 }]);
   });
 });
 
@@ -103,6 +112,18 @@ describe("with a route", () => {
       expect(second.status).toBe(200);
       expect(second.headers.get("x-proxy-route")).toBe("smart=backup/m");
       expect([mock.calls.length, backup.calls.length]).toEqual([1, 1]);
+      // /v1/stats counts what each target of the route did.
+      const stats = (await (await proxy.request("/v1/stats")).json()) as any;
+      expect(stats.routes).toEqual([
+        {
+          name: "smart",
+          strategy: "order",
+          targets: [
+            { target: "pool/m", weight: 1, served: 1, failed: 0, fell_through: 1 },
+            { target: "backup/m", weight: 1, served: 1, failed: 0, fell_through: 0 },
+          ],
+        },
+      ]);
     } finally {
       await backup.stop();
     }

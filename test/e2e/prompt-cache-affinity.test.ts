@@ -108,6 +108,9 @@ describe("prompt-cache affinity", () => {
     expect(keysOf(0).size).toBe(1);
     expect(keysOf(1).size).toBe(1);
     expect([...keysOf(0)][0]).not.toBe([...keysOf(1)][0]);
+    // /v1/stats: two conversations remembered, every later turn kept on its key.
+    const stats = (await (await on.proxy.request("/v1/stats")).json()) as any;
+    expect(stats.prompt_cache_affinity).toEqual({ enabled: true, ttl_seconds: 300, conversations: 2, turns_kept: TURNS * 2 - 2, turns_moved: 0 });
     await on.proxy.stop();
     on.mock.stop();
     running = undefined;
@@ -137,6 +140,9 @@ describe("prompt-cache affinity", () => {
     expect(after).toHaveLength(3);
     expect(new Set(after).size).toBe(1);
     expect(after[0]).not.toBe(pinned);
+    // The turn after the 429 moved (its key was cooling); the rest kept the new key.
+    const stats = (await (await proxy.request("/v1/stats")).json()) as any;
+    expect(stats.prompt_cache_affinity).toMatchObject({ conversations: 1, turns_kept: 3, turns_moved: 1 });
   });
 
   test("short prompts are not pinned (no provider caches them): they keep spreading over the keys", async () => {

@@ -16,6 +16,8 @@ import type { ProxyContext } from "../proxy-context.ts";
 import type { ProviderRuntime } from "../../core/provider-runtime.ts";
 import { readJsonRequest } from "../read-request.ts";
 import type { KeyUsage } from "../../core/usage-tally.ts";
+import type { LimitUse } from "../../engine/declared-limits.ts";
+import { targetName } from "../../core/model-routes.ts";
 
 interface Totals {
   requests: number;
@@ -42,7 +44,7 @@ export function adminRoutes(ctx: ProxyContext): Hono<AppEnv> {
     const providers = await Promise.all(
       [...ctx.providers.values()].filter((runtime) => only === undefined || runtime.settings.name === only).map((runtime) => providerStats(ctx, runtime, today)),
     );
-    return c.json({ object: "stats", day: today, daily_reset_utc: resetTime(ctx.settings.dailyResetMinuteUtc), providers });
+    return c.json({ object: "stats", day: today, daily_reset_utc: resetTime(ctx.settings.dailyResetMinuteUtc), providers, routes: routeStats(ctx), prompt_cache_affinity: affinityStats(ctx) });
   });
 
   app.post("/keys/reset", async (c) => {
@@ -95,7 +97,8 @@ async function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today:
     }
   }
   const incident = ctx.incidents.active(name);
-  const keys = standing.keys.map((key) => ({
+  const limitUse = runtime.pool.limitUse();
+  const keys = standing.keys.map((key, slot) => ({
     id: key.id,
     key: key.masked,
     state: keyState(key),
@@ -109,6 +112,7 @@ async function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today:
       failures: circuit.failures,
       reason: circuit.reason,
     })),
+    ...(runtime.settings.rateLimits ? { limits: (limitUse.keys.get(slot) ?? []).map(limitEntry) } : {}),
     usage: {
       today: byKey.get(key.id)?.today ?? zero(),
       all_time: byKey.get(key.id)?.all_time ?? zero(),
@@ -130,10 +134,39 @@ async function providerStats(ctx: ProxyContext, runtime: ProviderRuntime, today:
     failing: standing.failing,
     in_flight: standing.keys.reduce((sum, key) => sum + key.inFlight, 0),
     incident: incident ? { message: incident.message, until: iso(incident.until) } : null,
+    ...(runtime.settings.rateLimits ? { limits: limitUse.provider.map(limitEntry) } : {}),
     usage: totals,
     keys,
   };
 }
+
+/** Each route with how often each of its targets served, failed or passed the request on since start. */
+function routeStats(ctx: ProxyContext) {
+  const counts = ctx.metrics.routeTargetCounts();
+  return [...ctx.routes.values()].map((route) => ({
+    name: route.name,
+    strategy: route.strategy,
+    targets: route.targets.map((target, index) => {
+      const name = targetName(target);
+      const count = (outcome: string) => counts.find((entry) => entry.route === route.name && entry.target === name && entry.outcome === outcome)?.count ?? 0;
+      return { target: name, weight: route.weights[index], served: count("served"), failed: count("failed"), fell_through: count("fell_through") };
+    }),
+  }));
+}
+
+/** Prompt-cache affinity: off, or how many conversations it remembers and how their turns went since start. */
+function affinityStats(ctx: ProxyContext) {
+  const affinity = ctx.affinity;
+  if (affinity === undefined) return { enabled: false };
+  return { enabled: true, ttl_seconds: ctx.settings.promptCacheAffinityTtlMs / 1000, conversations: affinity.size, turns_kept: affinity.turns.kept, turns_moved: affinity.turns.moved };
+}
+
+/** A declared limit and how much of it is used now (the minute's sliding window, or the day since the reset). */
+function limitEntry(use: LimitUse) {
+  return { model: use.model, limit: LIMIT_NAMES[use.unit], used: use.used, of: use.limit };
+}
+
+const LIMIT_NAMES: Record<LimitUse["unit"], string> = { requestsPerMinute: "rpm", tokensPerMinute: "tpm", requestsPerDay: "rpd", tokensPerDay: "tpd" };
 
 /** One word per key: disabled outranks cooling (a rate limit), which outranks failing (an open or half-open circuit). */
 function keyState(key: KeyStanding): "disabled" | "cooling" | "failing" | "ok" {
