@@ -62,7 +62,7 @@ const SECOND_MS = 1000;
 
 /** Counts of the last 60 seconds, one bucket per second. */
 interface MinuteWindow {
-  readonly counts: Float64Array;
+  readonly counts: Int32Array;
   total: number;
   /** The epoch second of the newest bucket. */
   head: number;
@@ -142,7 +142,7 @@ export interface LimitCharge {
   readonly slot: number;
   readonly reservedTokens: number;
   readonly second: number;
-  /** The windows for a shared store, in the same order as it was told. */
+  /** The windows for a shared store (empty when there is none), in the same order as it was told. */
   readonly shared: SharedLimitWindow[];
 }
 
@@ -159,6 +159,8 @@ export interface LimitLedgerOptions {
   limitsFor: LimitsFor;
   /** The key id of a slot, for the names of shared windows. */
   keyIdOf: (slot: number) => string;
+  /** Slots run from 0 to this (exclusive). */
+  keyCount: number;
   /** The first daily reset after `now`. */
   nextReset: (now: number) => number;
 }
@@ -170,8 +172,8 @@ export interface LimitLedger {
   providerHold(model: string, now: number): LimitHold | undefined;
   /** The per-key limit that holds `slot` back for `model` now, if any. */
   keyHold(slot: number, model: string, now: number): LimitHold | undefined;
-  /** Count one request of `slot` for `model` (and its expected tokens) in every window. */
-  charge(slot: number, model: string, now: number): LimitCharge;
+  /** Count one request of `slot` for `model` (and its expected tokens) in every window; `shared`: name the windows for a shared store too. */
+  charge(slot: number, model: string, now: number, shared?: boolean): LimitCharge;
   /** Take a charge back: the request was never sent (a shared count refused it). */
   refund(charge: LimitCharge): void;
   /**
@@ -189,7 +191,8 @@ const EXPECTATION_WEIGHT = 0.2;
 export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
   const { provider, limitsFor, keyIdOf, nextReset } = options;
   const resolved = new Map<string, ModelLimits | undefined>();
-  const keyWindows = new Map<string, Map<number, Windows>>();
+  /** Per model, each slot's windows (made on the slot's first use of the model). */
+  const keyWindows = new Map<string, (Windows | undefined)[]>();
   const providerWindows = new Map<string, Windows>();
   const expectedTokens = new Map<string, number>();
 
@@ -209,14 +212,12 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
       return windows;
     }
     let bySlot = keyWindows.get(model);
-    if (!bySlot) keyWindows.set(model, (bySlot = new Map()));
-    let windows = bySlot.get(slot);
-    if (!windows) bySlot.set(slot, (windows = {}));
-    return windows;
+    if (!bySlot) keyWindows.set(model, (bySlot = new Array<Windows | undefined>(options.keyCount)));
+    return (bySlot[slot] ??= {});
   };
 
   const minute = (windows: Windows, unit: "requestsPerMinute" | "tokensPerMinute", second: number): MinuteWindow =>
-    (windows[unit] ??= { counts: new Float64Array(BUCKETS), total: 0, head: second });
+    (windows[unit] ??= { counts: new Int32Array(BUCKETS), total: 0, head: second });
   const day = (windows: Windows, unit: "requestsPerDay" | "tokensPerDay", now: number): DayWindow => (windows[unit] ??= { total: 0, endsAt: nextReset(now) });
 
   const costOf = (unit: LimitUnit, model: string): number => (isTokens(unit) ? (expectedTokens.get(model) ?? 0) : 1);
@@ -312,12 +313,12 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
       return hold(declared.perKey, windowsOf(model, slot), model, now, "key", declared.source);
     },
 
-    charge(slot, model, now) {
+    charge(slot, model, now, shared = false) {
       const declared = limits(model)!;
       const reservedTokens = Math.round(expectedTokens.get(model) ?? 0);
       if (declared.perKey) addTo(windowsOf(model, slot), declared.perKey, model, reservedTokens, 1, now);
       if (declared.perProvider) addTo(windowsOf(model, undefined), declared.perProvider, model, reservedTokens, 1, now);
-      return { model, slot, reservedTokens, second: Math.floor(now / SECOND_MS), shared: sharedWindows(declared, slot, model, reservedTokens, now) };
+      return { model, slot, reservedTokens, second: Math.floor(now / SECOND_MS), shared: shared ? sharedWindows(declared, slot, model, reservedTokens, now) : [] };
     },
 
     refund(charge) {
@@ -347,7 +348,7 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
       for (const model of models) {
         const declared = limits(model);
         const values = slot === undefined ? declared?.perProvider : declared?.perKey;
-        const windows = slot === undefined ? providerWindows.get(model) : keyWindows.get(model)?.get(slot);
+        const windows = slot === undefined ? providerWindows.get(model) : keyWindows.get(model)?.[slot];
         if (values === undefined || windows === undefined) continue;
         for (const unit of UNITS) {
           const limit = values[unit];

@@ -238,6 +238,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     provider,
     limitsFor: options.limits,
     keyIdOf: (slot) => keys[slot]!.id,
+    keyCount: count,
     nextReset: options.nextReset ?? (() => Number.POSITIVE_INFINITY),
   });
   const sharedLimits = options.sharedLimits;
@@ -438,7 +439,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     lastUsed[slot] = ++useSequence;
     reorderEverywhere(slot);
     const key = keys[slot]!;
-    const limitCharge = ledger !== undefined && ledger.limits(lane.model) !== undefined ? ledger.charge(slot, lane.model, now) : undefined;
+    const limitCharge = ledger !== undefined && ledger.limits(lane.model) !== undefined ? ledger.charge(slot, lane.model, now, sharedLimits !== undefined) : undefined;
     let held = true;
     return {
       limitCharge,

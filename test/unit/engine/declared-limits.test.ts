@@ -11,7 +11,7 @@ const DAY_END = Date.UTC(2026, 11, 3, 3, 0, 0);
 const START = Date.UTC(2026, 11, 2, 12, 0, 0);
 
 function ledgerWith(limits: ModelLimits | undefined) {
-  return createLimitLedger({ provider: "gemini", limitsFor: () => limits, keyIdOf: (slot) => `key${slot}`, nextReset: (now) => (now < DAY_END ? DAY_END : DAY_END + 86_400_000) });
+  return createLimitLedger({ provider: "gemini", limitsFor: () => limits, keyIdOf: (slot) => `key${slot}`, nextReset: (now) => (now < DAY_END ? DAY_END : DAY_END + 86_400_000), keyCount: 8 });
 }
 
 describe("requests per minute", () => {
@@ -111,7 +111,7 @@ describe("per provider", () => {
 
   test("a charge names its windows for a shared count: per key by id, the provider's as *", () => {
     const ledger = ledgerWith({ perKey: { requestsPerMinute: 5, tokensPerDay: 9 }, perProvider: { requestsPerDay: 100 }, source: "R" });
-    const charge = ledger.charge(3, "gemini-2.5-flash", START);
+    const charge = ledger.charge(3, "gemini-2.5-flash", START, true);
     expect(charge.shared).toEqual([
       { name: "gemini\u0000key3\u0000gemini-2.5-flash\u0000requestsPerMinute", kind: "minute", tokens: false, limit: 5, cost: 1, endsAt: 0 },
       { name: "gemini\u0000key3\u0000gemini-2.5-flash\u0000tokensPerDay", kind: "day", tokens: true, limit: 9, cost: 0, endsAt: DAY_END },
