@@ -128,12 +128,20 @@ export interface SharedLimitWindow {
   /** Names the window: provider, key id (`*` for the provider's), model and unit. */
   name: string;
   kind: "minute" | "day";
+  /** One key's window, or the provider's (all keys together). */
+  scope: "key" | "provider";
   /** It counts tokens (settled when the answer is over), not requests. */
   tokens: boolean;
   limit: number;
   cost: number;
   /** Day windows: when the count ends. */
   endsAt: number;
+}
+
+/** A shared count refused a request: the window that did (its index in the charge's list) and when it frees. */
+export interface SharedRefusal {
+  window: number;
+  freesAt: number;
 }
 
 /** What one request was charged, so its tokens can be settled when its answer is over. */
@@ -275,11 +283,11 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
 
   const sharedWindows = (declared: ModelLimits, slot: number, model: string, reservedTokens: number, now: number): SharedLimitWindow[] => {
     const found: SharedLimitWindow[] = [];
-    const scopes: [LimitValues | undefined, string][] = [
-      [declared.perKey, keyIdOf(slot)],
-      [declared.perProvider, "*"],
+    const scopes: [LimitValues | undefined, string, "key" | "provider"][] = [
+      [declared.perKey, keyIdOf(slot), "key"],
+      [declared.perProvider, "*", "provider"],
     ];
-    for (const [values, who] of scopes) {
+    for (const [values, who, scope] of scopes) {
       if (values === undefined) continue;
       for (const unit of UNITS) {
         const limit = values[unit];
@@ -288,6 +296,7 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
         found.push({
           name: [provider, who, model, unit].join("\u0000"),
           kind: minuteUnit ? "minute" : "day",
+          scope,
           tokens: isTokens(unit),
           limit,
           cost: isTokens(unit) ? reservedTokens : 1,

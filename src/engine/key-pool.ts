@@ -19,7 +19,7 @@
 
 import { circuitBackoffMs, failuresToOpenCircuit } from "./cooldown-policy.ts";
 import { createIndexedHeap, type IndexedHeap } from "./indexed-heap.ts";
-import { createLimitLedger, type LimitCharge, type LimitsFor, type LimitUse, type SharedLimitWindow } from "./declared-limits.ts";
+import { createLimitLedger, type LimitCharge, type LimitsFor, type LimitUse, type SharedLimitWindow, type SharedRefusal } from "./declared-limits.ts";
 import type { KeyStateChange, KeyStateRecord, Store } from "../store/types.ts";
 import type { KeyStanding } from "./types.ts";
 import type { Credential } from "../credential.ts";
@@ -47,8 +47,8 @@ export interface KeyPoolOptions {
 
 /** A count of declared limits shared by several processes (Redis in cluster mode). */
 export interface SharedLimits {
-  /** Count the request in every window, or none: 0 when it fits, else the time the first of them that refused frees. */
-  charge(windows: readonly SharedLimitWindow[], now: number): Promise<number>;
+  /** Count the request in every window, or none; undefined when it fits, else which window refused (its index) and when it frees. */
+  charge(windows: readonly SharedLimitWindow[], now: number): Promise<SharedRefusal | undefined>;
   /** Correct the token windows by `tokens` (the answer's count minus what was reserved); fire-and-forget. */
   adjustTokens(windows: readonly SharedLimitWindow[], second: number, tokens: number): void;
 }
@@ -217,6 +217,8 @@ interface Lane {
   readonly trials: Set<number>;
   /** Cooling slots held back by a declared limit rather than by the provider. */
   readonly limited: Set<number>;
+  /** Cluster mode: a provider-wide window counted across the cluster is full until then, for every key alike. */
+  providerHeldUntil: number;
   busy: number;
   struckKeys: number;
   readonly waiters: Set<() => void>;
@@ -277,6 +279,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       open,
       trials: new Set(),
       limited: new Set(),
+      providerHeldUntil: 0,
       busy: 0,
       struckKeys: 0,
       waiters: new Set(),
@@ -558,7 +561,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
         let viaFallback = false;
         if (declared) {
           // A provider-wide limit holds every key back alike: wait for it, or say when it frees.
-          const gate = ledger!.providerHold(model, now);
+          const gate = lane.providerHeldUntil > now ? { until: lane.providerHeldUntil, limit: "a per-provider limit, counted across the cluster" } : ledger!.providerHold(model, now);
           if (gate !== undefined) {
             if (gate.until > deadline) return { kind: "cooling", retryAt: gate.until, limit: gate.limit };
             await wait(lane, gate.until, signal);
@@ -593,11 +596,13 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
           const lease = take(lane, chosen, now);
           if (sharedLimits === undefined || lease.limitCharge === undefined) return { kind: "lease", lease, fallback: viaFallback };
           // The other processes count too: the request goes only if the shared count has room.
-          const freesAt = await sharedLimits.charge(lease.limitCharge.shared, now);
-          if (freesAt <= clock()) return { kind: "lease", lease, fallback: viaFallback };
+          const refused = await sharedLimits.charge(lease.limitCharge.shared, now);
+          if (refused === undefined || refused.freesAt <= clock()) return { kind: "lease", lease, fallback: viaFallback };
           ledger!.refund(lease.limitCharge);
           lease.release();
-          holdBack(lane, chosen, freesAt, "at its declared limit, counted across the cluster");
+          // A full provider-wide window holds every key: asking again key by key would cost a round trip each.
+          if (lease.limitCharge.shared[refused.window]?.scope === "provider") lane.providerHeldUntil = Math.max(lane.providerHeldUntil, refused.freesAt);
+          else holdBack(lane, chosen, refused.freesAt, "at its declared limit, counted across the cluster");
           continue;
         }
         const earliest = earliestReturn(lane, exclude);

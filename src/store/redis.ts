@@ -80,12 +80,13 @@ return 1`;
 /**
  * KEYS: the windows of one request. ARGV[1]: now (ms); then per window: kind (`m` a minute hash of
  * per-second counts, `d` a day counter), limit, cost, the day's end (ms). Nothing is charged unless
- * every window has room (an empty window always has); else the latest time one that refused frees.
+ * every window has room (an empty window always has): {0, 0}; else {the latest time one that refused
+ * frees, that window's 1-based index}.
  */
 const CHARGE_LIMITS = `
 local now = tonumber(ARGV[1])
 local second = math.floor(now / 1000)
-local frees = 0
+local frees, which = 0, 0
 for i = 1, #KEYS do
   local at = 2 + (i - 1) * 4
   local kind, limit, cost = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
@@ -104,15 +105,15 @@ for i = 1, #KEYS do
         left = left - counts[s]
         if left <= 0 or left + cost <= limit then at_free = (s + 60) * 1000; break end
       end
-      if at_free > frees then frees = at_free end
+      if at_free > frees then frees, which = at_free, i end
     end
   else
     local total = tonumber(redis.call('GET', KEYS[i]) or '0')
     local ends = tonumber(ARGV[at + 3])
-    if total > 0 and total + cost > limit and ends > frees then frees = ends end
+    if total > 0 and total + cost > limit and ends > frees then frees, which = ends, i end
   end
 end
-if frees > 0 then return frees end
+if frees > 0 then return {frees, which} end
 for i = 1, #KEYS do
   local at = 2 + (i - 1) * 4
   local cost = tonumber(ARGV[at + 2])
@@ -124,7 +125,7 @@ for i = 1, #KEYS do
     redis.call('PEXPIREAT', KEYS[i], ARGV[at + 3])
   end
 end
-return 0`;
+return {0, 0}`;
 
 /** KEYS[1]: one window. ARGV: kind, the second (minute windows), the change, its life (ms) or end (epoch ms); the window never outlives it. */
 const ADJUST_LIMIT = `
@@ -419,17 +420,17 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async chargeLimits(windows, now) {
-      if (windows.length === 0) return 0;
+      if (windows.length === 0) return undefined;
       const args: string[] = [String(now)];
       for (const window of windows) args.push(window.kind === "minute" ? "m" : "d", String(window.limit), String(Math.round(window.cost)), String(window.endsAt));
       try {
-        const frees = await send("EVAL", [CHARGE_LIMITS, String(windows.length), ...windows.map(limitKey), ...args]);
+        const [frees, which] = (await send("EVAL", [CHARGE_LIMITS, String(windows.length), ...windows.map(limitKey), ...args])) as [number, number];
         healthy();
-        return Number(frees);
+        return Number(frees) === 0 ? undefined : { freesAt: Number(frees), window: Number(which) - 1 };
       } catch (error) {
         // Redis away: this instance's own count still holds.
         outage(error);
-        return 0;
+        return undefined;
       }
     },
 

@@ -7,7 +7,7 @@
  * leaks usage figures but no credentials.
  */
 
-import type { SharedLimitWindow } from "../engine/declared-limits.ts";
+import type { SharedLimitWindow, SharedRefusal } from "../engine/declared-limits.ts";
 
 /** Counters to add to one (day, provider, key id, model) bucket. */
 export interface UsageDelta {
@@ -102,10 +102,11 @@ export interface Store {
   acquireSlot?(scope: { provider: string; keyId: string; model: string }, cap: number): Promise<{ release(): void } | false>;
   /**
    * Present on a shared store: count one request in every window of its declared limits, all or
-   * none, across the processes sharing it: 0 when it fits, else when the window that refused frees.
-   * A store that cannot be reached says 0 (each process's own count still holds).
+   * none, across the processes sharing it: undefined when it fits, else the window that refused
+   * last-freeing and when it frees. A store that cannot be reached admits (each process's own count
+   * still holds).
    */
-  chargeLimits?(windows: readonly SharedLimitWindow[], now: number): Promise<number>;
+  chargeLimits?(windows: readonly SharedLimitWindow[], now: number): Promise<SharedRefusal | undefined>;
   /** Present on a shared store: move the token windows of a charge made at `second` by `tokens`; fire-and-forget. */
   adjustLimitTokens?(windows: readonly SharedLimitWindow[], second: number, tokens: number): void;
   /**

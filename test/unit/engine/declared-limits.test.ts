@@ -113,9 +113,9 @@ describe("per provider", () => {
     const ledger = ledgerWith({ perKey: { requestsPerMinute: 5, tokensPerDay: 9 }, perProvider: { requestsPerDay: 100 }, source: "R" });
     const charge = ledger.charge(3, "gemini-2.5-flash", START, true);
     expect(charge.shared).toEqual([
-      { name: "gemini\u0000key3\u0000gemini-2.5-flash\u0000requestsPerMinute", kind: "minute", tokens: false, limit: 5, cost: 1, endsAt: 0 },
-      { name: "gemini\u0000key3\u0000gemini-2.5-flash\u0000tokensPerDay", kind: "day", tokens: true, limit: 9, cost: 0, endsAt: DAY_END },
-      { name: "gemini\u0000*\u0000gemini-2.5-flash\u0000requestsPerDay", kind: "day", tokens: false, limit: 100, cost: 1, endsAt: DAY_END },
+      { name: "gemini\u0000key3\u0000gemini-2.5-flash\u0000requestsPerMinute", kind: "minute", scope: "key", tokens: false, limit: 5, cost: 1, endsAt: 0 },
+      { name: "gemini\u0000key3\u0000gemini-2.5-flash\u0000tokensPerDay", kind: "day", scope: "key", tokens: true, limit: 9, cost: 0, endsAt: DAY_END },
+      { name: "gemini\u0000*\u0000gemini-2.5-flash\u0000requestsPerDay", kind: "day", scope: "provider", tokens: false, limit: 100, cost: 1, endsAt: DAY_END },
     ]);
   });
 });

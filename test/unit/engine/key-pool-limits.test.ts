@@ -86,7 +86,7 @@ describe("a shared count (cluster mode)", () => {
     const shared: SharedLimits = {
       charge: async (windows) => {
         asked.push([...windows]);
-        return asked.length === 1 ? T0 + 30_000 : 0;
+        return asked.length === 1 ? { window: 0, freesAt: T0 + 30_000 } : undefined;
       },
       adjustTokens: () => {},
     };
@@ -97,9 +97,17 @@ describe("a shared count (cluster mode)", () => {
     expect(pool.standing().keys[0]!.coolingModels[0]).toMatchObject({ until: T0 + 30_000, reason: "at its declared limit, counted across the cluster" });
   });
 
+  test("a provider-wide window full across the cluster holds every key at once, with one question, not one per key", async () => {
+    let asked = 0;
+    const shared: SharedLimits = { charge: async () => (asked++, { window: 1, freesAt: T0 + 20_000 }), adjustTokens: () => {} };
+    const { take } = poolWith({ perKey: { requestsPerMinute: 10 }, perProvider: { requestsPerMinute: 100 }, source: "R" }, 50, shared);
+    expect(await take()).toEqual({ kind: "cooling", retryAt: T0 + 20_000, limit: "a per-provider limit, counted across the cluster" });
+    expect(asked).toBe(1);
+  });
+
   test("a model with no declared limit never asks it", async () => {
     let asked = 0;
-    const { pool } = poolWith({ perKey: { requestsPerMinute: 10 }, source: "R" }, 2, { charge: async () => (asked++, 0), adjustTokens: () => {} });
+    const { pool } = poolWith({ perKey: { requestsPerMinute: 10 }, source: "R" }, 2, { charge: async () => (asked++, undefined), adjustTokens: () => {} });
     const got = await pool.acquire("other", { exclude: new Set(), deadline: T0 + 1 });
     expect(got.kind).toBe("lease");
     expect(asked).toBe(0);

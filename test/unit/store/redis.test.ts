@@ -133,41 +133,41 @@ describe("usage", () => {
 
 describe("declared limits counted across instances", () => {
   const T = Date.UTC(2026, 11, 2, 12, 0, 0);
-  const minute = (limit: number, cost = 1): SharedLimitWindow => ({ name: "openai\u0000key0001\u0000gpt-4o\u0000requestsPerMinute", kind: "minute", tokens: false, limit, cost, endsAt: 0 });
-  const day = (limit: number, endsAt: number): SharedLimitWindow => ({ name: "openai\u0000*\u0000gpt-4o\u0000requestsPerDay", kind: "day", tokens: false, limit, cost: 1, endsAt });
+  const minute = (limit: number, cost = 1): SharedLimitWindow => ({ name: "openai\u0000key0001\u0000gpt-4o\u0000requestsPerMinute", kind: "minute", scope: "key", tokens: false, limit, cost, endsAt: 0 });
+  const day = (limit: number, endsAt: number): SharedLimitWindow => ({ name: "openai\u0000*\u0000gpt-4o\u0000requestsPerDay", kind: "day", scope: "provider", tokens: false, limit, cost: 1, endsAt });
 
   test("a minute window admits up to its limit from any instance, then says when its oldest request leaves", async () => {
     const [a, b] = deployment(2);
-    expect(await a!.chargeLimits!([minute(3)], T)).toBe(0);
-    expect(await b!.chargeLimits!([minute(3)], T + 10_000)).toBe(0);
-    expect(await a!.chargeLimits!([minute(3)], T + 20_000)).toBe(0);
-    expect(await b!.chargeLimits!([minute(3)], T + 30_000)).toBe(T + 60_000);
-    expect(await a!.chargeLimits!([minute(3)], T + 60_000)).toBe(0);
+    expect(await a!.chargeLimits!([minute(3)], T)).toBeUndefined();
+    expect(await b!.chargeLimits!([minute(3)], T + 10_000)).toBeUndefined();
+    expect(await a!.chargeLimits!([minute(3)], T + 20_000)).toBeUndefined();
+    expect(await b!.chargeLimits!([minute(3)], T + 30_000)).toEqual({ window: 0, freesAt: T + 60_000 });
+    expect(await a!.chargeLimits!([minute(3)], T + 60_000)).toBeUndefined();
   });
 
   test("all windows or none: a refusal by one charges none of the others", async () => {
     const [a] = deployment(1);
     const ends = Date.now() + 3_600_000;
-    expect(await a!.chargeLimits!([minute(10), day(1, ends)], T)).toBe(0);
-    expect(await a!.chargeLimits!([minute(10), day(1, ends)], T + 1)).toBe(ends);
+    expect(await a!.chargeLimits!([minute(10), day(1, ends)], T)).toBeUndefined();
+    expect(await a!.chargeLimits!([minute(10), day(1, ends)], T + 1)).toEqual({ window: 1, freesAt: ends });
     // Had the refused request counted, the minute window would hold 2 of 2 now.
-    expect(await a!.chargeLimits!([minute(2)], T + 2)).toBe(0);
+    expect(await a!.chargeLimits!([minute(2)], T + 2)).toBeUndefined();
   });
 
   test("token windows move by what an answer used beyond (or below) its reservation", async () => {
     const [a, b] = deployment(2);
-    const tokens: SharedLimitWindow = { name: "openai\u0000key0001\u0000gpt-4o\u0000tokensPerMinute", kind: "minute", tokens: true, limit: 100, cost: 0, endsAt: 0 };
-    expect(await a!.chargeLimits!([tokens], T)).toBe(0);
+    const tokens: SharedLimitWindow = { name: "openai\u0000key0001\u0000gpt-4o\u0000tokensPerMinute", kind: "minute", scope: "key", tokens: true, limit: 100, cost: 0, endsAt: 0 };
+    expect(await a!.chargeLimits!([tokens], T)).toBeUndefined();
     a!.adjustLimitTokens!([tokens], Math.floor(T / 1000), 90);
     // Asked on the connection that sent the change, so Redis has it by then: 90 + 20 > 100.
-    expect(await a!.chargeLimits!([{ ...tokens, cost: 20 }], T + 1_000)).toBe(T + 60_000);
-    expect(await b!.chargeLimits!([{ ...tokens, cost: 10 }], T + 1_000)).toBe(0);
+    expect(await a!.chargeLimits!([{ ...tokens, cost: 20 }], T + 1_000)).toEqual({ window: 0, freesAt: T + 60_000 });
+    expect(await b!.chargeLimits!([{ ...tokens, cost: 10 }], T + 1_000)).toBeUndefined();
   });
 
   test("Redis away admits (each instance's own count still holds)", async () => {
     const store = openRedisStore({ url: "redis://127.0.0.1:1", prefix: "away:", onWarning: () => {} });
     open.push(store);
-    expect(await store.chargeLimits!([minute(1)], T)).toBe(0);
+    expect(await store.chargeLimits!([minute(1)], T)).toBeUndefined();
   });
 });
 
