@@ -16,12 +16,12 @@
  * cannot be read stops the start, naming the variable.
  */
 
-import type { LimitsFor, LimitUnit, LimitValues, ModelLimits, RateLimitRule } from "../engine/declared-limits.ts";
+import { UNIT_SHORT_NAMES, type LimitsFor, type LimitUnit, type LimitValues, type ModelLimits, type RateLimitRule } from "../engine/declared-limits.ts";
 import { compileGlobs, showValue, type ProviderSettings } from "./discover-providers.ts";
 import { ConfigError } from "./paths.ts";
 
 const PREFIX = "RATE_LIMIT_";
-const UNITS: Record<string, LimitUnit> = { rpm: "requestsPerMinute", tpm: "tokensPerMinute", rpd: "requestsPerDay", tpd: "tokensPerDay" };
+const UNITS = new Map(Object.entries(UNIT_SHORT_NAMES).map(([unit, short]) => [short, unit as LimitUnit]));
 const ITEM = /^(\d+(?:\.\d+)?)\s*([km]?)\s*(rpm|tpm|rpd|tpd)$/i;
 const SCOPE = /\s+per\s+(key|provider)\s*$/i;
 const MULTIPLIERS: Record<string, number> = { "": 1, k: 1_000, m: 1_000_000 };
@@ -67,7 +67,7 @@ export function parseRateLimit(variable: string, value: string): RateLimitRule {
     if (!match) {
       throw new ConfigError(`${variable} must read "[<model glob>:] <count> rpm|tpm|rpd|tpd, … [per provider]" such as "gemini-2.5-flash: 10 rpm, 250 rpd" (${showValue(item)} is not a count and a unit).`);
     }
-    const unit = UNITS[match[3]!.toLowerCase()]!;
+    const unit = UNITS.get(match[3]!.toLowerCase() as "rpm")!;
     const count = Math.round(Number(match[1]) * MULTIPLIERS[match[2]!.toLowerCase()]!);
     if (count < 1) throw new ConfigError(`${variable}: "${item}" must be at least 1.`);
     if (limits[unit] !== undefined) throw new ConfigError(`${variable} gives ${match[3]} twice.`);

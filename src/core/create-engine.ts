@@ -12,10 +12,9 @@
 
 import type { ProviderSettings } from "../config/discover-providers.ts";
 import { providerCredentials } from "./provider-credentials.ts";
-import { lastDailyReset, scheduleDailyReset } from "../engine/daily-reset.ts";
+import { lastDailyReset, nextDailyReset, scheduleDailyReset } from "../engine/daily-reset.ts";
 import { createIncidentTracker, type IncidentTracker } from "../engine/incidents.ts";
 import { createKeyPool } from "../engine/key-pool.ts";
-import { nextDailyReset } from "../engine/daily-reset.ts";
 import { limitsLookup } from "../config/rate-limits.ts";
 import { createRotator, type Rotator } from "../engine/rotate.ts";
 import { adapterFor } from "../providers/adapter-for-family.ts";

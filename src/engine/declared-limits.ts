@@ -53,12 +53,17 @@ const UNIT_WORDS: Record<LimitUnit, string> = {
 };
 const UNITS = Object.keys(UNIT_WORDS) as LimitUnit[];
 
-export function describeLimit(unit: LimitUnit, value: number, scope: "key" | "provider"): string {
-  return `${value} ${UNIT_WORDS[unit]} per ${scope}`;
-}
+/** Each unit as `RATE_LIMIT_<P>` and `/v1/stats` spell it. */
+export const UNIT_SHORT_NAMES: Readonly<Record<LimitUnit, "rpm" | "tpm" | "rpd" | "tpd">> = {
+  requestsPerMinute: "rpm",
+  tokensPerMinute: "tpm",
+  requestsPerDay: "rpd",
+  tokensPerDay: "tpd",
+};
 
 const BUCKETS = 60;
 const SECOND_MS = 1000;
+const DAY_MS = 86_400_000;
 
 /** Counts of the last 60 seconds, one bucket per second. */
 interface MinuteWindow {
@@ -82,7 +87,9 @@ interface Windows {
   tokensPerDay?: DayWindow;
 }
 
-const isMinute = (unit: LimitUnit): boolean => unit === "requestsPerMinute" || unit === "tokensPerMinute";
+type MinuteUnit = "requestsPerMinute" | "tokensPerMinute";
+type DayUnit = "requestsPerDay" | "tokensPerDay";
+const isMinute = (unit: LimitUnit): unit is MinuteUnit => unit === "requestsPerMinute" || unit === "tokensPerMinute";
 const isTokens = (unit: LimitUnit): boolean => unit === "tokensPerMinute" || unit === "tokensPerDay";
 
 function advance(window: MinuteWindow, second: number): void {
@@ -108,11 +115,15 @@ function minuteFreesAt(window: MinuteWindow, limit: number, cost: number, second
   return (second + BUCKETS) * SECOND_MS;
 }
 
+/** Start a new day once the daily reset has passed. */
+function rollDay(window: DayWindow, now: number, nextReset: (now: number) => number): void {
+  if (now < window.endsAt) return;
+  window.total = 0;
+  window.endsAt = nextReset(now);
+}
+
 function dayFreesAt(window: DayWindow, limit: number, cost: number, now: number, nextReset: (now: number) => number): number {
-  if (now >= window.endsAt) {
-    window.total = 0;
-    window.endsAt = nextReset(now);
-  }
+  rollDay(window, now, nextReset);
   return window.total <= 0 || window.total + cost <= limit ? 0 : window.endsAt;
 }
 
@@ -149,7 +160,8 @@ export interface LimitCharge {
   readonly model: string;
   readonly slot: number;
   readonly reservedTokens: number;
-  readonly second: number;
+  /** When it was charged (ms). */
+  readonly at: number;
   /** The windows for a shared store (empty when there is none), in the same order as it was told. */
   readonly shared: SharedLimitWindow[];
 }
@@ -224,9 +236,8 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
     return (bySlot[slot] ??= {});
   };
 
-  const minute = (windows: Windows, unit: "requestsPerMinute" | "tokensPerMinute", second: number): MinuteWindow =>
-    (windows[unit] ??= { counts: new Int32Array(BUCKETS), total: 0, head: second });
-  const day = (windows: Windows, unit: "requestsPerDay" | "tokensPerDay", now: number): DayWindow => (windows[unit] ??= { total: 0, endsAt: nextReset(now) });
+  const minute = (windows: Windows, unit: MinuteUnit, second: number): MinuteWindow => (windows[unit] ??= { counts: new Int32Array(BUCKETS), total: 0, head: second });
+  const day = (windows: Windows, unit: DayUnit, now: number): DayWindow => (windows[unit] ??= { total: 0, endsAt: nextReset(now) });
 
   const costOf = (unit: LimitUnit, model: string): number => (isTokens(unit) ? (expectedTokens.get(model) ?? 0) : 1);
 
@@ -238,47 +249,44 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
       const limit = values[unit];
       if (limit === undefined) continue;
       const cost = costOf(unit, model);
-      const until =
-        unit === "requestsPerMinute" || unit === "tokensPerMinute"
-          ? minuteFreesAt(minute(windows, unit, second), limit, cost, second)
-          : dayFreesAt(day(windows, unit, now), limit, cost, now, nextReset);
-      if (until > now && (found === undefined || until > found.until)) found = { until, limit: `${describeLimit(unit, limit, scope)} (${source})` };
+      const until = isMinute(unit) ? minuteFreesAt(minute(windows, unit, second), limit, cost, second) : dayFreesAt(day(windows, unit, now), limit, cost, now, nextReset);
+      if (until > now && (found === undefined || until > found.until)) found = { until, limit: `${limit} ${UNIT_WORDS[unit]} per ${scope} (${source})` };
     }
     return found;
   };
 
-  const addTo = (windows: Windows, values: LimitValues, model: string, tokens: number, requests: number, now: number): void => {
-    const second = Math.floor(now / SECOND_MS);
+  /**
+   * Add `requests` and `tokens` (either may be negative: a refund, a reservation given back) to the
+   * windows of `values`, counted at `at` (ms). A minute bucket that has left the window, or a day
+   * that has ended since, is left alone: what it held is forgotten already. Counts never go below 0.
+   */
+  const adjust = (windows: Windows, values: LimitValues, requests: number, tokens: number, at: number, now: number): void => {
+    const second = Math.floor(at / SECOND_MS);
     for (const unit of UNITS) {
-      if (values[unit] === undefined) continue;
       const amount = isTokens(unit) ? tokens : requests;
-      if (amount === 0) continue;
+      if (values[unit] === undefined || amount === 0) continue;
       if (isMinute(unit)) {
-        const window = minute(windows, unit as "requestsPerMinute", second);
-        advance(window, second);
-        window.counts[second % BUCKETS]! += amount;
-        window.total += amount;
+        const window = minute(windows, unit, second);
+        advance(window, Math.floor(now / SECOND_MS));
+        if (window.head - second >= BUCKETS) continue;
+        const index = second % BUCKETS;
+        const change = Math.max(amount, -window.counts[index]!);
+        window.counts[index]! += change;
+        window.total += change;
       } else {
-        const window = day(windows, unit as "requestsPerDay", now);
-        dayFreesAt(window, Number.POSITIVE_INFINITY, 0, now, nextReset);
-        window.total += amount;
+        const window = day(windows, unit, now);
+        rollDay(window, now, nextReset);
+        if (at < window.endsAt - DAY_MS) continue;
+        window.total = Math.max(0, window.total + amount);
       }
     }
   };
 
-  /** Take `tokens` back out of the minute bucket they were reserved in, while it is still in the window. */
-  const unreserve = (windows: Windows, values: LimitValues, tokens: number, second: number, now: number): void => {
-    const window = windows.tokensPerMinute;
-    if (values.tokensPerMinute !== undefined && window) {
-      advance(window, Math.floor(now / SECOND_MS));
-      if (window.head - second < BUCKETS) {
-        const taken = Math.min(tokens, window.counts[second % BUCKETS]!);
-        window.counts[second % BUCKETS]! -= taken;
-        window.total -= taken;
-      }
-    }
-    const daily = windows.tokensPerDay;
-    if (values.tokensPerDay !== undefined && daily) daily.total = Math.max(0, daily.total - tokens);
+  /** `fn` for the charge's key windows and the provider's, where the model declares them. */
+  const eachScope = (charge: Pick<LimitCharge, "model" | "slot">, fn: (windows: Windows, values: LimitValues) => void): void => {
+    const declared = limits(charge.model);
+    if (declared?.perKey) fn(windowsOf(charge.model, charge.slot), declared.perKey);
+    if (declared?.perProvider) fn(windowsOf(charge.model, undefined), declared.perProvider);
   };
 
   const sharedWindows = (declared: ModelLimits, slot: number, model: string, reservedTokens: number, now: number): SharedLimitWindow[] => {
@@ -323,31 +331,13 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
     },
 
     charge(slot, model, now, shared = false) {
-      const declared = limits(model)!;
       const reservedTokens = Math.round(expectedTokens.get(model) ?? 0);
-      if (declared.perKey) addTo(windowsOf(model, slot), declared.perKey, model, reservedTokens, 1, now);
-      if (declared.perProvider) addTo(windowsOf(model, undefined), declared.perProvider, model, reservedTokens, 1, now);
-      return { model, slot, reservedTokens, second: Math.floor(now / SECOND_MS), shared: shared ? sharedWindows(declared, slot, model, reservedTokens, now) : [] };
+      eachScope({ model, slot }, (windows, values) => adjust(windows, values, 1, reservedTokens, now, now));
+      return { model, slot, reservedTokens, at: now, shared: shared ? sharedWindows(limits(model)!, slot, model, reservedTokens, now) : [] };
     },
 
     refund(charge) {
-      const declared = limits(charge.model);
-      if (!declared) return;
-      const now = charge.second * SECOND_MS;
-      for (const [values, slot] of [
-        [declared.perKey, charge.slot],
-        [declared.perProvider, undefined],
-      ] as const) {
-        if (!values) continue;
-        const windows = windowsOf(charge.model, slot);
-        unreserve(windows, values, charge.reservedTokens, charge.second, now);
-        const requests = windows.requestsPerMinute;
-        if (values.requestsPerMinute !== undefined && requests && requests.head - charge.second < BUCKETS && requests.counts[charge.second % BUCKETS]! > 0) {
-          requests.counts[charge.second % BUCKETS]! -= 1;
-          requests.total -= 1;
-        }
-        if (values.requestsPerDay !== undefined && windows.requestsPerDay) windows.requestsPerDay.total = Math.max(0, windows.requestsPerDay.total - 1);
-      }
+      eachScope(charge, (windows, values) => adjust(windows, values, -1, -charge.reservedTokens, charge.at, charge.at));
     },
 
     use(slot, now) {
@@ -363,7 +353,7 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
           const limit = values[unit];
           if (limit === undefined) continue;
           let used = 0;
-          if (unit === "requestsPerMinute" || unit === "tokensPerMinute") {
+          if (isMinute(unit)) {
             const window = windows[unit];
             if (window) {
               advance(window, second);
@@ -385,17 +375,10 @@ export function createLimitLedger(options: LimitLedgerOptions): LimitLedger {
         const previous = expectedTokens.get(charge.model);
         expectedTokens.set(charge.model, previous === undefined ? tokens : previous + (tokens - previous) * EXPECTATION_WEIGHT);
       }
-      const declared = limits(charge.model);
-      if (!declared) return 0;
-      for (const [values, slot] of [
-        [declared.perKey, charge.slot],
-        [declared.perProvider, undefined],
-      ] as const) {
-        if (!values || (values.tokensPerMinute === undefined && values.tokensPerDay === undefined)) continue;
-        const windows = windowsOf(charge.model, slot);
-        unreserve(windows, values, charge.reservedTokens, charge.second, now);
-        addTo(windows, { tokensPerMinute: values.tokensPerMinute, tokensPerDay: values.tokensPerDay }, charge.model, tokens, 0, now);
-      }
+      eachScope(charge, (windows, values) => {
+        adjust(windows, values, 0, -charge.reservedTokens, charge.at, now);
+        adjust(windows, values, 0, tokens, now, now);
+      });
       return tokens - charge.reservedTokens;
     },
   };

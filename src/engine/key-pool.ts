@@ -68,7 +68,7 @@ export interface Lease {
   readonly trial: boolean;
   /** What the request was charged against the model's declared limits, when it has any. */
   readonly limitCharge?: LimitCharge;
-  /** Give the key back; safe to call more than once. */
+  /** Give the key back; safe to call more than once. A charge not settled by then is settled with no tokens (nothing was served). */
   release(): void;
 }
 
@@ -146,10 +146,10 @@ export interface KeyPool {
    */
   coolQuotaGroup(slot: number, model: string, until: number, reason: string, pinned?: boolean): number;
   /**
-   * The answer of a lease is over: what it was charged against declared limits is settled with the
-   * tokens it used (undefined: none counted, as for a failure).
+   * A lease's answer was served using `tokens`: its charge against declared limits is settled with
+   * them (once; a lease released unsettled counts none).
    */
-  settleLimit(lease: Lease, tokens: number | undefined): void;
+  settleLimit(lease: Lease, tokens: number): void;
   /** What each key (by slot) and the provider as a whole have used of their declared limits now; empty without limits. */
   limitUse(): { keys: Map<number, LimitUse[]>; provider: LimitUse[] };
   /** Count one more strike for (key, model) and return the new count. */
@@ -215,8 +215,8 @@ interface Lane {
   readonly open: IndexedHeap;
   /** Slots whose trial lease is out and has not reported an outcome yet. */
   readonly trials: Set<number>;
-  /** Cooling slots held back by a declared limit rather than by the provider. */
-  readonly limited: Set<number>;
+  /** Cooling slots held back by a declared limit rather than by the provider, with the limit in words. */
+  readonly limited: Map<number, string>;
   /** Cluster mode: a provider-wide window counted across the cluster is full until then, for every key alike. */
   providerHeldUntil: number;
   busy: number;
@@ -244,8 +244,8 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     nextReset: options.nextReset ?? (() => Number.POSITIVE_INFINITY),
   });
   const sharedLimits = options.sharedLimits;
-  /** Charges already settled: a lease's end may be reported on more than one path. */
-  const settledCharges = new WeakSet<LimitCharge>();
+  /** Charges of leases still out whose answer has not been settled yet. */
+  const unsettled = new Set<LimitCharge>();
   let useSequence = 0;
 
   const createLane = (model: string): Lane => {
@@ -278,7 +278,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       openReasons: new Map(),
       open,
       trials: new Set(),
-      limited: new Set(),
+      limited: new Map(),
       providerHeldUntil: 0,
       busy: 0,
       struckKeys: 0,
@@ -407,23 +407,30 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
   const heldByLimit = (lane: Lane, slot: number, now: number): boolean => {
     const hold = ledger!.keyHold(slot, lane.model, now);
     if (hold === undefined) return false;
-    holdBack(lane, slot, hold.until, `at its declared limit: ${hold.limit}`);
+    holdBack(lane, slot, hold.until, hold.limit);
     return true;
   };
 
-  const holdBack = (lane: Lane, slot: number, until: number, reason: string): void => {
-    applyCooldown(lane, slot, until, reason, false);
-    lane.limited.add(slot);
+  const holdBack = (lane: Lane, slot: number, until: number, limit: string): void => {
+    applyCooldown(lane, slot, until, `at its declared limit: ${limit}`, false);
+    lane.limited.set(slot, limit);
   };
 
   /** The declared limit that holds back the first untried key to return, when that is what does. */
   const limitOfFirstReturn = (lane: Lane, exclude: ReadonlySet<number>, retryAt: number): string | undefined => {
     const first = bestUntried(lane.cooling, exclude);
-    if (first < 0 || !lane.limited.has(first) || lane.coolUntil[first]! > retryAt) return undefined;
-    return lane.reasons.get(first)?.replace(/^at its declared limit: /, "");
+    if (first < 0 || lane.coolUntil[first]! > retryAt) return undefined;
+    return lane.limited.get(first);
   };
 
-  const take = (lane: Lane, slot: number, now: number): Lease => {
+  const settleCharge = (charge: LimitCharge, tokens: number | undefined): void => {
+    if (!unsettled.delete(charge)) return;
+    const change = ledger!.settleTokens(charge, tokens, clock());
+    if (change !== 0 && sharedLimits !== undefined) sharedLimits.adjustTokens(charge.shared, Math.floor(charge.at / 1000), change);
+  };
+
+  /** `declared`: the lane's model has declared limits, so the lease is charged against them. */
+  const take = (lane: Lane, slot: number, now: number, declared: boolean): Lease => {
     // A key with a failure run that reached the open threshold is half-open (or open, when taken
     // as a fallback): this lease is its trial, and no other request gets it from the ready heap
     // until the trial reports back.
@@ -442,7 +449,8 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     lastUsed[slot] = ++useSequence;
     reorderEverywhere(slot);
     const key = keys[slot]!;
-    const limitCharge = ledger !== undefined && ledger.limits(lane.model) !== undefined ? ledger.charge(slot, lane.model, now, sharedLimits !== undefined) : undefined;
+    const limitCharge = declared ? ledger!.charge(slot, lane.model, now, sharedLimits !== undefined) : undefined;
+    if (limitCharge !== undefined) unsettled.add(limitCharge);
     let held = true;
     return {
       limitCharge,
@@ -456,6 +464,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
       release() {
         if (!held) return;
         held = false;
+        if (limitCharge !== undefined) settleCharge(limitCharge, undefined);
         lane.inFlight[slot]! -= 1;
         lane.busy -= 1;
         inFlightTotal[slot]! -= 1;
@@ -593,16 +602,18 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
           viaFallback = chosen >= 0;
         }
         if (chosen >= 0) {
-          const lease = take(lane, chosen, now);
+          const lease = take(lane, chosen, now, declared);
           if (sharedLimits === undefined || lease.limitCharge === undefined) return { kind: "lease", lease, fallback: viaFallback };
           // The other processes count too: the request goes only if the shared count has room.
           const refused = await sharedLimits.charge(lease.limitCharge.shared, now);
           if (refused === undefined || refused.freesAt <= clock()) return { kind: "lease", lease, fallback: viaFallback };
+          // Never sent: the charge is taken back whole, not settled.
+          unsettled.delete(lease.limitCharge);
           ledger!.refund(lease.limitCharge);
           lease.release();
           // A full provider-wide window holds every key: asking again key by key would cost a round trip each.
           if (lease.limitCharge.shared[refused.window]?.scope === "provider") lane.providerHeldUntil = Math.max(lane.providerHeldUntil, refused.freesAt);
-          else holdBack(lane, chosen, refused.freesAt, "at its declared limit, counted across the cluster");
+          else holdBack(lane, chosen, refused.freesAt, "a per-key limit, counted across the cluster");
           continue;
         }
         const earliest = earliestReturn(lane, exclude);
@@ -628,11 +639,7 @@ export function createKeyPool(options: KeyPoolOptions): KeyPool {
     },
 
     settleLimit(lease, tokens) {
-      const charge = lease.limitCharge;
-      if (charge === undefined || ledger === undefined || settledCharges.has(charge)) return;
-      settledCharges.add(charge);
-      const change = ledger.settleTokens(charge, tokens, clock());
-      if (change !== 0 && sharedLimits !== undefined) sharedLimits.adjustTokens(charge.shared, charge.second, change);
+      if (lease.limitCharge !== undefined) settleCharge(lease.limitCharge, tokens);
     },
 
     coolDown(slot, model, until, reason, pinned = false) {

@@ -198,7 +198,6 @@ export function createRotator(options: RotatorOptions): Rotator {
   const settle = (pool: KeyPool, lease: Lease, settlement: Settlement): string | undefined => {
     if (settlement.kind === "cancelled") {
       // The client left before any answer: nothing was served and nothing is the key's fault.
-      pool.settleLimit(lease, undefined);
       lease.release();
       return undefined;
     }
@@ -210,11 +209,8 @@ export function createRotator(options: RotatorOptions): Rotator {
         pool.noteSuccess(lease.slot, lease.model);
         options.incidents.noteSuccess(pool.provider);
       }
-      if (lease.limitCharge !== undefined) {
-        // A success without a usage report keeps what it reserved; a failure used no tokens.
-        const used = settlement.kind === "success" ? (settlement.usage ? settlement.usage.promptTokens + settlement.usage.completionTokens : lease.limitCharge.reservedTokens) : undefined;
-        pool.settleLimit(lease, used);
-      }
+      // A success without a usage report keeps what it reserved; a failure is settled by the release (no tokens).
+      if (ok && lease.limitCharge !== undefined) pool.settleLimit(lease, settlement.usage ? settlement.usage.promptTokens + settlement.usage.completionTokens : lease.limitCharge.reservedTokens);
       recordAttemptUsage(options.usage, {
         provider: pool.provider,
         keyId: lease.keyId,
@@ -373,10 +369,7 @@ export function createRotator(options: RotatorOptions): Rotator {
           if (signal?.aborted) return fail(CLIENT_CLOSED);
         }
       } finally {
-        if (!handedOver) {
-          pool.settleLimit(lease, undefined);
-          lease.release();
-        }
+        if (!handedOver) lease.release();
       }
     }
   };

@@ -16,7 +16,7 @@ import type { ProxyContext } from "../proxy-context.ts";
 import type { ProviderRuntime } from "../../core/provider-runtime.ts";
 import { readJsonRequest } from "../read-request.ts";
 import type { KeyUsage } from "../../core/usage-tally.ts";
-import type { LimitUse } from "../../engine/declared-limits.ts";
+import { UNIT_SHORT_NAMES, type LimitUse } from "../../engine/declared-limits.ts";
 import { targetName } from "../../core/model-routes.ts";
 
 interface Totals {
@@ -163,10 +163,8 @@ function affinityStats(ctx: ProxyContext) {
 
 /** A declared limit and how much of it is used now (the minute's sliding window, or the day since the reset). */
 function limitEntry(use: LimitUse) {
-  return { model: use.model, limit: LIMIT_NAMES[use.unit], used: use.used, of: use.limit };
+  return { model: use.model, limit: UNIT_SHORT_NAMES[use.unit], used: use.used, of: use.limit };
 }
-
-const LIMIT_NAMES: Record<LimitUse["unit"], string> = { requestsPerMinute: "rpm", tokensPerMinute: "tpm", requestsPerDay: "rpd", tokensPerDay: "tpd" };
 
 /** One word per key: disabled outranks cooling (a rate limit), which outranks failing (an open or half-open circuit). */
 function keyState(key: KeyStanding): "disabled" | "cooling" | "failing" | "ok" {

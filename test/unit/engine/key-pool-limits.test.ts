@@ -80,6 +80,25 @@ describe("a key at its declared limit", () => {
   });
 });
 
+test("a lease released without a served answer gives its reserved tokens back", async () => {
+  const { pool } = poolWith({ perKey: { tokensPerMinute: 130 }, source: "R" }, 1);
+  const lease = async () => {
+    const got = await pool.acquire("m", { exclude: new Set(), deadline: T0 + 1 });
+    if (got.kind !== "lease") throw new Error(got.kind);
+    return got.lease;
+  };
+  const served = await lease();
+  pool.settleLimit(served, 60);
+  served.release();
+  // 60 counted, 60 reserved by this one: a third would make 180 of 130.
+  const failed = await lease();
+  expect((await pool.acquire("m", { exclude: new Set([0]), deadline: T0 + 1 })).kind).not.toBe("lease");
+  expect(pool.limitUse().keys.get(0)).toEqual([{ model: "m", unit: "tokensPerMinute", used: 120, limit: 130 }]);
+  failed.release();
+  expect(pool.limitUse().keys.get(0)).toEqual([{ model: "m", unit: "tokensPerMinute", used: 60, limit: 130 }]);
+  (await lease()).release();
+});
+
 describe("a shared count (cluster mode)", () => {
   test("asked for every lease with the charge's windows; a refusal holds that key until it frees and takes the next", async () => {
     const asked: SharedLimitWindow[][] = [];
@@ -94,7 +113,7 @@ describe("a shared count (cluster mode)", () => {
     const got = await take();
     expect(got.kind === "lease" && got.lease.slot).toBe(1);
     expect(asked.map((windows) => windows[0]!.name)).toEqual(["p\u0000id0\u0000m\u0000requestsPerMinute", "p\u0000id1\u0000m\u0000requestsPerMinute"]);
-    expect(pool.standing().keys[0]!.coolingModels[0]).toMatchObject({ until: T0 + 30_000, reason: "at its declared limit, counted across the cluster" });
+    expect(pool.standing().keys[0]!.coolingModels[0]).toMatchObject({ until: T0 + 30_000, reason: "at its declared limit: a per-key limit, counted across the cluster" });
   });
 
   test("a provider-wide window full across the cluster holds every key at once, with one question, not one per key", async () => {
