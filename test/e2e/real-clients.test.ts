@@ -5,7 +5,8 @@
  * /v1beta front), × an OpenAI-compatible custom provider (`mock/…`), `openai/…`, `gemini/…`,
  * `anthropic/…`, `azure/…` (Azure's v1 API on a key of its own endpoint), `vertex/…` (Gemini and
  * Claude on Vertex AI, an API key with a project), `bedrock/…` (Converse, a Bedrock API key) and a
- * model route `smart` whose first target is down, so every turn falls through to the second.
+ * model route `smart` whose first target is down, so every turn falls through to the second, and a
+ * route `limited` whose first target has a declared limit of 1 request per minute.
  *
  * One full tool turn each: the mock upstream (test/support/mock-tool-turn.ts) answers the first
  * generate request with one call of the client's own shell tool running `echo proxy-tool-ok`; the
@@ -58,12 +59,15 @@ const CLIENT_TIMEOUT_MS = Number(process.env.LKP_REAL_CLIENTS_TIMEOUT_MS ?? 60_0
 // ---------------------------------------------------------------------------------------------
 
 interface Upstream {
-  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure" | "vertex-gemini" | "vertex-claude" | "bedrock" | "route";
+  name: "openai-compatible" | "openai" | "gemini" | "anthropic" | "azure" | "vertex-gemini" | "vertex-claude" | "bedrock" | "route" | "route-at-limit";
   /** The model as clients name it through the proxy. */
   model: string;
   /** The model the mock must be asked for, when it is not `model` without its provider (a route's serving target). */
   servedAs?: string;
   env(mock: ToolTurnMock): Record<string, string>;
+  /** What the upstream must have seen beyond the tool turn itself, as a value to compare. */
+  upstreamShape?(mock: ToolTurnMock): unknown;
+  expectedShape?: unknown;
 }
 
 const UPSTREAMS: readonly Upstream[] = [
@@ -93,6 +97,27 @@ const UPSTREAMS: readonly Upstream[] = [
       MOCK_API_BASE: mock.openaiBase,
       ROUTE_SMART: "smart => gemini/gemini-2.5-flash, mock/tool-turn-model",
     }),
+  },
+  // A route whose first target's key has a declared limit of 1 request per minute: the turn's first
+  // request takes it, every later one moves to the second target before anything is sent.
+  {
+    name: "route-at-limit",
+    model: "limited",
+    servedAs: "tool-turn-model",
+    env: (mock) => ({
+      MOCK_API_KEY: "mock-upstream-key-0001",
+      MOCK_API_BASE: mock.openaiBase,
+      RATE_LIMIT_MOCK: "1 rpm",
+      SPARE_API_KEY: "spare-upstream-key-0001",
+      SPARE_API_BASE: mock.openaiBase,
+      ROUTE_LIMITED: "limited => mock/tool-turn-model, spare/tool-turn-model",
+    }),
+    // The limited key served exactly one request (model listings are not requests to a model); the spare key served the rest.
+    upstreamShape: (mock) => {
+      const keys = mock.calls.filter((c) => c.kind !== "models").map((c) => c.headers.authorization);
+      return { limitedKey: keys.filter((k) => k === "Bearer mock-upstream-key-0001").length, spareKeyServed: keys.includes("Bearer spare-upstream-key-0001") };
+    },
+    expectedShape: { limitedKey: 1, spareKeyServed: true },
   },
   { name: "bedrock", model: "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", env: (mock) => ({ BEDROCK_API_KEY: "ABSK-bedrock-upstream-key-0001", BEDROCK_REGION: "us-east-1", BEDROCK_API_BASE: mock.bedrockBase }) },
 ];
@@ -412,6 +437,7 @@ async function turnThrough(client: Client, upstream: Upstream | undefined, mock:
       upstreamModels: [...new Set(mock.generateCalls().map((c) => c.model))],
       toolResultReachedUpstream: result?.toolResults.some((text) => text.includes(TOOL_OUTPUT)) === true,
       callsBeyondLoopback: trap.attempts,
+      ...(upstream?.upstreamShape ? { upstream: upstream.upstreamShape(mock) } : {}),
     },
     story,
   ).toEqual({
@@ -422,6 +448,7 @@ async function turnThrough(client: Client, upstream: Upstream | undefined, mock:
     upstreamModels: [upstreamModel],
     toolResultReachedUpstream: true,
     callsBeyondLoopback: [],
+    ...(upstream?.upstreamShape ? { upstream: upstream.expectedShape } : {}),
   });
   // The result came back in a later request than the one that asked for the tool.
   expect(mock.calls.indexOf(result!)).toBeGreaterThan(mock.calls.indexOf(call!));
